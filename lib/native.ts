@@ -1,0 +1,107 @@
+// Loads the compiled addon: the fastest SIMD variant this CPU runs, unless FAISS_OPT_LEVEL
+// asks for a lower one; and declares the typed surface of the native layer.
+import fs from 'node:fs';
+import path from 'node:path';
+import { FaissError } from './errors';
+
+/** FAISS builds inside the package, slowest to fastest. */
+export const SIMD_LEVELS = ['generic', 'avx2', 'avx512'] as const;
+export type SimdLevel = (typeof SIMD_LEVELS)[number];
+
+/** The native index object (native/index_wrap.h). It trusts its arguments: lib/ validates them. */
+export interface NativeIndex {
+  readonly d: number;
+  readonly ntotal: number;
+  readonly isTrained: boolean;
+  readonly metricType: number;
+  add(x: Float32Array): Promise<void>;
+  addSync(x: Float32Array): void;
+  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): Promise<void>;
+  searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): void;
+  dispose(): void;
+}
+
+export interface NativeBinding {
+  Index: new (description: string, d: number, metric: number) => NativeIndex;
+  setErrorClass(cls: typeof FaissError): void;
+  readonly faissVersion: string;
+  readonly compileOptions: string;
+}
+
+// CPU flags each level's code uses (FAISS's CMake: -mavx2 -mfma -mf16c -mpopcnt, plus AVX-512 F/CD/VL/DQ/BW).
+const REQUIRED_FLAGS: Record<SimdLevel, string[]> = {
+  generic: [],
+  avx2: ['avx2', 'fma', 'f16c', 'popcnt'],
+  avx512: ['avx2', 'fma', 'f16c', 'popcnt', 'avx512f', 'avx512cd', 'avx512vl', 'avx512dq', 'avx512bw'],
+};
+
+/** The fastest level a CPU with these flags (as in /proc/cpuinfo) can run. */
+export function bestLevelFor(flags: ReadonlySet<string>): SimdLevel {
+  return [...SIMD_LEVELS].reverse().find((level) => REQUIRED_FLAGS[level].every((f) => flags.has(f))) ?? 'generic';
+}
+
+function cpuFlags(): Set<string> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return new Set();
+  try {
+    const line = /^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    return new Set(line ? line[1].trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * The level to load: the CPU's best, or FAISS_OPT_LEVEL when it names a lower one.
+ * A level above what the CPU runs is refused with a warning, never loaded.
+ */
+export function chooseLevel(cpuBest: SimdLevel, requested: string | undefined): SimdLevel {
+  if (!requested) return cpuBest;
+  const level = requested.toLowerCase() as SimdLevel;
+  if (!SIMD_LEVELS.includes(level)) {
+    throw new RangeError(`FAISS_OPT_LEVEL must be one of ${SIMD_LEVELS.join(', ')}; got "${requested}"`);
+  }
+  if (SIMD_LEVELS.indexOf(level) > SIMD_LEVELS.indexOf(cpuBest)) {
+    process.emitWarning(`FAISS_OPT_LEVEL=${requested} is not supported by this CPU; using ${cpuBest}`, 'FaissNativeWarning');
+    return cpuBest;
+  }
+  return level;
+}
+
+const packageRoot = path.join(__dirname, '..');
+
+/** Where a variant's .node may be: a local build first (made for this machine), then the prebuilds. */
+function candidates(level: SimdLevel): string[] {
+  const file = `faiss_native_${level}.node`;
+  return [
+    path.join(packageRoot, 'build', 'Release', file),
+    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
+  ];
+}
+
+function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
+  const wanted = chooseLevel(bestLevelFor(cpuFlags()), process.env.FAISS_OPT_LEVEL);
+  // Fall back to lower levels when a variant was not built (e.g. your own FAISS has only one).
+  for (let i = SIMD_LEVELS.indexOf(wanted); i >= 0; i--) {
+    const level = SIMD_LEVELS[i];
+    const file = candidates(level).find((f) => fs.existsSync(f));
+    if (file) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const binding = require(file) as NativeBinding;
+      binding.setErrorClass(FaissError);
+      return { binding, level, file };
+    }
+  }
+  throw new Error(
+    `faiss-native: no compiled addon for ${process.platform}-${process.arch}. Looked for ${candidates(wanted).join(', ')}. ` +
+      `Build it from source with "npm rebuild faiss-native" (needs g++, cmake and OpenBLAS; see the README).`,
+  );
+}
+
+const loaded = load();
+
+/** The loaded native module. */
+export const native: NativeBinding = loaded.binding;
+/** The SIMD variant in use. */
+export const simdLevel: SimdLevel = loaded.level;
+/** Path of the loaded .node file. */
+export const nativePath: string = loaded.file;

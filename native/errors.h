@@ -1,0 +1,38 @@
+// Turns every C++ exception into a JS error, so no FAISS failure can abort the process.
+#pragma once
+
+#include <napi.h>
+
+#include <exception>
+#include <string>
+
+namespace faiss_native {
+
+// What went wrong, captured on any thread; becomes a JS error on the main thread.
+struct Failure {
+  std::string code;  // FAISS_ERROR, OUT_OF_MEMORY, NATIVE_ERROR
+  std::string message;
+};
+
+// Classifies the exception being handled (FaissException, bad_alloc, std::exception, other).
+Failure DescribeCurrentException();
+
+// A FaissError (the class lib/errors.ts registers at load time) carrying code and message.
+Napi::Error ToJsError(Napi::Env env, const Failure& failure);
+
+// Runs fn on the main thread, rethrowing any C++ exception as a FaissError.
+template <typename Fn>
+auto Guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    throw ToJsError(env, DescribeCurrentException());
+  }
+}
+
+// Exported as setErrorClass(FaissError): remembers the JS class used by ToJsError.
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info);
+
+}  // namespace faiss_native

@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// Builds the pinned FAISS as static PIC libraries in three SIMD variants (generic,
+// avx2, avx512) and caches them outside the checkout, keyed by version and flags.
+//
+//   node scripts/build-faiss.mjs            build if needed, print a summary
+//   node scripts/build-faiss.mjs --prefix   build if needed, print only the install prefix
+//   node scripts/build-faiss.mjs --variants print the SIMD variants the prefix holds
+//
+// Progress goes to stderr so that --prefix can be used by binding.gyp's command expansion.
+import { spawnSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FAISS_VERSION, faissVersionOf, obtainFaissSource } from './faiss-source.mjs';
+import { ensureSystemDeps, OPENBLAS_DIR } from './system-deps.mjs';
+
+export const VARIANTS = ['generic', 'avx2', 'avx512'];
+const LIB_OF = { generic: 'faiss', avx2: 'faiss_avx2', avx512: 'faiss_avx512' };
+
+// FAISS_OPT_LEVEL=avx512 makes FAISS's CMake build and install all three libraries.
+const CMAKE_FLAGS = [
+  '-DCMAKE_BUILD_TYPE=Release',
+  '-DBUILD_SHARED_LIBS=OFF',
+  '-DCMAKE_POSITION_INDEPENDENT_CODE=ON',
+  '-DFAISS_OPT_LEVEL=avx512',
+  '-DFAISS_ENABLE_GPU=OFF',
+  '-DFAISS_ENABLE_PYTHON=OFF',
+  '-DFAISS_ENABLE_C_API=OFF',
+  '-DFAISS_ENABLE_EXTRAS=OFF',
+  '-DFAISS_ENABLE_MKL=OFF',
+  '-DBUILD_TESTING=OFF',
+  '-DBLA_VENDOR=OpenBLAS',
+  `-DCMAKE_PREFIX_PATH=${OPENBLAS_DIR}`,
+  `-DBLAS_LIBRARIES=${OPENBLAS_DIR}/libopenblas.so`,
+  `-DLAPACK_LIBRARIES=${OPENBLAS_DIR}/libopenblas.so`,
+];
+
+const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
+
+export function cacheRoot() {
+  if (process.env.FAISS_NATIVE_CACHE) return path.resolve(process.env.FAISS_NATIVE_CACHE);
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'faiss-native');
+}
+
+function compilerId() {
+  const cxx = process.env.CXX || 'c++';
+  const r = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`no C++ compiler (${cxx}); install g++ (Debian: apt-get install g++)`);
+  return r.stdout.split('\n')[0];
+}
+
+/** Variants present under an install prefix (a user's FAISS may have only the generic one). */
+export function variantsIn(prefix) {
+  const libdir = ['lib', 'lib64'].map((d) => path.join(prefix, d)).find((d) => fs.existsSync(d));
+  if (!libdir) return [];
+  return VARIANTS.filter((v) => ['a', 'so'].some((ext) => fs.existsSync(path.join(libdir, `lib${LIB_OF[v]}.${ext}`))));
+}
+
+/** Runs the build, printing throttled progress ("[ 42%]") instead of hundreds of compiler lines. */
+function runWithProgress(cmd, args, cwd, label) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let lastPct = -1;
+    let lastTime = 0;
+    let tail = [];
+    const started = Date.now();
+    const onLine = (line) => {
+      tail.push(line);
+      if (tail.length > 60) tail = tail.slice(-40);
+      const m = /^\[\s*(\d+)\/(\d+)\]|^\[\s*(\d+)%\]/.exec(line);
+      if (!m) return;
+      const pct = m[3] !== undefined ? Number(m[3]) : Math.floor((100 * Number(m[1])) / Number(m[2]));
+      const now = Date.now();
+      if (pct >= lastPct + 5 || now - lastTime > 20000) {
+        lastPct = pct;
+        lastTime = now;
+        log(`${label}: ${pct}% (${Math.round((now - started) / 1000)} s)`);
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buf = '';
+      stream.on('data', (chunk) => {
+        buf += chunk;
+        const lines = buf.split('\n');
+        buf = lines.pop();
+        lines.forEach(onLine);
+      });
+    }
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      process.stderr.write(tail.join('\n') + '\n');
+      reject(new Error(`${cmd} ${args.join(' ')} failed with exit code ${code}`));
+    });
+  });
+}
+
+function cacheKey() {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ FAISS_VERSION, CMAKE_FLAGS, compiler: compilerId(), cxx: process.env.CXXFLAGS || '' }));
+  return `faiss-${FAISS_VERSION}-${h.digest('hex').slice(0, 12)}`;
+}
+
+/** Returns the install prefix of a FAISS build with all variants, building it on a cache miss. */
+export async function ensureFaiss() {
+  const userPrefix = process.env.FAISS_PREFIX || process.env.npm_config_faiss_prefix;
+  if (userPrefix) {
+    if (!variantsIn(userPrefix).length) throw new Error(`FAISS_PREFIX=${userPrefix} holds no libfaiss under lib/ or lib64/`);
+    return path.resolve(userPrefix);
+  }
+  ensureSystemDeps();
+  const prefix = path.join(cacheRoot(), cacheKey());
+  if (variantsIn(prefix).length === VARIANTS.length) return prefix;
+
+  const src = await obtainFaissSource(cacheRoot(), log);
+  // Build in a scratch folder and rename at the end, so a killed build never leaves a half cache.
+  const scratch = `${prefix}.tmp-${process.pid}`;
+  fs.rmSync(scratch, { recursive: true, force: true });
+  const buildDir = path.join(scratch, 'build');
+  fs.mkdirSync(buildDir, { recursive: true });
+  const generator = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
+  const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
+  const t0 = Date.now();
+  log(`building FAISS ${FAISS_VERSION} (generic, avx2, avx512 static libraries) into ${prefix}`);
+  log(`this takes several minutes on first install and is cached afterwards`);
+  await runWithProgress('cmake', ['-S', src, '-B', buildDir, ...generator, ...CMAKE_FLAGS,
+    `-DCMAKE_INSTALL_PREFIX=${scratch}/install`], scratch, 'configure');
+  await runWithProgress('cmake', ['--build', buildDir, '--parallel', jobs, '--target', 'faiss', 'faiss_avx2', 'faiss_avx512'],
+    scratch, 'compile');
+  await runWithProgress('cmake', ['--install', buildDir], scratch, 'install');
+  fs.renameSync(path.join(scratch, 'install'), prefix);
+  fs.rmSync(scratch, { recursive: true, force: true });
+  log(`FAISS built in ${Math.round((Date.now() - t0) / 1000)} s`);
+  return prefix;
+}
+
+/** FAISS 1.13 and newer need C++20 in code that includes its headers. */
+export function cxxStandardFor(prefix) {
+  const [major, minor] = (faissVersionOf(prefix) ?? FAISS_VERSION).split('.').map(Number);
+  return major > 1 || minor >= 13 ? 'c++20' : 'c++17';
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  try {
+    const prefix = await ensureFaiss();
+    if (process.argv.includes('--prefix')) process.stdout.write(prefix + '\n');
+    else if (process.argv.includes('--variants')) process.stdout.write(variantsIn(prefix).join(' ') + '\n');
+    else if (process.argv.includes('--cxx-std')) process.stdout.write(cxxStandardFor(prefix) + '\n');
+    else log(`FAISS ${FAISS_VERSION} ready at ${prefix} (variants: ${variantsIn(prefix).join(', ')})`);
+  } catch (err) {
+    log(`error: ${err.message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,149 @@
+// IndexFlatIP / IndexFlatL2 against a brute force computed in the test, on random and real data.
+import { describe, expect, it } from 'vitest';
+import { buildInfo, IndexFlatIP, IndexFlatL2, METRIC_INNER_PRODUCT, METRIC_L2, type SearchResult } from '../lib';
+import { bruteForce, score, type Metric } from './helpers/brute-force';
+import { hasSift, randomVectors, readFvecs, SIFT_DIR } from './helpers/data';
+import path from 'node:path';
+
+const FLT_MAX = 3.4028234663852886e38;
+
+/**
+ * Checks a FAISS result against exact search: the scores at each rank match, and every
+ * returned id really has the score reported for it. Robust to ties between equal vectors.
+ */
+function expectExact(metric: Metric, result: SearchResult, base: Float32Array, queries: Float32Array, d: number) {
+  const { nq, k } = result;
+  const exact = bruteForce(metric, base, queries, d, k);
+  const n = base.length / d;
+  for (let q = 0; q < nq; q++) {
+    const tol = (s: number) => 1e-5 * Math.max(1, Math.abs(s)) + 1e-4;
+    for (let r = 0; r < k; r++) {
+      const label = Number(result.labels[q * k + r]);
+      const dist = result.distances[q * k + r];
+      if (r >= n) {
+        expect(label).toBe(-1);
+        expect(dist).toBe(metric === 'ip' ? -FLT_MAX : FLT_MAX);
+        continue;
+      }
+      const want = exact.scores[q][r];
+      expect(Math.abs(dist - want)).toBeLessThanOrEqual(tol(want));
+      expect(label).toBeGreaterThanOrEqual(0);
+      const actual = score(metric, queries, q, base, label, d);
+      expect(Math.abs(actual - dist)).toBeLessThanOrEqual(tol(actual));
+    }
+  }
+}
+
+describe.each([
+  ['ip', IndexFlatIP, METRIC_INNER_PRODUCT],
+  ['l2', IndexFlatL2, METRIC_L2],
+] as const)('IndexFlat %s', (metric, IndexClass, metricType) => {
+  it('reports d, ntotal, isTrained and metricType', () => {
+    const index = new IndexClass(16);
+    expect(index.d).toBe(16);
+    expect(index.ntotal).toBe(0);
+    expect(index.isTrained).toBe(true);
+    expect(index.metricType).toBe(metricType);
+    index.addSync(randomVectors(10, 16, 1));
+    expect(index.ntotal).toBe(10);
+    index.dispose();
+  });
+
+  // nq below and above 20 take FAISS's two code paths (direct scan, then BLAS).
+  it.each([
+    [8, 500, 1, 1],
+    [32, 1000, 10, 5],
+    [64, 2000, 5, 40],
+    [100, 300, 17, 25],
+  ])('d=%i n=%i k=%i nq=%i equals brute force (sync)', (d, n, k, nq) => {
+    const base = randomVectors(n, d, d * 7 + n);
+    const queries = randomVectors(nq, d, d * 13 + nq);
+    const index = new IndexClass(d);
+    index.addSync(base);
+    const result = index.searchSync(queries, k);
+    expect(result.nq).toBe(nq);
+    expect(result.k).toBe(k);
+    expect(result.distances).toHaveLength(nq * k);
+    expect(result.labels).toHaveLength(nq * k);
+    expectExact(metric, result, base, queries, d);
+  });
+
+  it('async add and search equal brute force', async () => {
+    const d = 24;
+    const base = randomVectors(800, d, 5);
+    const queries = randomVectors(30, d, 6);
+    const index = new IndexClass(d);
+    await index.add(base.subarray(0, 400 * d));
+    await index.add(base.subarray(400 * d));
+    expect(index.ntotal).toBe(800);
+    expectExact(metric, await index.search(queries, 7), base, queries, d);
+  });
+
+  it('pads with label -1 when k > ntotal, as FAISS does', async () => {
+    const d = 8;
+    const base = randomVectors(3, d, 9);
+    const queries = randomVectors(4, d, 10);
+    const index = new IndexClass(d);
+    index.addSync(base);
+    const result = await index.search(queries, 5);
+    for (let q = 0; q < 4; q++) {
+      expect(Array.from(result.labels.subarray(q * 5 + 3, q * 5 + 5))).toEqual([-1n, -1n]);
+    }
+    expectExact(metric, result, base, queries, d);
+  });
+});
+
+describe('vector views and inputs', () => {
+  it('honours the byteOffset of a Float32Array view', () => {
+    const d = 4;
+    const backing = new Float32Array(100);
+    const base = backing.subarray(3, 3 + 5 * d); // starts 12 bytes into the buffer
+    base.set(randomVectors(5, d, 11));
+    const index = new IndexFlatL2(d);
+    index.addSync(base);
+    const result = index.searchSync(base.subarray(2 * d, 3 * d), 1);
+    expect(result.labels[0]).toBe(2n);
+    expect(result.distances[0]).toBe(0);
+  });
+
+  it('accepts number[][] as a convenience', () => {
+    const index = new IndexFlatIP(3);
+    index.addSync([
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    const { labels, distances } = index.searchSync([[0, 2, 1]], 3);
+    expect(Array.from(labels)).toEqual([1n, 2n, 0n]);
+    expect(Array.from(distances)).toEqual([2, 1, 0]);
+  });
+
+  it('writes into caller-supplied result arrays, viewed to nq * k', () => {
+    const index = new IndexFlatIP(2);
+    index.addSync(new Float32Array([1, 0, 0, 1]));
+    const out = { distances: new Float32Array(10), labels: new BigInt64Array(10) };
+    const result = index.searchSync(new Float32Array([3, 1]), 2, { out });
+    expect(result.distances.buffer).toBe(out.distances.buffer);
+    expect(result.labels.buffer).toBe(out.labels.buffer);
+    expect(Array.from(out.labels.subarray(0, 2))).toEqual([0n, 1n]);
+    expect(Array.from(out.distances.subarray(0, 2))).toEqual([3, 1]);
+  });
+});
+
+describe.skipIf(!hasSift)('real data: SIFT sample', () => {
+  it.each(['ip', 'l2'] as const)('%s search of 100 held-out queries equals brute force at k=10', (metric) => {
+    const base = readFvecs(path.join(SIFT_DIR, 'base.fvecs'));
+    const queries = readFvecs(path.join(SIFT_DIR, 'query.fvecs'));
+    const q = queries.data.subarray(0, 100 * queries.d);
+    const index = metric === 'ip' ? new IndexFlatIP(base.d) : new IndexFlatL2(base.d);
+    index.addSync(base.data);
+    expectExact(metric, index.searchSync(q, 10), base.data, q, base.d);
+  });
+});
+
+it(`runs the SIMD variant the environment asks for (FAISS_OPT_LEVEL=${process.env.FAISS_OPT_LEVEL ?? 'unset'})`, () => {
+  const requested = process.env.FAISS_OPT_LEVEL;
+  if (requested) expect(buildInfo.simdLevel).toBe(requested);
+  const marker = { generic: /^(?!.*AVX)/, avx2: /AVX2/, avx512: /AVX512/ }[buildInfo.simdLevel];
+  expect(buildInfo.compileOptions).toMatch(marker);
+});

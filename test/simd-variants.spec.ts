@@ -1,0 +1,61 @@
+// The SIMD variants: the loader's choice, and identical results from every FAISS build.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bestLevelFor, chooseLevel } from '../lib/native';
+import { hasSift } from './helpers/data';
+
+describe('choosing a variant', () => {
+  const avx2 = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'popcnt'];
+  const avx512 = [...avx2, 'avx512f', 'avx512cd', 'avx512vl', 'avx512dq', 'avx512bw'];
+
+  it('picks the fastest level the CPU flags allow', () => {
+    expect(bestLevelFor(new Set())).toBe('generic');
+    expect(bestLevelFor(new Set(['sse4_2', 'avx']))).toBe('generic');
+    expect(bestLevelFor(new Set(['avx2', 'fma', 'popcnt']))).toBe('generic'); // no f16c
+    expect(bestLevelFor(new Set(avx2))).toBe('avx2');
+    expect(bestLevelFor(new Set([...avx2, 'avx512f']))).toBe('avx2'); // AVX-512 F alone is not enough
+    expect(bestLevelFor(new Set(avx512))).toBe('avx512');
+  });
+
+  it('honours FAISS_OPT_LEVEL downwards and refuses to go above the CPU', () => {
+    expect(chooseLevel('avx512', undefined)).toBe('avx512');
+    expect(chooseLevel('avx512', 'generic')).toBe('generic');
+    expect(chooseLevel('avx512', 'AVX2')).toBe('avx2');
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      expect(chooseLevel('generic', 'avx512')).toBe('generic');
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(() => chooseLevel('avx2', 'sse9')).toThrow(/FAISS_OPT_LEVEL must be one of generic, avx2, avx512; got "sse9"/);
+  });
+});
+
+// Each variant in its own process (the variant is chosen at load time), on the same data.
+function runVariant(level: string): { level: string; options: string; labels: string[]; distances: number[] } {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'search-variant.cjs')], {
+    env: { ...process.env, FAISS_OPT_LEVEL: level },
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  if (r.status !== 0) throw new Error(`variant ${level} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describe('every variant gives the same answers', () => {
+  it.each(['generic', 'avx2'])('%s: same labels as avx512, distances within float tolerance', (level) => {
+    const ref = runVariant('avx512');
+    const other = runVariant(level);
+    expect(ref.level).toBe('avx512');
+    expect(other.level).toBe(level);
+    expect(other.options).not.toBe(ref.options);
+    expect(other.labels.length).toBeGreaterThan(hasSift ? 20_000 : 1000);
+    expect(other.labels).toEqual(ref.labels);
+    for (let i = 0; i < ref.distances.length; i++) {
+      expect(Math.abs(other.distances[i] - ref.distances[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(ref.distances[i])));
+    }
+  });
+});

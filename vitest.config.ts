@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Native addons run in forked processes. The flat spec also runs once per forced lower SIMD
+// variant (FAISS_OPT_LEVEL), so every FAISS build inside the package is tested.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'default', include: ['test/**/*.spec.ts'] } },
+      { extends: true, test: { name: 'generic', include: ['test/flat.spec.ts'], env: { FAISS_OPT_LEVEL: 'generic' } } },
+      { extends: true, test: { name: 'avx2', include: ['test/flat.spec.ts'], env: { FAISS_OPT_LEVEL: 'avx2' } } },
+    ],
+  },
+});
