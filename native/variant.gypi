@@ -1,0 +1,21 @@
+# One .node per SIMD variant: faiss_native_<level>.node linked to FAISS's lib<faiss_lib>.a.
+# Included by binding.gyp's variant targets, which set level and faiss_lib.
+{
+  "conditions": [
+    ['faiss_opt_level in ("all", level) and level in faiss_variants.split()', {
+      "type": "loadable_module",
+      # The binding's own code is plain C++ (FAISS holds the SIMD kernels), the same in each.
+      "sources": ["addon.cc", "errors.cc", "index_wrap.cc", "jobs.cc"],
+      "libraries": ["-L<(faiss_prefix)/lib", "-l<(faiss_lib)", "-L<(openblas_dir)", "-lopenblas", "-fopenmp"],
+      "ldflags": [
+        # C++ runtime inside the .node; only Node-API's entry points are exported.
+        "-static-libstdc++", "-static-libgcc", "-Wl,--version-script=<(module_root_dir)/native/exports.map",
+        # OpenBLAS, libgomp and their runtimes ship beside the .node. DT_RPATH (not RUNPATH)
+        # so that OpenBLAS's own dependencies are found there too.
+        "-Wl,--disable-new-dtags", "-Wl,-rpath,'$$ORIGIN'", "-Wl,-rpath,<(faiss_prefix)/lib",
+      ],
+    }, {
+      "type": "none",
+    }],
+  ],
+}
