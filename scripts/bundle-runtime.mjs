@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Copies every shared library the built .node files need, except glibc's own, next to them.
-// The .node files carry rpath $ORIGIN, so a prebuild runs on a machine with only glibc.
+// Copies every shared library the built .node files need, except glibc's own, next to them,
+// and gives each copy the rpath $ORIGIN (the .node files have it from the linker), so a
+// prebuild runs on a machine with only glibc.
 //   node scripts/bundle-runtime.mjs build/Release
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -33,6 +34,8 @@ if (isMain) {
     const dest = path.join(dir, name);
     if (path.resolve(file) === dest) continue; // already resolved to the bundled copy
     fs.copyFileSync(fs.realpathSync(file), dest);
+    const r = spawnSync('patchelf', ['--set-rpath', '$ORIGIN', dest], { stdio: 'inherit' });
+    if (r.error || r.status !== 0) throw new Error('patchelf failed; it is needed to build (Debian: apt-get install patchelf)');
     process.stderr.write(`faiss-native: bundled ${name} (${fs.realpathSync(file)})\n`);
   }
 }

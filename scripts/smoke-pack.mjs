@@ -27,10 +27,10 @@ try {
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
   const tarball = path.join(work, packed.filename);
 
-  // A PATH with node and npm only.
+  // A PATH with node, npm and the shell npm runs scripts with, nothing else.
   const bin = path.join(work, 'bin');
   fs.mkdirSync(bin);
-  for (const tool of ['node', 'npm']) fs.symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), path.join(bin, tool));
+  for (const tool of ['node', 'npm', 'sh']) fs.symlinkSync(execFileSync('which', [tool], { encoding: 'utf8' }).trim(), path.join(bin, tool));
   const env = { ...process.env, PATH: bin, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
   for (const tool of ['cc', 'gcc', 'g++', 'c++', 'cmake', 'make', 'cargo', 'ninja']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`], { env }).status === 0) fail(`${tool} is reachable on the smoke PATH`);

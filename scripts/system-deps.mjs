@@ -4,13 +4,15 @@ import fs from 'node:fs';
 
 // The OpenMP build of OpenBLAS: the pthread build inside FAISS's OpenMP regions oversubscribes.
 export const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
-const PACKAGES = ['libopenblas-openmp-dev', 'cmake', 'g++'];
+const PACKAGES = ['libopenblas-openmp-dev', 'patchelf', 'cmake', 'g++'];
+const has = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 
 function missing() {
   const out = [];
   if (!fs.existsSync(`${OPENBLAS_DIR}/libopenblas.so`)) out.push('libopenblas-openmp-dev');
-  if (spawnSync('cmake', ['--version'], { stdio: 'ignore' }).status !== 0) out.push('cmake');
-  if (spawnSync(process.env.CXX || 'g++', ['--version'], { stdio: 'ignore' }).status !== 0) out.push('g++');
+  if (!has('patchelf')) out.push('patchelf');
+  if (!has('cmake')) out.push('cmake');
+  if (!has(process.env.CXX || 'g++')) out.push('g++');
   return out;
 }
 
