@@ -1,0 +1,71 @@
+// Bad input gets a clear TypeError/RangeError naming the argument; FAISS failures a FaissError.
+import { describe, expect, it } from 'vitest';
+import { FaissError, IndexFlatIP, IndexFlatL2 } from '../lib';
+import { native } from '../lib/native';
+
+describe('argument errors', () => {
+  it('rejects a bad dimension', () => {
+    for (const d of [0, -1, 1.5, Number.NaN, 2 ** 31]) {
+      expect(() => new IndexFlatIP(d)).toThrow(RangeError);
+    }
+    expect(() => new IndexFlatIP('8' as unknown as number)).toThrow('d must be a positive integer; got 8');
+  });
+
+  it('rejects vectors of the wrong type or length, naming the argument', async () => {
+    const index = new IndexFlatL2(4);
+    expect(() => index.addSync(new Float64Array(8) as unknown as Float32Array)).toThrow(
+      new TypeError('x must be a Float32Array or an array of number arrays; got Float64Array'),
+    );
+    expect(() => index.addSync(new Float32Array(6))).toThrow(
+      new RangeError('x must be a Float32Array whose length is a multiple of d=4; got length 6'),
+    );
+    expect(() => index.addSync([[1, 2, 3, 4], [1, 2]])).toThrow(new RangeError('x[1] must be an array of d=4 numbers; got length 2'));
+    await expect(index.add(null as unknown as Float32Array)).rejects.toThrow('x must be a Float32Array or an array of number arrays; got null');
+    await expect(index.search(new Float32Array(5), 1)).rejects.toThrow(
+      'q must be a Float32Array whose length is a multiple of d=4; got length 5',
+    );
+    expect(index.ntotal).toBe(0);
+  });
+
+  it('rejects k below 1 or not an integer', () => {
+    const index = new IndexFlatIP(2);
+    index.addSync(new Float32Array([1, 0]));
+    for (const k of [0, -3, 2.5, Number.NaN]) {
+      expect(() => index.searchSync(new Float32Array(2), k)).toThrow(new RangeError(`k must be an integer of at least 1; got ${k}`));
+    }
+  });
+
+  it('rejects result arrays that are too small or of the wrong type', () => {
+    const index = new IndexFlatIP(2);
+    const q = new Float32Array(4); // nq = 2
+    expect(() => index.searchSync(q, 3, { out: { distances: new Float32Array(5), labels: new BigInt64Array(6) } })).toThrow(
+      'options.out arrays must hold nq * k = 6 results; got distances.length=5, labels.length=6',
+    );
+    const wrong = { distances: new Float32Array(6), labels: new Int32Array(6) as unknown as BigInt64Array };
+    expect(() => index.searchSync(q, 3, { out: wrong })).toThrow(TypeError);
+  });
+
+  it('throws a clear error after dispose, and dispose twice is harmless', async () => {
+    const index = new IndexFlatIP(2);
+    index.dispose();
+    index.dispose();
+    expect(() => index.ntotal).toThrow(new TypeError('index is disposed'));
+    expect(() => index.addSync(new Float32Array(2))).toThrow('index is disposed');
+    await expect(index.search(new Float32Array(2), 1)).rejects.toThrow('index is disposed');
+  });
+});
+
+describe('FaissError', () => {
+  it('carries FAISS message and code when FAISS refuses', () => {
+    let error: unknown;
+    try {
+      new native.Index('NoSuchIndexType', 8, 0);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(FaissError);
+    expect((error as FaissError).code).toBe('FAISS_ERROR');
+    expect((error as FaissError).name).toBe('FaissError');
+    expect((error as FaissError).message).toMatch(/could not parse index string NoSuchIndexType/);
+  });
+});
