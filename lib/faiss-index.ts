@@ -1,26 +1,76 @@
-// Index: what every index type offers (add, search, state), over one native index object.
-import { native, type NativeIndex } from './native';
+// Index: what every index type offers (train, add, search, reconstruct, remove, IO), over one
+// native index object; and the mapping from native objects back to the classes of lib/.
 import type { MetricType } from './metric';
-import { checkDimension, checkK, resultArrays, toVectors, type SearchResult, type VectorsInput } from './vectors';
+import type { NativeIndex } from './native';
+import {
+  checkCount,
+  checkK,
+  checkPath,
+  checkPositiveInt,
+  resultArrays,
+  toIds,
+  toVectors,
+  type IdsInput,
+  type SearchResult,
+  type VectorsInput,
+} from './vectors';
 
 /** Options of {@link Index.search}. */
 export interface SearchOptions {
+  /** Inverted lists to visit for this call only (IVF indexes); the index's nprobe is unchanged. */
+  nprobe?: number;
   /** Arrays to write the results into (reused across calls, as Python's `D=` and `I=`). */
   out?: { distances: Float32Array; labels: BigInt64Array };
 }
 
+/** Options of {@link Index.rangeSearch}. */
+export interface RangeSearchOptions {
+  /** Inverted lists to visit for this call only (IVF indexes). */
+  nprobe?: number;
+}
+
+/** Range search output: the results of query i are at positions lims[i] to lims[i + 1] - 1. */
+export interface RangeSearchResult {
+  lims: Uint32Array;
+  distances: Float32Array;
+  labels: BigInt64Array;
+  nq: number;
+}
+
+type IndexClass = abstract new (...args: never[]) => Index;
+const classResolvers = new Map<string, (nat: NativeIndex) => IndexClass>();
+
 /**
  * Any FAISS index. Async methods run off the event loop and return Promises; each has a
- * `*Sync` twin that runs on the calling thread.
+ * `*Sync` twin that runs on the calling thread. Searches may run concurrently; changes
+ * (train, add, remove, reset) wait for them and run alone.
  */
 export class Index {
   /** Vector dimension. */
   readonly d: number;
   #native: NativeIndex | undefined;
+  /** Indexes this one was built over (quantizer, sub-index), kept for their getters. */
+  protected readonly related = new Map<string, Index>();
 
-  protected constructor(description: string, d: number, metric: MetricType) {
-    this.d = checkDimension(d);
-    this.#native = new native.Index(description, d, metric);
+  protected constructor(nat: NativeIndex) {
+    this.#native = nat;
+    this.d = nat.d;
+  }
+
+  /** Wraps a native index in the most specific class of lib/ (as Python's downcast_index). */
+  static fromNative(nat: NativeIndex): Index {
+    const cls = classResolvers.get(nat.className)?.(nat) ?? Index;
+    return Reflect.construct(Index, [nat], cls) as Index;
+  }
+
+  /** Lets a subclass module claim a native class name. */
+  protected static register(className: string, resolve: (nat: NativeIndex) => IndexClass): void {
+    classResolvers.set(className, resolve);
+  }
+
+  /** The native object of another index, for constructors that build over it. */
+  protected static nativeOf(index: Index): NativeIndex {
+    return index.native;
   }
 
   /** The native object, or a TypeError once the index is disposed. */
@@ -44,6 +94,33 @@ export class Index {
     return this.native.metricType as MetricType;
   }
 
+  /** Number of inverted lists, for an index with an IVF layer (also under IDMap or a pre-transform). */
+  get nlist(): number {
+    return this.#ivf('nlist').nlist as number;
+  }
+
+  /**
+   * Inverted lists visited per query (default 1), for an index with an IVF layer. Setting it
+   * waits for running searches; prefer `search(q, k, { nprobe })` under concurrent load.
+   */
+  get nprobe(): number {
+    return this.#ivf('nprobe').nprobe as number;
+  }
+
+  set nprobe(value: number) {
+    this.#ivf('nprobe').nprobe = checkPositiveInt(value, 'nprobe');
+  }
+
+  /** Trains the index on representative vectors (k-means for IVF, ranges for SQ), off the event loop. */
+  async train(x: VectorsInput): Promise<void> {
+    await this.native.train(this.#trainingSet(x));
+  }
+
+  /** Trains on the calling thread. */
+  trainSync(x: VectorsInput): void {
+    this.native.trainSync(this.#trainingSet(x));
+  }
+
   /** Adds vectors, numbered from ntotal on, off the event loop. */
   async add(x: VectorsInput): Promise<void> {
     const vectors = toVectors(x, this.d);
@@ -56,22 +133,132 @@ export class Index {
     if (vectors.length > 0) this.native.addSync(vectors);
   }
 
+  /** Adds vectors with your own 64-bit ids (IVF and IDMap indexes), off the event loop. */
+  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+    const [vectors, list] = this.#withIds(x, ids);
+    if (vectors.length > 0) await this.native.addWithIds(vectors, list);
+  }
+
+  /** Adds vectors with ids on the calling thread. */
+  addWithIdsSync(x: VectorsInput, ids: IdsInput): void {
+    const [vectors, list] = this.#withIds(x, ids);
+    if (vectors.length > 0) this.native.addWithIdsSync(vectors, list);
+  }
+
   /**
    * Finds the k nearest vectors of each query, off the event loop.
    * @example
-   * const { distances, labels } = await index.search(queries, 10);
+   * const { distances, labels } = await index.search(queries, 10, { nprobe: 16 });
    */
   async search(q: VectorsInput, k: number, options: SearchOptions = {}): Promise<SearchResult> {
-    const { nat, queries, result } = this.#prepareSearch(q, k, options);
-    if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels);
+    const { nat, queries, result, nprobe } = this.#prepareSearch(q, k, options);
+    if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels, nprobe);
     return result;
   }
 
   /** Finds the k nearest vectors of each query on the calling thread. */
   searchSync(q: VectorsInput, k: number, options: SearchOptions = {}): SearchResult {
-    const { nat, queries, result } = this.#prepareSearch(q, k, options);
-    if (queries.length > 0) nat.searchSync(queries, result.k, result.distances, result.labels);
+    const { nat, queries, result, nprobe } = this.#prepareSearch(q, k, options);
+    if (queries.length > 0) nat.searchSync(queries, result.k, result.distances, result.labels, nprobe);
     return result;
+  }
+
+  /**
+   * Finds every vector within `radius` of each query: inner product above it, or squared L2
+   * distance below it. Off the event loop.
+   */
+  async rangeSearch(q: VectorsInput, radius: number, options: RangeSearchOptions = {}): Promise<RangeSearchResult> {
+    const { queries, nprobe } = this.#prepareRange(q, radius, options);
+    return { ...(await this.native.rangeSearch(queries, radius, nprobe)), nq: queries.length / this.d };
+  }
+
+  /** Range search on the calling thread. */
+  rangeSearchSync(q: VectorsInput, radius: number, options: RangeSearchOptions = {}): RangeSearchResult {
+    const { queries, nprobe } = this.#prepareRange(q, radius, options);
+    return { ...this.native.rangeSearchSync(queries, radius, nprobe), nq: queries.length / this.d };
+  }
+
+  /**
+   * The stored (decoded) vector with this key: its position for flat indexes, its id for
+   * IDMap2 and IVF indexes (IVF needs {@link makeDirectMap} first). Off the event loop.
+   */
+  async reconstruct(key: number | bigint): Promise<Float32Array> {
+    const out = new Float32Array(this.d);
+    await this.native.reconstruct(checkKey(key), out);
+    return out;
+  }
+
+  /** {@link reconstruct} on the calling thread. */
+  reconstructSync(key: number | bigint): Float32Array {
+    const out = new Float32Array(this.d);
+    this.native.reconstructSync(checkKey(key), out);
+    return out;
+  }
+
+  /** The n stored vectors at positions i0 to i0 + n - 1, as one Float32Array. Off the event loop. */
+  async reconstructN(i0: number, n: number): Promise<Float32Array> {
+    const out = new Float32Array(checkCount(n, 'n') * this.d);
+    await this.native.reconstructN(checkCount(i0, 'i0'), n, out);
+    return out;
+  }
+
+  /** {@link reconstructN} on the calling thread. */
+  reconstructNSync(i0: number, n: number): Float32Array {
+    const out = new Float32Array(checkCount(n, 'n') * this.d);
+    this.native.reconstructNSync(checkCount(i0, 'i0'), n, out);
+    return out;
+  }
+
+  /**
+   * Removes the vectors with these ids and returns how many were removed. A flat index
+   * renumbers the vectors after each removed one, as FAISS does. Off the event loop.
+   */
+  async removeIds(ids: IdsInput): Promise<number> {
+    return this.native.removeIds(toIds(ids));
+  }
+
+  /** {@link removeIds} on the calling thread. */
+  removeIdsSync(ids: IdsInput): number {
+    return this.native.removeIdsSync(toIds(ids));
+  }
+
+  /** Removes every vector (training is kept). Off the event loop. */
+  async reset(): Promise<void> {
+    await this.native.reset();
+  }
+
+  /** {@link reset} on the calling thread. */
+  resetSync(): void {
+    this.native.resetSync();
+  }
+
+  /** The index in FAISS's file format (`faiss.serialize_index`), off the event loop. */
+  async serialize(): Promise<Buffer> {
+    return this.native.serialize();
+  }
+
+  /** {@link serialize} on the calling thread. */
+  serializeSync(): Buffer {
+    return this.native.serializeSync();
+  }
+
+  /**
+   * Writes the index to a file Python's `faiss.read_index` reads, atomically: a temp file
+   * in the same directory, then a rename. Off the event loop.
+   */
+  async write(path: string): Promise<void> {
+    await this.native.write(checkPath(path));
+  }
+
+  /** {@link write} on the calling thread. */
+  writeSync(path: string): void {
+    this.native.writeSync(checkPath(path));
+  }
+
+  /** Lets an IVF index reconstruct vectors by id (FAISS's `make_direct_map`). */
+  makeDirectMap(): void {
+    this.#ivf('makeDirectMap');
+    this.native.makeDirectMap();
   }
 
   /** Frees the native index (after any running job ends). Later calls throw a TypeError. */
@@ -84,10 +271,68 @@ export class Index {
     this.dispose();
   }
 
+  /** A related index: one given at construction, else a view of the native one, cached. */
+  protected relatedIndex(name: string, view: (nat: NativeIndex) => NativeIndex | undefined): Index | undefined {
+    let index = this.related.get(name);
+    if (index === undefined) {
+      const nat = view(this.native);
+      if (nat === undefined) return undefined;
+      index = Index.fromNative(nat);
+      this.related.set(name, index);
+    }
+    return index;
+  }
+
+  #ivf(what: string): NativeIndex {
+    const nat = this.native;
+    if (nat.nlist === undefined) throw new TypeError(`${what}: this index (${nat.className}) has no IVF layer`);
+    return nat;
+  }
+
+  #trainingSet(x: VectorsInput): Float32Array {
+    const vectors = toVectors(x, this.d);
+    const n = vectors.length / this.d;
+    const nlist = this.native.nlist;
+    if (nlist !== undefined) {
+      // FAISS's k-means needs one point per centroid and warns below 39 (min_points_per_centroid).
+      if (n < nlist) throw new RangeError(`x must hold at least nlist=${nlist} training vectors; got ${n}`);
+      if (n < 39 * nlist) {
+        process.emitWarning(`training nlist=${nlist} centroids on ${n} vectors; FAISS recommends at least ${39 * nlist}`, 'FaissNativeWarning');
+      }
+    } else if (n === 0) {
+      throw new RangeError('x must hold at least one training vector');
+    }
+    return vectors;
+  }
+
+  #withIds(x: VectorsInput, ids: IdsInput): [Float32Array, BigInt64Array] {
+    const vectors = toVectors(x, this.d);
+    return [vectors, toIds(ids, vectors.length / this.d)];
+  }
+
+  #nprobeOption(nprobe: number | undefined): number {
+    if (nprobe === undefined) return 0; // the index's own
+    this.#ivf('options.nprobe');
+    return checkPositiveInt(nprobe, 'options.nprobe');
+  }
+
   #prepareSearch(q: VectorsInput, k: number, options: SearchOptions) {
     const nat = this.native;
     const queries = toVectors(q, this.d, 'q');
     const result = resultArrays(queries.length / this.d, checkK(k), options.out);
-    return { nat, queries, result };
+    return { nat, queries, result, nprobe: this.#nprobeOption(options.nprobe) };
   }
+
+  #prepareRange(q: VectorsInput, radius: number, options: RangeSearchOptions) {
+    if (typeof radius !== 'number' || Number.isNaN(radius)) throw new RangeError(`radius must be a number; got ${String(radius)}`);
+    return { queries: toVectors(q, this.d, 'q'), nprobe: this.#nprobeOption(options.nprobe) };
+  }
+}
+
+function checkKey(key: unknown): number | bigint {
+  if (typeof key === 'bigint') {
+    if (key < -(2n ** 63n) || key >= 2n ** 63n) throw new RangeError(`key must fit in 64 bits; got ${key}`);
+    return key;
+  }
+  return checkCount(key, 'key');
 }

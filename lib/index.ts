@@ -1,11 +1,29 @@
 // faiss-native: FAISS for Node.js. The public API.
 import { native, nativePath, simdLevel } from './native';
 
-export { Index, type SearchOptions } from './faiss-index';
-export { IndexFlatIP, IndexFlatL2 } from './flat';
+export { Index, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
+export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
+export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type QuantizerType } from './scalar-quantizer';
+export { IndexIDMap, IndexIDMap2 } from './id-map';
+export { indexFactory } from './factory';
+export {
+  deserializeIndex,
+  deserializeIndexSync,
+  IO_FLAG_MMAP,
+  IO_FLAG_MMAP_IFC,
+  IO_FLAG_READ_ONLY,
+  readIndex,
+  readIndexSync,
+  serializeIndex,
+  serializeIndexSync,
+  writeIndex,
+  writeIndexSync,
+  type ReadIndexOptions,
+} from './io';
+export { getNumThreads, setNumThreads } from './threads';
+export { normalizeL2, type IdsInput, type SearchResult, type VectorsInput } from './vectors';
 export { FaissError, type FaissErrorCode } from './errors';
 export { METRIC_INNER_PRODUCT, METRIC_L2, type MetricType } from './metric';
-export type { SearchResult, VectorsInput } from './vectors';
 export { SIMD_LEVELS, type SimdLevel } from './native';
 
 /** Version of the FAISS library inside, e.g. "1.12.0". */

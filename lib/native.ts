@@ -8,21 +8,74 @@ import { FaissError } from './errors';
 export const SIMD_LEVELS = ['generic', 'avx2', 'avx512'] as const;
 export type SimdLevel = (typeof SIMD_LEVELS)[number];
 
-/** The native index object (native/index_wrap.h). It trusts its arguments: lib/ validates them. */
+/**
+ * The native index object (native/index_wrap.h). It trusts its arguments: lib/ validates
+ * them. Async methods return Promises and run on the libuv pool; *Sync run on the caller.
+ */
 export interface NativeIndex {
   readonly d: number;
   readonly ntotal: number;
   readonly isTrained: boolean;
   readonly metricType: number;
+  readonly className: string;
+  readonly nlist: number | undefined;
+  nprobe: number | undefined;
+  readonly qtype: number | undefined;
+  readonly byResidual: boolean | undefined;
+  train(x: Float32Array): Promise<void>;
+  trainSync(x: Float32Array): void;
   add(x: Float32Array): Promise<void>;
   addSync(x: Float32Array): void;
-  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): Promise<void>;
-  searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array): void;
+  addWithIds(x: Float32Array, ids: BigInt64Array): Promise<void>;
+  addWithIdsSync(x: Float32Array, ids: BigInt64Array): void;
+  /** nprobe 0: the index's own. */
+  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, nprobe: number): Promise<void>;
+  searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, nprobe: number): void;
+  rangeSearch(x: Float32Array, radius: number, nprobe: number): Promise<NativeRangeResult>;
+  rangeSearchSync(x: Float32Array, radius: number, nprobe: number): NativeRangeResult;
+  reconstruct(key: number | bigint, out: Float32Array): Promise<void>;
+  reconstructSync(key: number | bigint, out: Float32Array): void;
+  reconstructN(i0: number, n: number, out: Float32Array): Promise<void>;
+  reconstructNSync(i0: number, n: number, out: Float32Array): void;
+  removeIds(ids: BigInt64Array): Promise<number>;
+  removeIdsSync(ids: BigInt64Array): number;
+  reset(): Promise<void>;
+  resetSync(): void;
+  serialize(): Promise<Buffer>;
+  serializeSync(): Buffer;
+  write(path: string): Promise<void>;
+  writeSync(path: string): void;
+  makeDirectMap(): void;
+  quantizer(): NativeIndex | undefined;
+  subIndex(): NativeIndex | undefined;
   dispose(): void;
 }
 
+export interface NativeRangeResult {
+  lims: Uint32Array;
+  distances: Float32Array;
+  labels: BigInt64Array;
+}
+
 export interface NativeBinding {
-  Index: new (description: string, d: number, metric: number) => NativeIndex;
+  createFactory(d: number, description: string, metric: number): NativeIndex;
+  createScalarQuantizer(d: number, qtype: number, metric: number): NativeIndex;
+  createIVFScalarQuantizer(
+    quantizer: NativeIndex | null,
+    d: number,
+    nlist: number,
+    qtype: number,
+    metric: number,
+    byResidual: boolean,
+  ): NativeIndex;
+  createIDMap(index: NativeIndex, two: boolean): NativeIndex;
+  readIndex(path: string, ioFlags: number): Promise<NativeIndex>;
+  readIndexSync(path: string, ioFlags: number): NativeIndex;
+  deserializeIndex(bytes: Uint8Array): Promise<NativeIndex>;
+  deserializeIndexSync(bytes: Uint8Array): NativeIndex;
+  normalizeL2(x: Float32Array, d: number): Float32Array;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
   setErrorClass(cls: typeof FaissError): void;
   readonly faissVersion: string;
   readonly compileOptions: string;
@@ -85,7 +138,6 @@ function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
     const level = SIMD_LEVELS[i];
     const file = candidates(level).find((f) => fs.existsSync(f));
     if (file) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const binding = require(file) as NativeBinding;
       binding.setErrorClass(FaissError);
       return { binding, level, file };

@@ -1,13 +1,17 @@
-// Argument checks and conversions shared by every index: vectors, k, result buffers.
+// Argument checks and conversions shared by every index: vectors, ids, k, result buffers.
+import { native } from './native';
 
 /** Vectors as one flat Float32Array (row-major, no copy) or, for convenience, one array per vector. */
 export type VectorsInput = Float32Array | readonly (readonly number[])[];
+
+/** 64-bit ids: a BigInt64Array (no copy) or, for convenience, an array of bigint or safe integers. */
+export type IdsInput = BigInt64Array | readonly (bigint | number)[];
 
 /** Search output: nq rows of k results each, best first. Empty slots have label -1n. */
 export interface SearchResult {
   /** nq * k scores: inner products (larger is better) or squared L2 distances (smaller is better). */
   distances: Float32Array;
-  /** nq * k ids of the vectors found, -1n where fewer than k exist. */
+  /** nq * k ids of the vectors found, -1n where fewer than k were found. */
   labels: BigInt64Array;
   /** Number of queries. */
   nq: number;
@@ -15,17 +19,26 @@ export interface SearchResult {
   k: number;
 }
 
-/** Checks a dimension: a positive integer that fits FAISS's int. */
-export function checkDimension(d: unknown, name = 'd'): number {
-  if (typeof d !== 'number' || !Number.isInteger(d) || d < 1 || d > 0x7fffffff) {
-    throw new RangeError(`${name} must be a positive integer; got ${String(d)}`);
+/** Checks a positive integer argument (a dimension, nlist, a count). */
+export function checkPositiveInt(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0x7fffffff) {
+    throw new RangeError(`${name} must be a positive integer; got ${String(value)}`);
   }
-  return d;
+  return value;
+}
+
+/** Checks a non-negative integer argument (an offset, a count that may be 0). */
+export function checkCount(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer; got ${String(value)}`);
+  }
+  return value;
 }
 
 /**
  * Returns x as a Float32Array of whole d-dimensional vectors: a Float32Array is passed
  * through untouched (any view), a number[][] is copied once into a new Float32Array.
+ * NaN and Infinity are caught natively, inside the job, without a pass in JavaScript.
  */
 export function toVectors(x: unknown, d: number, name = 'x'): Float32Array {
   if (x instanceof Float32Array) {
@@ -45,6 +58,24 @@ export function toVectors(x: unknown, d: number, name = 'x'): Float32Array {
     return out;
   }
   throw new TypeError(`${name} must be a Float32Array or an array of number arrays; got ${describe(x)}`);
+}
+
+/** Returns ids as a BigInt64Array, checking the count when `n` is given. */
+export function toIds(ids: unknown, n?: number, name = 'ids'): BigInt64Array {
+  let out: BigInt64Array;
+  if (ids instanceof BigInt64Array) out = ids;
+  else if (Array.isArray(ids)) {
+    out = new BigInt64Array(ids.length);
+    ids.forEach((id: unknown, i) => {
+      if (typeof id === 'bigint') out[i] = id;
+      else if (typeof id === 'number' && Number.isSafeInteger(id)) out[i] = BigInt(id);
+      else throw new TypeError(`${name}[${i}] must be a bigint or a safe integer; got ${String(id)}`);
+    });
+  } else throw new TypeError(`${name} must be a BigInt64Array or an array of bigint; got ${describe(ids)}`);
+  if (n !== undefined && out.length !== n) {
+    throw new RangeError(`${name} must hold one id per vector (${n}); got ${out.length}`);
+  }
+  return out;
 }
 
 /** Checks k: an integer of at least 1. k may exceed ntotal; missing results are padded with -1. */
@@ -73,7 +104,22 @@ export function resultArrays(nq: number, k: number, out?: { distances?: unknown;
   return { distances: distances.subarray(0, size), labels: labels.subarray(0, size), nq, k };
 }
 
-function describe(x: unknown): string {
+/**
+ * Scales each d-dimensional vector of x to unit L2 norm, in place, and returns x
+ * (`faiss.normalize_L2`). Inner product on normalised vectors is cosine similarity.
+ */
+export function normalizeL2(x: Float32Array, d: number): Float32Array {
+  if (!(x instanceof Float32Array)) throw new TypeError(`x must be a Float32Array (normalised in place); got ${describe(x)}`);
+  return native.normalizeL2(toVectors(x, checkPositiveInt(d, 'd')), d);
+}
+
+/** Checks a file path argument. */
+export function checkPath(path: unknown): string {
+  if (typeof path !== 'string' || path.length === 0) throw new TypeError(`path must be a non-empty string; got ${describe(path)}`);
+  return path;
+}
+
+export function describe(x: unknown): string {
   if (x === null) return 'null';
   if (ArrayBuffer.isView(x)) return x.constructor.name;
   return typeof x;

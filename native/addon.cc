@@ -1,19 +1,35 @@
 // Module entry point: one per SIMD variant, each linked to its own FAISS build.
-#include <faiss/Index.h>
+#include <faiss/utils/distances.h>
 #include <faiss/utils/utils.h>
 #include <napi.h>
 
 #include "addon_data.h"
+#include "args.h"
 #include "errors.h"
+#include "index_create.h"
 #include "index_wrap.h"
+#include "threads.h"
 
 namespace {
 
+using namespace faiss_native;
+
+// normalizeL2(x, d): scales each vector to unit L2 norm, in place (faiss.normalize_L2).
+Napi::Value NormalizeL2(const Napi::CallbackInfo& info) {
+  int d = info[1].As<Napi::Number>().Int32Value();
+  Napi::Float32Array x = VectorsArg(info, 0, d);
+  faiss::fvec_renorm_L2(size_t(d), x.ElementLength() / d, x.Data());
+  return x;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  using namespace faiss_native;
   env.SetInstanceData(new AddonData());
-  exports.Set("Index", IndexWrap::Define(env));
+  IndexWrap::Define(env);
+  ExportCreators(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
+  exports.Set("normalizeL2", Napi::Function::New<NormalizeL2>(env, "normalizeL2"));
+  exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
   exports.Set("faissVersion", Napi::String::New(env, faiss::get_version()));
   // What the linked FAISS library was compiled with, e.g. "OPTIMIZE AVX512 ".
   exports.Set("compileOptions", Napi::String::New(env, faiss::get_compile_options()));

@@ -1,4 +1,4 @@
-// Exception translation: FAISS, allocation and other C++ failures to FaissError.
+// Exception translation: FAISS, allocation and other C++ failures to JS errors.
 #include "errors.h"
 
 #include <faiss/impl/FaissException.h>
@@ -12,6 +12,8 @@ namespace faiss_native {
 Failure DescribeCurrentException() {
   try {
     throw;
+  } catch (const InvalidArgument& e) {
+    return {"INVALID_ARGUMENT", e.what()};
   } catch (const faiss::FaissException& e) {
     // FAISS prefixes its message with the failing check and source location; keep all of it.
     return {"FAISS_ERROR", e.what()};
@@ -25,6 +27,7 @@ Failure DescribeCurrentException() {
 }
 
 Napi::Error ToJsError(Napi::Env env, const Failure& failure) {
+  if (failure.code == "INVALID_ARGUMENT") return Napi::RangeError::New(env, failure.message);
   AddonData* data = AddonData::Of(env);
   if (data == nullptr || data->errorClass.IsEmpty()) {
     Napi::Error error = Napi::Error::New(env, failure.message);

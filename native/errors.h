@@ -4,23 +4,30 @@
 #include <napi.h>
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 
 namespace faiss_native {
 
+// Bad input found by the native layer itself (e.g. NaN in vectors); becomes a RangeError.
+struct InvalidArgument : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
 // What went wrong, captured on any thread; becomes a JS error on the main thread.
 struct Failure {
-  std::string code;  // FAISS_ERROR, OUT_OF_MEMORY, NATIVE_ERROR
+  std::string code;  // FAISS_ERROR, OUT_OF_MEMORY, NATIVE_ERROR, INVALID_ARGUMENT
   std::string message;
 };
 
-// Classifies the exception being handled (FaissException, bad_alloc, std::exception, other).
+// Classifies the exception being handled (InvalidArgument, FaissException, bad_alloc, ...).
 Failure DescribeCurrentException();
 
-// A FaissError (the class lib/errors.ts registers at load time) carrying code and message.
+// INVALID_ARGUMENT becomes a RangeError; anything else a FaissError (the class lib/errors.ts
+// registers at load time) with code and message.
 Napi::Error ToJsError(Napi::Env env, const Failure& failure);
 
-// Runs fn on the main thread, rethrowing any C++ exception as a FaissError.
+// Runs fn on the main thread, rethrowing any C++ exception as a JS error.
 template <typename Fn>
 auto Guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
   try {

@@ -1,74 +1,125 @@
-// IndexWrap: construction, state getters, add and search.
+// IndexWrap: state, training, adding, searching, reconstruction, removal and IO of one index.
 #include "index_wrap.h"
 
 #include <faiss/IndexFlatCodes.h>
-#include <faiss/index_factory.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissAssert.h>
+#include <faiss/impl/IDSelector.h>
 
-#include <string>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
 
 #include "addon_data.h"
+#include "args.h"
 #include "errors.h"
+#include "index_io.h"
 #include "jobs.h"
 
 namespace faiss_native {
 
 namespace {
 
-// Bytes of vector data the index holds natively (what V8 cannot see).
-int64_t NativeBytes(const faiss::Index& index) {
-  if (auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(&index)) return static_cast<int64_t>(flat->codes.size());
-  return 0;
+using ReadLock = std::shared_lock<std::shared_mutex>;
+using WriteLock = std::unique_lock<std::shared_mutex>;
+
+// Per-call IVF parameters, so concurrent searches with different nprobe never race.
+std::unique_ptr<faiss::SearchParametersIVF> IvfParams(const IndexHandle& handle, int64_t nprobe) {
+  if (nprobe <= 0) return nullptr;  // the index's own nprobe
+  faiss::IndexIVF* ivf = handle.Ivf();
+  FAISS_THROW_IF_NOT_MSG(ivf != nullptr, "nprobe given for an index without an IVF layer");
+  auto params = std::make_unique<faiss::SearchParametersIVF>();
+  params->nprobe = size_t(nprobe);
+  params->max_codes = ivf->max_codes;  // SearchParametersIVF's own default would override it
+  return params;
 }
 
-// Checks a Float32Array argument holds whole vectors of dimension d; lib/ has already said
-// so in a friendlier way, this only guards the native boundary.
-Napi::Float32Array VectorsArg(const Napi::CallbackInfo& info, size_t i, int d) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    throw Napi::TypeError::New(info.Env(), "expected a Float32Array");
+// Keys of flat and SQ indexes are offsets into their codes, which FAISS reads unchecked.
+void CheckOffsets(const faiss::Index& index, int64_t i0, int64_t n) {
+  if (i0 < 0 || n < 0 || i0 + n > index.ntotal) {
+    throw InvalidArgument("range [" + std::to_string(i0) + ", " + std::to_string(i0 + n) + ") is outside 0.." +
+                          std::to_string(index.ntotal) + " (ntotal)");
   }
-  auto array = info[i].As<Napi::Float32Array>();
-  if (array.ElementLength() % d != 0) throw Napi::RangeError::New(info.Env(), "vector length is not a multiple of d");
-  return array;
+}
+
+// A typed array over memory FAISS allocated with new[], freed by V8 when the array dies.
+template <typename T, typename Array>
+Array AdoptArray(Napi::Env env, T* data, size_t length) {
+  if (data == nullptr || length == 0) {
+    delete[] data;
+    return Array::New(env, 0);
+  }
+  auto buffer = Napi::ArrayBuffer::New(env, data, length * sizeof(T), [](Napi::Env, void* p) { delete[] static_cast<T*>(p); });
+  return Array::New(env, length, buffer, 0);
 }
 
 }  // namespace
 
-IndexHandle::IndexHandle(std::unique_ptr<faiss::Index> owned) : index(std::move(owned)) { Refresh(); }
-
-void IndexHandle::Refresh() {
-  ntotal = index->ntotal;
-  isTrained = index->is_trained;
-  bytes = NativeBytes(*index);
-}
-
 Napi::Function IndexWrap::Define(Napi::Env env) {
-  Napi::Function ctor = DefineClass(env, "Index",
-                                    {
-                                        InstanceAccessor<&IndexWrap::GetD>("d"),
-                                        InstanceAccessor<&IndexWrap::GetNtotal>("ntotal"),
-                                        InstanceAccessor<&IndexWrap::GetIsTrained>("isTrained"),
-                                        InstanceAccessor<&IndexWrap::GetMetricType>("metricType"),
-                                        InstanceMethod<&IndexWrap::Add<true>>("add"),
-                                        InstanceMethod<&IndexWrap::Add<false>>("addSync"),
-                                        InstanceMethod<&IndexWrap::Search<true>>("search"),
-                                        InstanceMethod<&IndexWrap::Search<false>>("searchSync"),
-                                        InstanceMethod<&IndexWrap::Dispose>("dispose"),
-                                    });
+  Napi::Function ctor = DefineClass(
+      env, "Index",
+      {
+          InstanceAccessor<&IndexWrap::GetD>("d"),
+          InstanceAccessor<&IndexWrap::GetNtotal>("ntotal"),
+          InstanceAccessor<&IndexWrap::GetIsTrained>("isTrained"),
+          InstanceAccessor<&IndexWrap::GetMetricType>("metricType"),
+          InstanceAccessor<&IndexWrap::GetClassName>("className"),
+          InstanceAccessor<&IndexWrap::GetNlist>("nlist"),
+          InstanceAccessor<&IndexWrap::GetNprobe, &IndexWrap::SetNprobe>("nprobe"),
+          InstanceAccessor<&IndexWrap::GetQtype>("qtype"),
+          InstanceAccessor<&IndexWrap::GetByResidual>("byResidual"),
+          InstanceMethod<&IndexWrap::Train<true>>("train"),
+          InstanceMethod<&IndexWrap::Train<false>>("trainSync"),
+          InstanceMethod<&IndexWrap::Add<true>>("add"),
+          InstanceMethod<&IndexWrap::Add<false>>("addSync"),
+          InstanceMethod<&IndexWrap::AddWithIds<true>>("addWithIds"),
+          InstanceMethod<&IndexWrap::AddWithIds<false>>("addWithIdsSync"),
+          InstanceMethod<&IndexWrap::Search<true>>("search"),
+          InstanceMethod<&IndexWrap::Search<false>>("searchSync"),
+          InstanceMethod<&IndexWrap::RangeSearch<true>>("rangeSearch"),
+          InstanceMethod<&IndexWrap::RangeSearch<false>>("rangeSearchSync"),
+          InstanceMethod<&IndexWrap::Reconstruct<true>>("reconstruct"),
+          InstanceMethod<&IndexWrap::Reconstruct<false>>("reconstructSync"),
+          InstanceMethod<&IndexWrap::ReconstructN<true>>("reconstructN"),
+          InstanceMethod<&IndexWrap::ReconstructN<false>>("reconstructNSync"),
+          InstanceMethod<&IndexWrap::RemoveIds<true>>("removeIds"),
+          InstanceMethod<&IndexWrap::RemoveIds<false>>("removeIdsSync"),
+          InstanceMethod<&IndexWrap::Reset<true>>("reset"),
+          InstanceMethod<&IndexWrap::Reset<false>>("resetSync"),
+          InstanceMethod<&IndexWrap::Serialize<true>>("serialize"),
+          InstanceMethod<&IndexWrap::Serialize<false>>("serializeSync"),
+          InstanceMethod<&IndexWrap::Write<true>>("write"),
+          InstanceMethod<&IndexWrap::Write<false>>("writeSync"),
+          InstanceMethod<&IndexWrap::MakeDirectMap>("makeDirectMap"),
+          InstanceMethod<&IndexWrap::Quantizer>("quantizer"),
+          InstanceMethod<&IndexWrap::SubIndex>("subIndex"),
+          InstanceMethod<&IndexWrap::Dispose>("dispose"),
+      });
   AddonData::Of(env)->indexClass = Napi::Persistent(ctor);
   return ctor;
 }
 
-IndexWrap::IndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IndexWrap>(info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsString() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    throw Napi::TypeError::New(env, "Index(description: string, d: number, metric: number)");
+Napi::Object IndexWrap::Create(Napi::Env env, std::shared_ptr<IndexHandle> handle) {
+  return AddonData::Of(env)->indexClass.New({Napi::External<std::shared_ptr<IndexHandle>>::New(env, &handle)});
+}
+
+std::shared_ptr<IndexHandle> IndexWrap::HandleOf(Napi::Env env, const Napi::Value& value) {
+  Napi::FunctionReference& cls = AddonData::Of(env)->indexClass;
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(cls.Value())) {
+    throw Napi::TypeError::New(env, "expected an index");
   }
-  std::string description = info[0].As<Napi::String>();
-  d_ = info[1].As<Napi::Number>().Int32Value();
-  auto metric = static_cast<faiss::MetricType>(info[2].As<Napi::Number>().Int32Value());
-  std::unique_ptr<faiss::Index> index(Guarded(env, [&] { return faiss::index_factory(d_, description.c_str(), metric); }));
-  handle_ = std::make_shared<IndexHandle>(std::move(index));
-  ReportMemory(env);
+  return Unwrap(value.As<Napi::Object>())->Live(env);
+}
+
+IndexWrap::IndexWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<IndexWrap>(info) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "indexes are created by faiss-native's classes");
+  handle_ = *info[0].As<Napi::External<std::shared_ptr<IndexHandle>>>().Data();
+  d_ = handle_->index->d;
+  ReportMemory(info.Env());
 }
 
 IndexWrap::~IndexWrap() {
@@ -86,66 +137,300 @@ void IndexWrap::ReportMemory(Napi::Env env) {
   reportedBytes_ = now;
 }
 
+// ---- state ----
+
 Napi::Value IndexWrap::GetD(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), d_); }
 
 Napi::Value IndexWrap::GetNtotal(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(Live(info.Env())->ntotal.load()));
+  auto handle = Live(info.Env());
+  // Never wait on the event loop: while a change holds the lock, report the last value seen.
+  if (ReadLock lock{*handle->mutex, std::try_to_lock}) handle->ntotal = handle->index->ntotal;
+  return Napi::Number::New(info.Env(), double(handle->ntotal.load()));
 }
 
 Napi::Value IndexWrap::GetIsTrained(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), Live(info.Env())->isTrained.load());
+  auto handle = Live(info.Env());
+  if (ReadLock lock{*handle->mutex, std::try_to_lock}) handle->isTrained = handle->index->is_trained;
+  return Napi::Boolean::New(info.Env(), handle->isTrained.load());
 }
 
+// metric_type, d, nlist, qtype and by_residual are set at construction and never change.
 Napi::Value IndexWrap::GetMetricType(const Napi::CallbackInfo& info) {
-  // Set at construction and never changed, so reading it needs no lock.
   return Napi::Number::New(info.Env(), Live(info.Env())->index->metric_type);
 }
 
-template <bool Async>
-Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+Napi::Value IndexWrap::GetClassName(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), ClassName(*Live(info.Env())->index));
+}
+
+Napi::Value IndexWrap::GetNlist(const Napi::CallbackInfo& info) {
+  faiss::IndexIVF* ivf = Live(info.Env())->Ivf();
+  return ivf ? Napi::Number::New(info.Env(), double(ivf->nlist)) : info.Env().Undefined();
+}
+
+Napi::Value IndexWrap::GetNprobe(const Napi::CallbackInfo& info) {
+  // Only the main thread writes nprobe (SetNprobe), so reading it here needs no lock.
+  faiss::IndexIVF* ivf = Live(info.Env())->Ivf();
+  return ivf ? Napi::Number::New(info.Env(), double(ivf->nprobe)) : info.Env().Undefined();
+}
+
+void IndexWrap::SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& value) {
+  auto handle = Live(info.Env());
+  faiss::IndexIVF* ivf = handle->Ivf();
+  if (ivf == nullptr) throw Napi::TypeError::New(info.Env(), "nprobe: this index has no IVF layer");
+  int64_t nprobe = value.As<Napi::Number>().Int64Value();
+  // A parameter change: waits for running searches (per-call nprobe does not).
+  WriteLock lock(*handle->mutex);
+  ivf->nprobe = size_t(nprobe);
+}
+
+Napi::Value IndexWrap::GetQtype(const Napi::CallbackInfo& info) {
+  auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(Live(info.Env())->index.get());
+  return sq ? Napi::Number::New(info.Env(), sq->sq.qtype) : info.Env().Undefined();
+}
+
+Napi::Value IndexWrap::GetByResidual(const Napi::CallbackInfo& info) {
+  faiss::IndexIVF* ivf = Live(info.Env())->Ivf();
+  return ivf ? Napi::Boolean::New(info.Env(), ivf->by_residual) : info.Env().Undefined();
+}
+
+// ---- changes (exclusive lock) ----
+
+Napi::Value IndexWrap::RunChange(Napi::Env env, bool async, std::function<void(faiss::Index&)> change,
+                                 const std::vector<Napi::Object>& keepAlive) {
   auto handle = Live(env);
-  Napi::Float32Array x = VectorsArg(info, 0, d_);
-  const float* data = x.Data();  // honours the view's byteOffset
-  auto n = static_cast<faiss::idx_t>(x.ElementLength() / d_);
-  Work work = [handle, data, n] {
-    std::unique_lock lock(handle->mutex);
-    handle->index->add(n, data);
+  Work work = [handle, change = std::move(change)] {
+    WriteLock lock(*handle->mutex);
+    try {
+      change(*handle->index);
+    } catch (...) {
+      handle->Refresh();  // a failed change may have done part of its work
+      throw;
+    }
     handle->Refresh();
   };
+  std::vector<Napi::Object> alive(keepAlive);
+  alive.push_back(Value());
   Finish finish = [this](Napi::Env env) {
     ReportMemory(env);
     return env.Undefined();
   };
-  return RunJob(env, Async, std::move(work), std::move(finish), {x, Value()});
+  return RunJob(env, async, std::move(work), std::move(finish), alive);
 }
+
+template <bool Async>
+Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
+  Napi::Float32Array x = VectorsArg(info, 0, d_);
+  const float* data = x.Data();  // honours the view's byteOffset
+  auto n = faiss::idx_t(x.ElementLength() / d_);
+  return RunChange(info.Env(), Async, [data, n](faiss::Index& index) {
+    CheckFinite(data, n, index.d, "x");
+    index.train(n, data);
+  }, {x});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
+  Napi::Float32Array x = VectorsArg(info, 0, d_);
+  const float* data = x.Data();
+  auto n = faiss::idx_t(x.ElementLength() / d_);
+  return RunChange(info.Env(), Async, [data, n](faiss::Index& index) {
+    CheckFinite(data, n, index.d, "x");
+    index.add(n, data);
+  }, {x});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
+  Napi::Float32Array x = VectorsArg(info, 0, d_);
+  auto n = faiss::idx_t(x.ElementLength() / d_);
+  auto ids = IdsArg(info, 1, size_t(n));
+  const float* data = x.Data();
+  const faiss::idx_t* xids = ids.Data();
+  return RunChange(info.Env(), Async, [data, n, xids](faiss::Index& index) {
+    CheckFinite(data, n, index.d, "x");
+    index.add_with_ids(n, data, xids);
+  }, {x, ids});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
+  auto ids = IdsArg(info, 0, 0);
+  auto removed = std::make_shared<size_t>(0);
+  const faiss::idx_t* list = ids.Data();
+  size_t n = ids.ElementLength();
+  auto handle = Live(info.Env());
+  Work work = [handle, list, n, removed] {
+    WriteLock lock(*handle->mutex);
+    faiss::IDSelectorBatch selector(n, list);
+    *removed = handle->index->remove_ids(selector);
+    handle->Refresh();
+  };
+  Finish finish = [this, removed](Napi::Env env) {
+    ReportMemory(env);
+    return Napi::Number::New(env, double(*removed));
+  };
+  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {ids, Value()});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
+  return RunChange(info.Env(), Async, [](faiss::Index& index) { index.reset(); }, {});
+}
+
+Napi::Value IndexWrap::MakeDirectMap(const Napi::CallbackInfo& info) {
+  auto handle = Live(info.Env());
+  faiss::IndexIVF* ivf = handle->Ivf();
+  if (ivf == nullptr) throw Napi::TypeError::New(info.Env(), "makeDirectMap: this index has no IVF layer");
+  WriteLock lock(*handle->mutex);
+  Guarded(info.Env(), [ivf] { ivf->make_direct_map(true); });
+  return info.Env().Undefined();
+}
+
+// ---- reads (shared lock) ----
 
 template <bool Async>
 Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto handle = Live(env);
   Napi::Float32Array x = VectorsArg(info, 0, d_);
-  auto n = static_cast<faiss::idx_t>(x.ElementLength() / d_);
-  auto k = static_cast<faiss::idx_t>(info[1].As<Napi::Number>().Int64Value());
+  auto n = faiss::idx_t(x.ElementLength() / d_);
+  auto k = faiss::idx_t(CountArg(info, 1));
   if (k < 1) throw Napi::RangeError::New(env, "k must be at least 1");
-  if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
-      !info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array) {
-    throw Napi::TypeError::New(env, "search(x, k, distances: Float32Array, labels: BigInt64Array)");
-  }
-  auto distances = info[2].As<Napi::Float32Array>();
-  auto labels = info[3].As<Napi::TypedArrayOf<int64_t>>();
-  if (distances.ElementLength() < static_cast<size_t>(n * k) || labels.ElementLength() < static_cast<size_t>(n * k)) {
-    throw Napi::RangeError::New(env, "result arrays are shorter than nq * k");
-  }
+  auto distances = FloatsArg(info, 2, size_t(n * k));
+  auto labels = IdsArg(info, 3, size_t(n * k));
+  int64_t nprobe = CountArg(info, 4);
   const float* data = x.Data();
   float* d = distances.Data();
   faiss::idx_t* ids = labels.Data();
-  Work work = [handle, data, n, k, d, ids] {
-    std::shared_lock lock(handle->mutex);
-    handle->index->search(n, data, k, d, ids);
+  Work work = [handle, data, n, k, d, ids, nprobe] {
+    CheckFinite(data, n, handle->index->d, "q");
+    ReadLock lock(*handle->mutex);
+    auto params = IvfParams(*handle, nprobe);
+    handle->index->search(n, data, k, d, ids, params.get());
   };
   Finish finish = [](Napi::Env env) { return env.Undefined(); };
   return RunJob(env, Async, std::move(work), std::move(finish), {x, distances, labels});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto handle = Live(env);
+  Napi::Float32Array x = VectorsArg(info, 0, d_);
+  auto n = faiss::idx_t(x.ElementLength() / d_);
+  float radius = info[1].As<Napi::Number>().FloatValue();
+  int64_t nprobe = CountArg(info, 2);
+  const float* data = x.Data();
+  auto result = std::make_shared<faiss::RangeSearchResult>(size_t(n));
+  Work work = [handle, data, n, radius, nprobe, result] {
+    CheckFinite(data, n, handle->index->d, "q");
+    ReadLock lock(*handle->mutex);
+    auto params = IvfParams(*handle, nprobe);
+    handle->index->range_search(n, data, radius, result.get(), params.get());
+  };
+  Finish finish = [result, n](Napi::Env env) -> Napi::Value {
+    size_t total = result->lims[n];
+    if (total > std::numeric_limits<uint32_t>::max()) throw Napi::RangeError::New(env, "range search found over 2^32 results");
+    auto lims = Napi::Uint32Array::New(env, size_t(n) + 1);
+    for (faiss::idx_t i = 0; i <= n; i++) lims[i] = uint32_t(result->lims[i]);
+    // Hand FAISS's result buffers to V8 instead of copying them.
+    float* distances = std::exchange(result->distances, nullptr);
+    faiss::idx_t* labels = std::exchange(result->labels, nullptr);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("lims", lims);
+    out.Set("distances", AdoptArray<float, Napi::Float32Array>(env, distances, total));
+    out.Set("labels", AdoptArray<faiss::idx_t, Napi::TypedArrayOf<int64_t>>(env, labels, total));
+    return out;
+  };
+  return RunJob(env, Async, std::move(work), std::move(finish), {x});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
+  auto handle = Live(info.Env());
+  bool lossless = true;
+  int64_t key = info[0].IsBigInt() ? info[0].As<Napi::BigInt>().Int64Value(&lossless) : CountArg(info, 0);
+  if (!lossless) throw Napi::RangeError::New(info.Env(), "key does not fit in 64 bits");
+  auto out = FloatsArg(info, 1, size_t(d_));
+  float* dest = out.Data();
+  Work work = [handle, key, dest] {
+    ReadLock lock(*handle->mutex);
+    const faiss::Index& index = *handle->index;
+    if (dynamic_cast<const faiss::IndexFlatCodes*>(&index)) CheckOffsets(index, key, 1);
+    try {
+      index.reconstruct(key, dest);
+    } catch (const std::out_of_range&) {  // IndexIDMap2's id lookup
+      throw InvalidArgument("id " + std::to_string(key) + " is not in the index");
+    }
+  };
+  Finish finish = [](Napi::Env env) { return env.Undefined(); };
+  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {out});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::ReconstructN(const Napi::CallbackInfo& info) {
+  auto handle = Live(info.Env());
+  int64_t i0 = CountArg(info, 0);
+  int64_t n = CountArg(info, 1);
+  auto out = FloatsArg(info, 2, size_t(n) * size_t(d_));
+  float* dest = out.Data();
+  Work work = [handle, i0, n, dest] {
+    ReadLock lock(*handle->mutex);
+    CheckOffsets(*handle->index, i0, n);
+    handle->index->reconstruct_n(i0, n, dest);
+  };
+  Finish finish = [](Napi::Env env) { return env.Undefined(); };
+  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {out});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::Serialize(const Napi::CallbackInfo& info) {
+  auto handle = Live(info.Env());
+  auto bytes = std::make_shared<std::vector<uint8_t>>();
+  Work work = [handle, bytes] {
+    ReadLock lock(*handle->mutex);
+    *bytes = SerializeIndex(*handle->index);
+  };
+  Finish finish = [bytes](Napi::Env env) -> Napi::Value {
+    // The Buffer takes over the vector's memory; no copy.
+    auto* owner = new std::shared_ptr<std::vector<uint8_t>>(bytes);
+    return Napi::Buffer<uint8_t>::New(env, bytes->data(), bytes->size(),
+                                      [](Napi::Env, uint8_t*, std::shared_ptr<std::vector<uint8_t>>* o) { delete o; }, owner);
+  };
+  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
+  auto handle = Live(info.Env());
+  std::string path = info[0].As<Napi::String>();
+  Work work = [handle, path] {
+    ReadLock lock(*handle->mutex);
+    WriteIndexAtomic(*handle->index, path);
+  };
+  Finish finish = [](Napi::Env env) { return env.Undefined(); };
+  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {});
+}
+
+// ---- views and lifetime ----
+
+Napi::Value IndexWrap::View(Napi::Env env, faiss::Index* inner) {
+  auto handle = Live(env);
+  if (inner == nullptr) return env.Undefined();
+  // Aliases the parent handle: the view keeps the parent, and all it keeps, alive.
+  std::shared_ptr<faiss::Index> alias(handle, inner);
+  return Create(env, std::make_shared<IndexHandle>(alias, handle->mutex, false));
+}
+
+Napi::Value IndexWrap::Quantizer(const Napi::CallbackInfo& info) {
+  faiss::IndexIVF* ivf = Live(info.Env())->Ivf();
+  return View(info.Env(), ivf ? ivf->quantizer : nullptr);
+}
+
+Napi::Value IndexWrap::SubIndex(const Napi::CallbackInfo& info) {
+  auto* idmap = dynamic_cast<faiss::IndexIDMap*>(Live(info.Env())->index.get());
+  return View(info.Env(), idmap ? idmap->index : nullptr);
 }
 
 Napi::Value IndexWrap::Dispose(const Napi::CallbackInfo& info) {

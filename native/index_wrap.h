@@ -1,36 +1,24 @@
-// IndexWrap: the JS object behind every index class in lib/. It owns a FAISS index through a
-// shared handle, so jobs still running after dispose() or garbage collection keep it alive.
+// IndexWrap: the JS object behind every index class in lib/. It holds a shared IndexHandle,
+// so jobs still running after dispose() or garbage collection keep the index alive.
 #pragma once
 
-#include <faiss/Index.h>
 #include <napi.h>
 
-#include <atomic>
 #include <memory>
-#include <shared_mutex>
+
+#include "index_handle.h"
 
 namespace faiss_native {
-
-struct IndexHandle {
-  explicit IndexHandle(std::unique_ptr<faiss::Index> owned);
-
-  std::unique_ptr<faiss::Index> index;
-  // Shared for searches, exclusive for anything that changes the index.
-  std::shared_mutex mutex;
-  // Mirrors of index state, so getters on the main thread never wait for a running add.
-  std::atomic<int64_t> ntotal{0};
-  std::atomic<bool> isTrained{false};
-  std::atomic<int64_t> bytes{0};
-
-  // Refreshes the mirrors; call with the mutex held.
-  void Refresh();
-};
 
 class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
+  // A new JS object for a handle (used by the creators in index_create.cc).
+  static Napi::Object Create(Napi::Env env, std::shared_ptr<IndexHandle> handle);
+  // The live handle of a JS index object, or a TypeError (not an index, or disposed).
+  static std::shared_ptr<IndexHandle> HandleOf(Napi::Env env, const Napi::Value& value);
 
-  // new Index(description, d, metric): any index_factory description.
+  // Only called through Create, with the handle in an External.
   explicit IndexWrap(const Napi::CallbackInfo& info);
   ~IndexWrap() override;
 
@@ -39,17 +27,47 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetNtotal(const Napi::CallbackInfo& info);
   Napi::Value GetIsTrained(const Napi::CallbackInfo& info);
   Napi::Value GetMetricType(const Napi::CallbackInfo& info);
+  Napi::Value GetClassName(const Napi::CallbackInfo& info);
+  Napi::Value GetNlist(const Napi::CallbackInfo& info);
+  Napi::Value GetNprobe(const Napi::CallbackInfo& info);
+  void SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& value);
+  Napi::Value GetQtype(const Napi::CallbackInfo& info);
+  Napi::Value GetByResidual(const Napi::CallbackInfo& info);
 
-  // add(x) / addSync(x)
+  // Each Async=true form returns a Promise and runs on the libuv pool; Async=false is *Sync.
   template <bool Async>
-  Napi::Value Add(const Napi::CallbackInfo& info);
-  // search(x, k, distances, labels) / searchSync(...): FAISS writes into the given arrays.
+  Napi::Value Train(const Napi::CallbackInfo& info);  // (x)
   template <bool Async>
-  Napi::Value Search(const Napi::CallbackInfo& info);
+  Napi::Value Add(const Napi::CallbackInfo& info);  // (x)
+  template <bool Async>
+  Napi::Value AddWithIds(const Napi::CallbackInfo& info);  // (x, ids)
+  template <bool Async>
+  Napi::Value Search(const Napi::CallbackInfo& info);  // (x, k, distances, labels, nprobe)
+  template <bool Async>
+  Napi::Value RangeSearch(const Napi::CallbackInfo& info);  // (x, radius, nprobe)
+  template <bool Async>
+  Napi::Value Reconstruct(const Napi::CallbackInfo& info);  // (key, out)
+  template <bool Async>
+  Napi::Value ReconstructN(const Napi::CallbackInfo& info);  // (i0, n, out)
+  template <bool Async>
+  Napi::Value RemoveIds(const Napi::CallbackInfo& info);  // (ids) -> number removed
+  template <bool Async>
+  Napi::Value Reset(const Napi::CallbackInfo& info);
+  template <bool Async>
+  Napi::Value Serialize(const Napi::CallbackInfo& info);  // -> Buffer
+  template <bool Async>
+  Napi::Value Write(const Napi::CallbackInfo& info);  // (path)
+  Napi::Value MakeDirectMap(const Napi::CallbackInfo& info);
+  Napi::Value Quantizer(const Napi::CallbackInfo& info);  // an IVF's quantizer, as a view
+  Napi::Value SubIndex(const Napi::CallbackInfo& info);   // an IDMap's sub-index, as a view
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
-  // The live handle, or a TypeError after dispose().
   std::shared_ptr<IndexHandle> Live(Napi::Env env) const;
+  // A change of the index: runs under the exclusive lock, then refreshes mirrors and memory.
+  Napi::Value RunChange(Napi::Env env, bool async, std::function<void(faiss::Index&)> change,
+                        const std::vector<Napi::Object>& keepAlive);
+  // A view of an index inside this one, sharing its lock and keeping it alive.
+  Napi::Value View(Napi::Env env, faiss::Index* inner);
   // Tells V8 how much native memory this index holds, so GC pressure is right.
   void ReportMemory(Napi::Env env);
 

@@ -1,6 +1,8 @@
 // Sync and Promise execution of index operations.
 #include "jobs.h"
 
+#include "threads.h"
+
 namespace faiss_native {
 
 JobWorker::JobWorker(Napi::Env env, Work work, Finish finish, const std::vector<Napi::Object>& keepAlive)
@@ -14,6 +16,7 @@ JobWorker::JobWorker(Napi::Env env, Work work, Finish finish, const std::vector<
 
 void JobWorker::Execute() {
   try {
+    ApplyThreadCount();
     work_();
   } catch (...) {
     failure_ = DescribeCurrentException();
@@ -34,6 +37,7 @@ void JobWorker::OnError(const Napi::Error&) { deferred_.Reject(ToJsError(Env(), 
 Napi::Value RunJob(Napi::Env env, bool async, Work work, Finish finish,
                    const std::vector<Napi::Object>& keepAlive) {
   if (!async) {
+    ApplyThreadCount();
     Guarded(env, work);
     return finish(env);
   }

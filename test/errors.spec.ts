@@ -1,7 +1,6 @@
 // Bad input gets a clear TypeError/RangeError naming the argument; FAISS failures a FaissError.
 import { describe, expect, it } from 'vitest';
-import { FaissError, IndexFlatIP, IndexFlatL2 } from '../lib';
-import { native } from '../lib/native';
+import { FaissError, indexFactory, IndexFlatIP, IndexFlatL2 } from '../lib';
 
 describe('argument errors', () => {
   it('rejects a bad dimension', () => {
@@ -59,7 +58,7 @@ describe('FaissError', () => {
   it('carries FAISS message and code when FAISS refuses', () => {
     let error: unknown;
     try {
-      new native.Index('NoSuchIndexType', 8, 0);
+      indexFactory(8, 'NoSuchIndexType');
     } catch (e) {
       error = e;
     }

@@ -1,0 +1,82 @@
+// Index files and buffers in FAISS's own format: Python's faiss.read_index / write_index /
+// serialize_index / deserialize_index read and write the same bytes.
+import { Index } from './faiss-index';
+import { native } from './native';
+import { checkPath, describe } from './vectors';
+
+/** Read only (FAISS's IO_FLAG_READ_ONLY), for memory-mapped inverted lists. */
+export const IO_FLAG_READ_ONLY = 2;
+/** Memory-map inverted lists instead of reading them (FAISS's IO_FLAG_MMAP). */
+export const IO_FLAG_MMAP = 0x646f0008;
+/** Memory-map the codes of flat indexes (FAISS's IO_FLAG_MMAP_IFC). */
+export const IO_FLAG_MMAP_IFC = 1 << 9;
+
+/** Options of {@link readIndex}. */
+export interface ReadIndexOptions {
+  /** Map the file's vector data into memory instead of reading it (IO_FLAG_MMAP | IO_FLAG_MMAP_IFC). */
+  mmap?: boolean;
+  /** Open memory-mapped data read-only (IO_FLAG_READ_ONLY). */
+  readOnly?: boolean;
+  /** Raw FAISS IO flags, OR-ed with the above. */
+  ioFlags?: number;
+}
+
+function ioFlags(options: ReadIndexOptions): number {
+  const { mmap = false, readOnly = false, ioFlags: raw = 0 } = options;
+  if (!Number.isInteger(raw)) throw new RangeError(`options.ioFlags must be an integer; got ${String(raw)}`);
+  return (mmap ? IO_FLAG_MMAP | IO_FLAG_MMAP_IFC : 0) | (readOnly ? IO_FLAG_READ_ONLY : 0) | raw;
+}
+
+function checkBytes(bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes must be a Buffer or Uint8Array; got ${describe(bytes)}`);
+  return bytes;
+}
+
+/**
+ * Reads an index file written by faiss-native or Python faiss, off the event loop. The result
+ * is an instance of the matching class (IndexFlatIP, IndexIVFScalarQuantizer, ...).
+ * Corrupt or truncated files give a FaissError.
+ */
+export async function readIndex(path: string, options: ReadIndexOptions = {}): Promise<Index> {
+  return Index.fromNative(await native.readIndex(checkPath(path), ioFlags(options)));
+}
+
+/** {@link readIndex} on the calling thread. */
+export function readIndexSync(path: string, options: ReadIndexOptions = {}): Index {
+  return Index.fromNative(native.readIndexSync(checkPath(path), ioFlags(options)));
+}
+
+/** Writes an index atomically (temp file, then rename), off the event loop: `index.write(path)`. */
+export async function writeIndex(index: Index, path: string): Promise<void> {
+  await checkIndex(index).write(path);
+}
+
+/** {@link writeIndex} on the calling thread. */
+export function writeIndexSync(index: Index, path: string): void {
+  checkIndex(index).writeSync(path);
+}
+
+/** The index as a Buffer in FAISS's file format, off the event loop: `index.serialize()`. */
+export async function serializeIndex(index: Index): Promise<Buffer> {
+  return checkIndex(index).serialize();
+}
+
+/** {@link serializeIndex} on the calling thread. */
+export function serializeIndexSync(index: Index): Buffer {
+  return checkIndex(index).serializeSync();
+}
+
+/** Reads an index from bytes in FAISS's file format (no copy of the input), off the event loop. */
+export async function deserializeIndex(bytes: Uint8Array): Promise<Index> {
+  return Index.fromNative(await native.deserializeIndex(checkBytes(bytes)));
+}
+
+/** {@link deserializeIndex} on the calling thread. */
+export function deserializeIndexSync(bytes: Uint8Array): Index {
+  return Index.fromNative(native.deserializeIndexSync(checkBytes(bytes)));
+}
+
+function checkIndex(index: unknown): Index {
+  if (!(index instanceof Index)) throw new TypeError(`index must be a faiss-native Index; got ${describe(index)}`);
+  return index;
+}

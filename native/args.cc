@@ -1,0 +1,67 @@
+// Argument access and the finiteness scan.
+#include "args.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "errors.h"
+
+namespace faiss_native {
+
+namespace {
+
+bool IsTyped(const Napi::Value& v, napi_typedarray_type type) {
+  return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
+}
+
+}  // namespace
+
+Napi::Float32Array VectorsArg(const Napi::CallbackInfo& info, size_t i, int d) {
+  if (!IsTyped(info[i], napi_float32_array)) throw Napi::TypeError::New(info.Env(), "expected a Float32Array of vectors");
+  auto array = info[i].As<Napi::Float32Array>();
+  if (array.ElementLength() % d != 0) throw Napi::RangeError::New(info.Env(), "vector length is not a multiple of d");
+  return array;
+}
+
+Napi::Float32Array FloatsArg(const Napi::CallbackInfo& info, size_t i, size_t length) {
+  if (!IsTyped(info[i], napi_float32_array)) throw Napi::TypeError::New(info.Env(), "expected a Float32Array");
+  auto array = info[i].As<Napi::Float32Array>();
+  if (array.ElementLength() < length) throw Napi::RangeError::New(info.Env(), "Float32Array too short");
+  return array;
+}
+
+Napi::TypedArrayOf<int64_t> IdsArg(const Napi::CallbackInfo& info, size_t i, size_t length) {
+  if (!IsTyped(info[i], napi_bigint64_array)) throw Napi::TypeError::New(info.Env(), "expected a BigInt64Array");
+  auto array = info[i].As<Napi::TypedArrayOf<int64_t>>();
+  if (array.ElementLength() < length) throw Napi::RangeError::New(info.Env(), "BigInt64Array too short");
+  return array;
+}
+
+int64_t CountArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a number");
+  int64_t v = info[i].As<Napi::Number>().Int64Value();
+  if (v < 0) throw Napi::RangeError::New(info.Env(), "expected a non-negative integer");
+  return v;
+}
+
+void CheckFinite(const float* x, size_t n, int d, const char* name) {
+  const size_t total = n * size_t(d);
+  // Branch-free OR over the exponent bits vectorises; the slow search below runs only on failure.
+  uint32_t bad = 0;
+  for (size_t i = 0; i < total; i++) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    bad |= (bits & 0x7f800000u) == 0x7f800000u;
+  }
+  if (!bad) return;
+  for (size_t i = 0; i < total; i++) {
+    if (!std::isfinite(x[i])) {
+      throw InvalidArgument(std::string(name) + " must hold finite numbers; got " + (std::isnan(x[i]) ? "NaN" : "Infinity") +
+                            " at vector " + std::to_string(i / d) + ", component " + std::to_string(i % d));
+    }
+  }
+}
+
+}  // namespace faiss_native

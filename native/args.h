@@ -1,0 +1,25 @@
+// Native-side argument access. lib/ validates every argument with a friendly message first;
+// these checks only guard the boundary, plus the NaN/Infinity scan, which runs in the job
+// (off the event loop for async calls).
+#pragma once
+
+#include <faiss/Index.h>
+#include <napi.h>
+
+#include <cstddef>
+
+namespace faiss_native {
+
+// A Float32Array argument holding whole d-dimensional vectors.
+Napi::Float32Array VectorsArg(const Napi::CallbackInfo& info, size_t i, int d);
+// A Float32Array argument of at least `length` elements (an output buffer).
+Napi::Float32Array FloatsArg(const Napi::CallbackInfo& info, size_t i, size_t length);
+// A BigInt64Array argument of at least `length` elements.
+Napi::TypedArrayOf<int64_t> IdsArg(const Napi::CallbackInfo& info, size_t i, size_t length);
+// A non-negative integer argument.
+int64_t CountArg(const Napi::CallbackInfo& info, size_t i);
+
+// Throws InvalidArgument naming `name` and the first bad position if x holds NaN or Infinity.
+void CheckFinite(const float* x, size_t n, int d, const char* name);
+
+}  // namespace faiss_native

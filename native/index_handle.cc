@@ -1,0 +1,55 @@
+// IndexHandle: locking, state mirrors, memory accounting and type names.
+#include "index_handle.h"
+
+#include <faiss/IVFlib.h>
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexScalarQuantizer.h>
+
+namespace faiss_native {
+
+IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<std::shared_mutex> mutex, bool ownsMemory)
+    : index(std::move(index)), mutex(std::move(mutex)), ownsMemory(ownsMemory) {
+  Refresh();
+}
+
+std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned) {
+  return std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<std::shared_mutex>(), true);
+}
+
+faiss::IndexIVF* IndexHandle::Ivf() const { return faiss::ivflib::try_extract_index_ivf(index.get()); }
+
+void IndexHandle::Refresh() {
+  ntotal = index->ntotal;
+  isTrained = index->is_trained;
+  bytes = ownsMemory ? NativeBytes(*index) : 0;
+}
+
+int64_t NativeBytes(const faiss::Index& index) {
+  if (auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(&index)) return static_cast<int64_t>(flat->codes.size());
+  if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
+    int64_t total = static_cast<int64_t>(ivf->ntotal) * static_cast<int64_t>(ivf->code_size + sizeof(faiss::idx_t));
+    if (ivf->own_fields && ivf->quantizer) total += NativeBytes(*ivf->quantizer);
+    return total;
+  }
+  if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index)) {
+    int64_t total = static_cast<int64_t>(idmap->id_map.size() * sizeof(faiss::idx_t));
+    if (idmap->own_fields && idmap->index) total += NativeBytes(*idmap->index);
+    return total;
+  }
+  if (auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(&index)) return pre->index ? NativeBytes(*pre->index) : 0;
+  return 0;
+}
+
+std::string ClassName(const faiss::Index& index) {
+  if (dynamic_cast<const faiss::IndexIDMap2*>(&index)) return "IndexIDMap2";
+  if (dynamic_cast<const faiss::IndexIDMap*>(&index)) return "IndexIDMap";
+  if (dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(&index)) return "IndexIVFScalarQuantizer";
+  if (dynamic_cast<const faiss::IndexScalarQuantizer*>(&index)) return "IndexScalarQuantizer";
+  if (dynamic_cast<const faiss::IndexFlat*>(&index)) return "IndexFlat";
+  return "Index";
+}
+
+}  // namespace faiss_native
