@@ -6,14 +6,17 @@ import { checkPath, describe } from './vectors';
 
 /** Read only (FAISS's IO_FLAG_READ_ONLY), for memory-mapped inverted lists. */
 export const IO_FLAG_READ_ONLY = 2;
-/** Memory-map inverted lists instead of reading them (FAISS's IO_FLAG_MMAP). */
+/** Inverted lists as FAISS's OnDiskInvertedLists over the file (FAISS's IO_FLAG_MMAP). */
 export const IO_FLAG_MMAP = 0x646f0008;
-/** Memory-map the codes of flat indexes (FAISS's IO_FLAG_MMAP_IFC). */
+/** Memory-map vector codes, of flat indexes and of IVF lists alike (FAISS's IO_FLAG_MMAP_IFC). */
 export const IO_FLAG_MMAP_IFC = 1 << 9;
 
 /** Options of {@link readIndex}. */
 export interface ReadIndexOptions {
-  /** Map the file's vector data into memory instead of reading it (IO_FLAG_MMAP | IO_FLAG_MMAP_IFC). */
+  /**
+   * Map the file's vector codes into memory instead of reading them (IO_FLAG_MMAP_IFC): the
+   * pages load on demand and are shared between processes; the index cannot grow.
+   */
   mmap?: boolean;
   /** Open memory-mapped data read-only (IO_FLAG_READ_ONLY). */
   readOnly?: boolean;
@@ -24,7 +27,7 @@ export interface ReadIndexOptions {
 function ioFlags(options: ReadIndexOptions): number {
   const { mmap = false, readOnly = false, ioFlags: raw = 0 } = options;
   if (!Number.isInteger(raw)) throw new RangeError(`options.ioFlags must be an integer; got ${String(raw)}`);
-  return (mmap ? IO_FLAG_MMAP | IO_FLAG_MMAP_IFC : 0) | (readOnly ? IO_FLAG_READ_ONLY : 0) | raw;
+  return (mmap ? IO_FLAG_MMAP_IFC : 0) | (readOnly ? IO_FLAG_READ_ONLY : 0) | raw;
 }
 
 function checkBytes(bytes: unknown): Uint8Array {

@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
-#include <stdexcept>
 
 #include "addon_data.h"
 #include "args.h"
@@ -358,11 +357,7 @@ Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
     ReadLock lock(*handle->mutex);
     const faiss::Index& index = *handle->index;
     if (dynamic_cast<const faiss::IndexFlatCodes*>(&index)) CheckOffsets(index, key, 1);
-    try {
-      index.reconstruct(key, dest);
-    } catch (const std::out_of_range&) {  // IndexIDMap2's id lookup
-      throw InvalidArgument("id " + std::to_string(key) + " is not in the index");
-    }
+    index.reconstruct(key, dest);
   };
   Finish finish = [](Napi::Env env) { return env.Undefined(); };
   return RunJob(info.Env(), Async, std::move(work), std::move(finish), {out});

@@ -1,38 +1,8 @@
 // IndexFlatIP / IndexFlatL2 against a brute force computed in the test, on random and real data.
 import { describe, expect, it } from 'vitest';
-import { buildInfo, IndexFlatIP, IndexFlatL2, METRIC_INNER_PRODUCT, METRIC_L2, type SearchResult } from '../lib';
-import { bruteForce, score, type Metric } from './helpers/brute-force';
-import { hasSift, randomVectors, readFvecs, SIFT_DIR } from './helpers/data';
-import path from 'node:path';
-
-const FLT_MAX = 3.4028234663852886e38;
-
-/**
- * Checks a FAISS result against exact search: the scores at each rank match, and every
- * returned id really has the score reported for it. Robust to ties between equal vectors.
- */
-function expectExact(metric: Metric, result: SearchResult, base: Float32Array, queries: Float32Array, d: number) {
-  const { nq, k } = result;
-  const exact = bruteForce(metric, base, queries, d, k);
-  const n = base.length / d;
-  for (let q = 0; q < nq; q++) {
-    const tol = (s: number) => 1e-5 * Math.max(1, Math.abs(s)) + 1e-4;
-    for (let r = 0; r < k; r++) {
-      const label = Number(result.labels[q * k + r]);
-      const dist = result.distances[q * k + r];
-      if (r >= n) {
-        expect(label).toBe(-1);
-        expect(dist).toBe(metric === 'ip' ? -FLT_MAX : FLT_MAX);
-        continue;
-      }
-      const want = exact.scores[q][r];
-      expect(Math.abs(dist - want)).toBeLessThanOrEqual(tol(want));
-      expect(label).toBeGreaterThanOrEqual(0);
-      const actual = score(metric, queries, q, base, label, d);
-      expect(Math.abs(actual - dist)).toBeLessThanOrEqual(tol(actual));
-    }
-  }
-}
+import { buildInfo, IndexFlatIP, IndexFlatL2, METRIC_INNER_PRODUCT, METRIC_L2 } from '../lib';
+import { hasSift, randomVectors, sift } from './helpers/data';
+import { expectExact } from './helpers/expect-exact';
 
 describe.each([
   ['ip', IndexFlatIP, METRIC_INNER_PRODUCT],
@@ -132,12 +102,11 @@ describe('vector views and inputs', () => {
 
 describe.skipIf(!hasSift)('real data: SIFT sample', () => {
   it.each(['ip', 'l2'] as const)('%s search of 100 held-out queries equals brute force at k=10', (metric) => {
-    const base = readFvecs(path.join(SIFT_DIR, 'base.fvecs'));
-    const queries = readFvecs(path.join(SIFT_DIR, 'query.fvecs'));
-    const q = queries.data.subarray(0, 100 * queries.d);
-    const index = metric === 'ip' ? new IndexFlatIP(base.d) : new IndexFlatL2(base.d);
-    index.addSync(base.data);
-    expectExact(metric, index.searchSync(q, 10), base.data, q, base.d);
+    const { d, base, queries } = sift();
+    const q = queries.subarray(0, 100 * d);
+    const index = metric === 'ip' ? new IndexFlatIP(d) : new IndexFlatL2(d);
+    index.addSync(base);
+    expectExact(metric, index.searchSync(q, 10), base, q, d);
   });
 });
 

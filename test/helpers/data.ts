@@ -50,3 +50,36 @@ export function readIvecs(file: string): { n: number; k: number; data: Int32Arra
   }
   return { n, k, data };
 }
+
+export interface Sift {
+  d: number;
+  base: Float32Array;
+  queries: Float32Array;
+  nq: number;
+  /** 100 exact inner-product neighbours per query, best first (computed in float64 by the data's provider). */
+  groundTruthIp: Int32Array;
+}
+
+let siftCache: Sift | undefined;
+
+/** The SIFT sample in ../shared/data (4,500 base vectors, 500 queries, d=128). */
+export function sift(): Sift {
+  if (!siftCache) {
+    const base = readFvecs(path.join(SIFT_DIR, 'base.fvecs'));
+    const queries = readFvecs(path.join(SIFT_DIR, 'query.fvecs'));
+    const gt = readIvecs(path.join(SIFT_DIR, 'groundtruth_ip.ivecs'));
+    siftCache = { d: base.d, base: base.data, queries: queries.data, nq: queries.n, groundTruthIp: gt.data };
+  }
+  return siftCache;
+}
+
+/** Mean fraction of the true top-k found in each query's first k labels (ground truth rows of width `gtWidth`). */
+export function recallAt(k: number, labels: BigInt64Array, resultK: number, truth: Int32Array, gtWidth: number): number {
+  const nq = labels.length / resultK;
+  let found = 0;
+  for (let q = 0; q < nq; q++) {
+    const want = new Set(Array.from(truth.subarray(q * gtWidth, q * gtWidth + k)));
+    for (let r = 0; r < k; r++) if (want.has(Number(labels[q * resultK + r]))) found++;
+  }
+  return found / (nq * k);
+}
