@@ -5,6 +5,7 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/index_factory.h>
+#include <faiss/index_io.h>
 
 #include <memory>
 
@@ -43,6 +44,7 @@ Napi::Value CreateScalarQuantizer(const Napi::CallbackInfo& info) {
 Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, faiss::Index* index) {
   auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(index), part->mutex, true);
   handle->parts.push_back(part);
+  handle->mapped = part->mapped;
   return IndexWrap::Create(env, handle);
 }
 
@@ -88,9 +90,10 @@ Napi::Value CreateIDMap(const Napi::CallbackInfo& info) {
 }
 
 // A job that yields a new index, wrapped on the main thread.
-Napi::Value RunCreate(Napi::Env env, bool async, std::function<faiss::Index*()> create, const std::vector<Napi::Object>& keepAlive) {
+Napi::Value RunCreate(Napi::Env env, bool async, std::function<faiss::Index*()> create, const std::vector<Napi::Object>& keepAlive,
+                      bool mapped = false) {
   auto handle = std::make_shared<std::shared_ptr<IndexHandle>>();
-  Work work = [handle, create = std::move(create)] { *handle = NewHandle(create()); };
+  Work work = [handle, create = std::move(create), mapped] { *handle = NewHandle(create(), mapped); };
   Finish finish = [handle](Napi::Env env) -> Napi::Value { return IndexWrap::Create(env, *handle); };
   return RunJob(env, async, std::move(work), std::move(finish), keepAlive);
 }
@@ -100,7 +103,8 @@ template <bool Async>
 Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>();
   int flags = info[1].As<Napi::Number>().Int32Value();
-  return RunCreate(info.Env(), Async, [path, flags] { return ReadIndexFile(path, flags); }, {});
+  bool mapped = (flags & faiss::IO_FLAG_MMAP_IFC) == faiss::IO_FLAG_MMAP_IFC;
+  return RunCreate(info.Env(), Async, [path, flags] { return ReadIndexFile(path, flags); }, {}, mapped);
 }
 
 // deserializeIndex(bytes: Uint8Array) / deserializeIndexSync

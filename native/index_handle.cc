@@ -15,8 +15,10 @@ IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<st
   Refresh();
 }
 
-std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned) {
-  return std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<std::shared_mutex>(), true);
+std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, bool mapped) {
+  auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<std::shared_mutex>(), true);
+  handle->mapped = mapped;
+  return handle;
 }
 
 faiss::IndexIVF* IndexHandle::Ivf() const { return faiss::ivflib::try_extract_index_ivf(index.get()); }

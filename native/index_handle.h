@@ -27,6 +27,9 @@ struct IndexHandle {
   std::vector<std::shared_ptr<IndexHandle>> parts;
   // False for views into a parent: the parent reports the memory.
   const bool ownsMemory;
+  // Codes memory-mapped from a file (read with IO_FLAG_MMAP_IFC), in this index or one it
+  // uses: FAISS aborts the process on any change, so changes are refused before they start.
+  bool mapped = false;
   // Last values seen under the lock, for getters while a change holds it.
   std::atomic<int64_t> ntotal{0};
   std::atomic<bool> isTrained{false};
@@ -39,7 +42,7 @@ struct IndexHandle {
 };
 
 // A fresh index with its own lock.
-std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned);
+std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, bool mapped = false);
 
 // Bytes of data the index holds natively (what V8 cannot see).
 int64_t NativeBytes(const faiss::Index& index);

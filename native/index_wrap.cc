@@ -195,9 +195,17 @@ Napi::Value IndexWrap::GetByResidual(const Napi::CallbackInfo& info) {
 
 // ---- changes (exclusive lock) ----
 
+std::shared_ptr<IndexHandle> IndexWrap::Changeable(Napi::Env env) const {
+  auto handle = Live(env);
+  if (handle->mapped) {
+    throw Napi::TypeError::New(env, "index is memory-mapped (read with { mmap: true }) and cannot change; read it without mmap to modify it");
+  }
+  return handle;
+}
+
 Napi::Value IndexWrap::RunChange(Napi::Env env, bool async, std::function<void(faiss::Index&)> change,
                                  const std::vector<Napi::Object>& keepAlive) {
-  auto handle = Live(env);
+  auto handle = Changeable(env);
   Work work = [handle, change = std::move(change)] {
     WriteLock lock(*handle->mutex);
     try {
@@ -258,7 +266,7 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   auto removed = std::make_shared<size_t>(0);
   const faiss::idx_t* list = ids.Data();
   size_t n = ids.ElementLength();
-  auto handle = Live(info.Env());
+  auto handle = Changeable(info.Env());
   Work work = [handle, list, n, removed] {
     WriteLock lock(*handle->mutex);
     faiss::IDSelectorBatch selector(n, list);
@@ -278,7 +286,7 @@ Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value IndexWrap::MakeDirectMap(const Napi::CallbackInfo& info) {
-  auto handle = Live(info.Env());
+  auto handle = Live(info.Env());  // builds a side table; mapped codes stay untouched
   faiss::IndexIVF* ivf = handle->Ivf();
   if (ivf == nullptr) throw Napi::TypeError::New(info.Env(), "makeDirectMap: this index has no IVF layer");
   WriteLock lock(*handle->mutex);
@@ -415,7 +423,9 @@ Napi::Value IndexWrap::View(Napi::Env env, faiss::Index* inner) {
   if (inner == nullptr) return env.Undefined();
   // Aliases the parent handle: the view keeps the parent, and all it keeps, alive.
   std::shared_ptr<faiss::Index> alias(handle, inner);
-  return Create(env, std::make_shared<IndexHandle>(alias, handle->mutex, false));
+  auto view = std::make_shared<IndexHandle>(alias, handle->mutex, false);
+  view->mapped = handle->mapped;
+  return Create(env, view);
 }
 
 Napi::Value IndexWrap::Quantizer(const Napi::CallbackInfo& info) {

@@ -63,6 +63,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<IndexHandle> Live(Napi::Env env) const;
+  // Live, and allowed to change (not memory-mapped), else a TypeError.
+  std::shared_ptr<IndexHandle> Changeable(Napi::Env env) const;
   // A change of the index: runs under the exclusive lock, then refreshes mirrors and memory.
   Napi::Value RunChange(Napi::Env env, bool async, std::function<void(faiss::Index&)> change,
                         const std::vector<Napi::Object>& keepAlive);

@@ -93,8 +93,15 @@ describe.each(KINDS)('%s', (name, build, cls) => {
 
   it('round-trips through a memory-mapped file', async () => {
     original.writeSync(file);
-    const mapped = await readIndex(file, { mmap: true });
+    const mapped = await readIndex(file, { mmap: true, readOnly: true });
     expect(mapped).toBeInstanceOf(cls);
+    sameResults(original, mapped);
+    // FAISS aborts the process when mapped codes change; the binding refuses first.
+    const refusal = /index is memory-mapped \(read with \{ mmap: true \}\) and cannot change/;
+    expect(() => mapped.addSync(queries)).toThrow(refusal);
+    await expect(mapped.add(queries)).rejects.toThrow(refusal);
+    expect(() => mapped.removeIdsSync([0n])).toThrow(refusal);
+    expect(() => mapped.resetSync()).toThrow(refusal);
     sameResults(original, mapped);
     mapped.dispose();
   });
