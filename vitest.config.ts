@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // --expose-gc lets the lifetime spec collect garbage while native jobs run.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     testTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'default', include: ['test/**/*.spec.ts'] } },
