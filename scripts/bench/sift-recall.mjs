@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Recall and size on the real SIFT sample (../shared/data/sift5k): exact IndexFlatIP against
+// IndexIVFScalarQuantizer (nlist 32) of each quantizer type, at nprobe 1..32.
+//   node scripts/bench/sift-recall.mjs        (after npm install; uses dist/)
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const faiss = createRequire(import.meta.url)(path.join(root, 'dist'));
+const dataDir = path.resolve(root, '..', 'shared', 'data', 'sift5k');
+
+function readVecs(file, Type) {
+  const buf = fs.readFileSync(file);
+  const d = buf.readInt32LE(0);
+  const n = buf.length / (4 + 4 * d);
+  const out = new Type(n * d);
+  for (let i = 0; i < n; i++) out.set(new Type(buf.buffer, buf.byteOffset + i * (4 + 4 * d) + 4, d), i * d);
+  return { d, n, data: out };
+}
+
+const base = readVecs(path.join(dataDir, 'base.fvecs'), Float32Array);
+const queries = readVecs(path.join(dataDir, 'query.fvecs'), Float32Array);
+const gt = readVecs(path.join(dataDir, 'groundtruth_ip.ivecs'), Int32Array);
+const recall = (labels, k, at) => {
+  let hit = 0;
+  for (let q = 0; q < queries.n; q++) {
+    const want = new Set(gt.data.subarray(q * gt.d, q * gt.d + at));
+    for (let r = 0; r < at; r++) if (want.has(Number(labels[q * k + r]))) hit++;
+  }
+  return hit / (queries.n * at);
+};
+
+const flat = new faiss.IndexFlatIP(base.d);
+flat.addSync(base.data);
+const exact = flat.searchSync(queries.data, 10);
+console.log(`SIFT sample: n=${base.n}, d=${base.d}, ${queries.n} queries, inner product; FAISS ${faiss.faissVersion} (${faiss.buildInfo.simdLevel})`);
+console.log(`IndexFlatIP: recall@1 ${recall(exact.labels, 10, 1).toFixed(3)}, recall@10 ${recall(exact.labels, 10, 10).toFixed(3)}, ${flat.serializeSync().length} bytes serialized\n`);
+console.log('| qtype | bytes serialized | recall@10 at nprobe 1 / 2 / 4 / 8 / 16 / 32 |\n|---|---|---|');
+for (const qtype of ['QT_8bit', 'QT_6bit', 'QT_4bit', 'QT_fp16', 'QT_bf16', 'QT_8bit_uniform', 'QT_4bit_uniform', 'QT_8bit_direct']) {
+  const index = new faiss.IndexIVFScalarQuantizer(base.d, 32, qtype);
+  index.trainSync(base.data);
+  index.addSync(base.data);
+  const recalls = [1, 2, 4, 8, 16, 32].map((nprobe) => recall(index.searchSync(queries.data, 10, { nprobe }).labels, 10, 10).toFixed(3));
+  console.log(`| ${qtype} | ${index.serializeSync().length} | ${recalls.join(' / ')} |`);
+}
