@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    globalSetup: ['test/global-setup.ts'],
     // --expose-gc lets the lifetime spec collect garbage while native jobs run.
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     testTimeout: 60_000,

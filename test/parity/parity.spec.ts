@@ -1,0 +1,195 @@
+// Python parity: the same index files and bytes, the same results, in both directions, for
+// every index kind, against faiss-cpu of the bundled FAISS version. Rows go to
+// results/parity.json for `npm run parity`.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  deserializeIndex,
+  Index,
+  indexFactory,
+  IndexFlatIP,
+  IndexFlatL2,
+  IndexIDMap,
+  IndexIDMap2,
+  IndexIVFScalarQuantizer,
+  METRIC_INNER_PRODUCT,
+  METRIC_L2,
+  readIndex,
+  ScalarQuantizer,
+  type QuantizerType,
+  type SearchResult,
+} from '../../lib';
+import { hasSift, readIvecs, SIFT_DIR, sift } from '../helpers/data';
+import { readNpy, writeNpy } from '../helpers/npy';
+import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
+
+interface Spec {
+  kind: 'flat' | 'ivfsq' | 'idmap' | 'idmap2' | 'factory';
+  metric: 'ip' | 'l2';
+  nlist?: number;
+  qtype?: QuantizerType;
+  byResidual?: boolean;
+  description?: string;
+}
+
+interface Case {
+  name: string;
+  spec: Spec;
+  nprobes: number[]; // [0]: no IVF layer
+  ids?: boolean;
+}
+
+const K = 10;
+const ID_BASE = 2n ** 60n; // ids far above 2^53
+const CASES: Case[] = [
+  { name: 'IndexFlatIP', spec: { kind: 'flat', metric: 'ip' }, nprobes: [0] },
+  { name: 'IndexFlatL2', spec: { kind: 'flat', metric: 'l2' }, nprobes: [0] },
+  ...Object.values(ScalarQuantizer).map(
+    (qtype): Case => ({ name: `IVF64 ${qtype}`, spec: { kind: 'ivfsq', metric: 'ip', nlist: 64, qtype, byResidual: true }, nprobes: [1, 4, 16, 64] }),
+  ),
+  { name: 'IndexIDMap(FlatIP)', spec: { kind: 'idmap', metric: 'ip' }, nprobes: [0], ids: true },
+  { name: 'IndexIDMap2(FlatIP)', spec: { kind: 'idmap2', metric: 'ip' }, nprobes: [0], ids: true },
+  { name: '"IVF256,SQ8"', spec: { kind: 'factory', metric: 'ip', description: 'IVF256,SQ8' }, nprobes: [1, 16, 256] },
+  { name: '"IVF256,SQfp16"', spec: { kind: 'factory', metric: 'ip', description: 'IVF256,SQfp16' }, nprobes: [1, 16, 256] },
+  { name: '"Flat"', spec: { kind: 'factory', metric: 'l2', description: 'Flat' }, nprobes: [0] },
+  { name: '"IDMap,Flat"', spec: { kind: 'factory', metric: 'l2', description: 'IDMap,Flat' }, nprobes: [0], ids: true },
+];
+
+function buildNode(spec: Spec, d: number): Index {
+  const metric = spec.metric === 'ip' ? METRIC_INNER_PRODUCT : METRIC_L2;
+  const flat = () => (spec.metric === 'ip' ? new IndexFlatIP(d) : new IndexFlatL2(d));
+  switch (spec.kind) {
+    case 'flat':
+      return flat();
+    case 'ivfsq':
+      return new IndexIVFScalarQuantizer(flat(), d, spec.nlist!, spec.qtype!, metric, spec.byResidual);
+    case 'idmap':
+      return new IndexIDMap(flat());
+    case 'idmap2':
+      return new IndexIDMap2(flat());
+    case 'factory':
+      return indexFactory(d, spec.description!, metric);
+  }
+}
+
+export interface ParityRow extends Partial<Comparison> {
+  index: string;
+  direction: string;
+  nprobe: number;
+  nq: number;
+  recallNode?: number;
+  recallPython?: number;
+  centroidMaxDiff?: number;
+}
+
+const rows: ParityRow[] = [];
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-parity-'));
+afterAll(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  const out = path.join(__dirname, '..', '..', 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'parity.json'), JSON.stringify(rows, null, 1));
+});
+
+describe.skipIf(!hasSift || !!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python faiss-cpu on SIFT', () => {
+  const data = sift();
+  const gt = {
+    ip: readIvecs(path.join(SIFT_DIR, 'groundtruth_ip.ivecs')),
+    l2: readIvecs(path.join(SIFT_DIR, 'groundtruth_l2.ivecs')),
+  };
+
+  it.each(CASES)('$name', async ({ name, spec, nprobes, ids: withIds }) => {
+    const { d } = data;
+    // QT_8bit_direct_signed stores integers -128..127; shift SIFT's 0..191 into range.
+    const shift = spec.qtype === 'QT_8bit_direct_signed' ? 64 : 0;
+    const base = shift ? data.base.map((v) => v - shift) : data.base;
+    const queries = shift ? data.queries.map((v) => v - shift) : data.queries;
+    const n = base.length / d;
+    const nq = queries.length / d;
+    const ids = withIds ? BigInt64Array.from({ length: n }, (_, i) => ID_BASE + BigInt(i) * 7n) : undefined;
+    const at = (f: string) => path.join(dir, `${name.replace(/\W+/g, '_')}-${f}`);
+    writeNpy(at('base.npy'), base, [n, d]);
+    writeNpy(at('queries.npy'), queries, [nq, d]);
+    if (ids) writeNpy(at('ids.npy'), ids, [n]);
+
+    // Node builds, writes a file and bytes, and searches its own index.
+    const mine = buildNode(spec, d);
+    await mine.train(base);
+    if (ids) await mine.addWithIds(base, ids);
+    else await mine.add(base);
+    await mine.write(at('node.index'));
+    fs.writeFileSync(at('node.bytes'), await mine.serialize());
+    const search = (index: Index, nprobe: number) => index.search(queries, K, nprobe ? { nprobe } : {});
+    const nodeOwn = new Map<number, SearchResult>();
+    for (const p of nprobes) nodeOwn.set(p, await search(mine, p));
+
+    // Python builds the same, and searches its own index and Node's file and bytes.
+    runPython(
+      [
+        { op: 'build', spec, base: at('base.npy'), ids: ids && at('ids.npy'), indexOut: at('py.index'), bytesOut: at('py.bytes'), centroidsOut: at('centroids.npy') },
+        { op: 'search', index: at('py.index'), queries: at('queries.npy'), k: K, nprobes, out: at('py-own') },
+        { op: 'search', index: at('node.index'), queries: at('queries.npy'), k: K, nprobes, out: at('py-reads-node-file') },
+        { op: 'search', bytes: at('node.bytes'), queries: at('queries.npy'), k: K, nprobes, out: at('py-reads-node-bytes') },
+      ],
+      dir,
+    );
+
+    // Node reads Python's file and bytes; re-serialising gives Python's bytes exactly.
+    const fromFile = await readIndex(at('py.index'));
+    const fromBytes = await deserializeIndex(fs.readFileSync(at('py.bytes')));
+    expect(fromFile.constructor).toBe(mine.constructor);
+    expect(Buffer.compare(await fromFile.serialize(), fs.readFileSync(at('py.bytes')))).toBe(0);
+
+    const truth = gt[spec.metric];
+    // Recall against the data's ground truth; undefined for shifted data, which it does not describe.
+    const recall = (r: Results) => {
+      if (shift) return undefined;
+      let hit = 0;
+      for (let q = 0; q < nq; q++) {
+        const want = new Set(Array.from(truth.data.subarray(q * truth.k, q * truth.k + K)));
+        for (let j = 0; j < K; j++) {
+          const label = r.labels[q * K + j];
+          if (want.has(Number(ids ? (label - ID_BASE) / 7n : label))) hit++;
+        }
+      }
+      return hit / (nq * K);
+    };
+    const check = (direction: string, nprobe: number, node: Results, python: Results) => {
+      const c = compare(node, python);
+      rows.push({ index: name, direction, nprobe, nq, ...c, recallNode: recall(node), recallPython: recall(python) });
+      expect(c.maxDistanceDiff, `${direction} nprobe=${nprobe}`).toBeLessThanOrEqual(2e-5);
+      // Labels may differ only between equal scores: at most a handful of ties among 5000.
+      expect(c.labelMismatches, `${direction} nprobe=${nprobe}`).toBeLessThanOrEqual(nq * K * 0.01);
+    };
+    for (const p of nprobes) {
+      const pyOwn = pythonResults(at('py-own'), p);
+      check('python writes file, node reads', p, await search(fromFile, p), pyOwn);
+      check('python serializes, node deserializes', p, await search(fromBytes, p), pyOwn);
+      check('node writes file, python reads', p, nodeOwn.get(p)!, pythonResults(at('py-reads-node-file'), p));
+      check('node serializes, python deserializes', p, nodeOwn.get(p)!, pythonResults(at('py-reads-node-bytes'), p));
+    }
+
+    // Each side trains its own: the trained indexes must be close, and recall within 0.5 points.
+    if (nprobes[0] !== 0) {
+      const centroids = readNpy(at('centroids.npy')).data as Float32Array;
+      const ivf = mine instanceof IndexIVFScalarQuantizer ? mine.quantizer : (mine as Index & { quantizer: Index }).quantizer;
+      const nodeCentroids = ivf.reconstructNSync(0, ivf.ntotal);
+      let centroidMaxDiff = 0;
+      for (let i = 0; i < centroids.length; i++) {
+        centroidMaxDiff = Math.max(centroidMaxDiff, Math.abs(nodeCentroids[i] - centroids[i]) / Math.max(1, Math.abs(centroids[i])));
+      }
+      for (const p of nprobes) {
+        const node = nodeOwn.get(p)!;
+        const python = pythonResults(at('py-own'), p);
+        const row: ParityRow = { index: name, direction: 'each side trains its own', nprobe: p, nq, ...compare(node, python), recallNode: recall(node), recallPython: recall(python), centroidMaxDiff };
+        rows.push(row);
+        expect(centroidMaxDiff, 'centroids').toBeLessThanOrEqual(1e-3);
+        // Recall within 0.5 points (for shifted data, where recall is undefined: the same results).
+        if (row.recallNode === undefined) expect(row.maxDistanceDiff).toBeLessThanOrEqual(2e-5);
+        else expect(Math.abs(row.recallNode - row.recallPython!), `recall at nprobe=${p}`).toBeLessThanOrEqual(0.005);
+      }
+    }
+  });
+});

@@ -1,0 +1,74 @@
+"""Python side of the parity specs: builds, reads and searches indexes with faiss-cpu.
+
+Run by test/parity/harness.ts as `python reference.py job.json`; vectors and results
+travel as .npy files, indexes as FAISS files or serialized bytes.
+"""
+import json
+import sys
+
+import faiss
+import numpy as np
+
+
+def metric_of(spec):
+    return faiss.METRIC_INNER_PRODUCT if spec["metric"] == "ip" else faiss.METRIC_L2
+
+
+def flat(spec, d):
+    return faiss.IndexFlatIP(d) if spec["metric"] == "ip" else faiss.IndexFlatL2(d)
+
+
+def make(spec, d):
+    kind = spec["kind"]
+    if kind == "flat":
+        return flat(spec, d)
+    if kind == "ivfsq":
+        qtype = getattr(faiss.ScalarQuantizer, spec["qtype"])
+        return faiss.IndexIVFScalarQuantizer(flat(spec, d), d, spec["nlist"], qtype, metric_of(spec), spec["byResidual"])
+    if kind == "idmap":
+        return faiss.IndexIDMap(flat(spec, d))
+    if kind == "idmap2":
+        return faiss.IndexIDMap2(flat(spec, d))
+    if kind == "factory":
+        return faiss.index_factory(d, spec["description"], metric_of(spec))
+    raise ValueError(kind)
+
+
+def build(job):
+    base = np.load(job["base"])
+    index = make(job["spec"], base.shape[1])
+    index.train(base)
+    if job.get("ids"):
+        index.add_with_ids(base, np.load(job["ids"]))
+    else:
+        index.add(base)
+    faiss.write_index(index, job["indexOut"])
+    faiss.serialize_index(index).tofile(job["bytesOut"])
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None and job.get("centroidsOut"):
+        np.save(job["centroidsOut"], ivf.quantizer.reconstruct_n(0, ivf.nlist))
+
+
+def load(job):
+    if "index" in job:
+        return faiss.read_index(job["index"])
+    return faiss.deserialize_index(np.fromfile(job["bytes"], dtype=np.uint8))
+
+
+def search(job):
+    index = load(job)
+    queries = np.load(job["queries"])
+    ivf = faiss.try_extract_index_ivf(index)
+    for nprobe in job["nprobes"]:
+        if ivf is not None:
+            ivf.nprobe = nprobe
+        D, I = index.search(queries, job["k"])
+        np.save(f"{job['out']}_D{nprobe}.npy", D)
+        np.save(f"{job['out']}_I{nprobe}.npy", I)
+
+
+if __name__ == "__main__":
+    with open(sys.argv[1]) as f:
+        jobs = json.load(f)
+    for job in jobs:
+        {"build": build, "search": search}[job["op"]](job)
