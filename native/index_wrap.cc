@@ -18,6 +18,7 @@
 #include "errors.h"
 #include "index_io.h"
 #include "jobs.h"
+#include "threads.h"
 
 namespace faiss_native {
 
@@ -208,6 +209,7 @@ Napi::Value IndexWrap::RunChange(Napi::Env env, bool async, std::function<void(f
   auto handle = Changeable(env);
   Work work = [handle, change = std::move(change)] {
     WriteLock lock(*handle->mutex);
+    auto parallel = ParallelSection();
     try {
       change(*handle->index);
     } catch (...) {
@@ -269,6 +271,7 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   auto handle = Changeable(info.Env());
   Work work = [handle, list, n, removed] {
     WriteLock lock(*handle->mutex);
+    auto parallel = ParallelSection();
     faiss::IDSelectorBatch selector(n, list);
     *removed = handle->index->remove_ids(selector);
     handle->Refresh();
@@ -313,6 +316,8 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   Work work = [handle, data, n, k, d, ids, nprobe] {
     CheckFinite(data, n, handle->index->d, "q");
     ReadLock lock(*handle->mutex);
+    std::unique_lock<std::mutex> parallel;
+    if (n > 1) parallel = ParallelSection();  // FAISS parallelises over queries
     auto params = IvfParams(*handle, nprobe);
     handle->index->search(n, data, k, d, ids, params.get());
   };
@@ -333,6 +338,8 @@ Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) {
   Work work = [handle, data, n, radius, nprobe, result] {
     CheckFinite(data, n, handle->index->d, "q");
     ReadLock lock(*handle->mutex);
+    std::unique_lock<std::mutex> parallel;
+    if (n > 1) parallel = ParallelSection();
     auto params = IvfParams(*handle, nprobe);
     handle->index->range_search(n, data, radius, result.get(), params.get());
   };

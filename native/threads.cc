@@ -9,7 +9,10 @@ namespace faiss_native {
 
 namespace {
 std::atomic<int> requestedThreads{0};  // 0: OpenMP's default (OMP_NUM_THREADS or the cores)
-}
+std::mutex parallelGate;
+}  // namespace
+
+std::unique_lock<std::mutex> ParallelSection() { return std::unique_lock<std::mutex>(parallelGate); }
 
 void ApplyThreadCount() {
   int n = requestedThreads.load();

@@ -26,19 +26,19 @@ const d = 256, n = 50000, k = 10;
 let s = 12345; const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
 const base = Float32Array.from({ length: n * d }, rnd);
 const queries = Float32Array.from({ length: 1000 * d }, rnd);
-const index = new native.Index('Flat', d, 0);
+const index = native.createFactory(d, 'Flat', 0);
 index.addSync(base);
 const D = new Float32Array(1000 * k), I = new BigInt64Array(1000 * k);
-index.searchSync(queries.subarray(0, 100 * d), k, D, I); // warm-up
+index.searchSync(queries.subarray(0, 100 * d), k, D, I, 0); // warm-up
 const time = (f) => { const t = process.hrtime.bigint(); f(); return Number(process.hrtime.bigint() - t) / 1e6; };
 const out = {};
-out['batch nq=1000 (ms)'] = time(() => index.searchSync(queries, k, D, I));
-out['batch nq=100 x10 (ms)'] = time(() => { for (let i = 0; i < 10; i++) index.searchSync(queries.subarray(i * 100 * d, (i + 1) * 100 * d), k, D, I); });
+out['batch nq=1000 (ms)'] = time(() => index.searchSync(queries, k, D, I, 0));
+out['batch nq=100 x10 (ms)'] = time(() => { for (let i = 0; i < 10; i++) index.searchSync(queries.subarray(i * 100 * d, (i + 1) * 100 * d), k, D, I, 0); });
 (async () => {
   // Four concurrent async searches: each libuv thread runs its own OpenMP/BLAS team.
   const t = process.hrtime.bigint();
   await Promise.all([0, 1, 2, 3].map((i) => index.search(queries.subarray(i * 250 * d, (i + 1) * 250 * d), k,
-    new Float32Array(250 * k), new BigInt64Array(250 * k))));
+    new Float32Array(250 * k), new BigInt64Array(250 * k), 0)));
   out['4 concurrent async nq=250 (ms)'] = Number(process.hrtime.bigint() - t) / 1e6;
   console.log(JSON.stringify(out));
 })();`;

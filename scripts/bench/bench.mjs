@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// `npm run bench` (quick, for CI) or `npm run bench -- --full`: builds IndexFlatIP and
+// IndexIVFScalarQuantizer (SQ8, SQ4, fp16) on the SIFT sample and on synthetic clustered
+// d=768 embeddings, measures build, size, memory, latency, throughput and recall, and runs
+// the same workloads on the same index files through the C++ floor (floor.cpp, linked to the
+// same FAISS) and Python faiss-cpu. Writes results/bench/<time>/{results.json,report.md,recall-qps.svg}.
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { renderReport } from './report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.join(here, '..', '..');
+const require = createRequire(import.meta.url);
+const faiss = require(path.join(root, 'dist'));
+const FULL = process.argv.includes('--full');
+const K = 10;
+const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
+
+const PLAN = FULL
+  ? { synthetic: [100_000, 1_000_000], nSingle: 500, reps: 7, batches: [100, 1000] }
+  : { synthetic: [20_000], nSingle: 300, reps: 5, batches: [100, 1000] };
+const KINDS = [
+  { name: 'Flat', qtype: null },
+  { name: 'IVF-SQ8', qtype: 'QT_8bit' },
+  { name: 'IVF-SQ4', qtype: 'QT_4bit' },
+  { name: 'IVF-fp16', qtype: 'QT_fp16' },
+];
+
+// ---- data ----
+
+function mulberry(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Clustered, L2-normalised vectors, like passage embeddings: n around n/100 centres. */
+function clustered(n, d, seed, centres) {
+  const rnd = mulberry(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(rnd() * (centres.length / d));
+    for (let j = 0; j < d; j++) out[i * d + j] = centres[c * d + j] + 0.7 * gauss();
+  }
+  return faiss.normalizeL2(out, d);
+}
+
+function readFvecs(file) {
+  const buf = fs.readFileSync(file);
+  const d = buf.readInt32LE(0);
+  const n = buf.length / (4 + 4 * d);
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) out.set(new Float32Array(buf.buffer, buf.byteOffset + i * (4 + 4 * d) + 4, d), i * d);
+  return { d, n, data: out };
+}
+
+function datasets() {
+  const list = [];
+  const sift = path.join(root, '..', 'shared', 'data', 'sift5k');
+  if (fs.existsSync(path.join(sift, 'base.fvecs'))) {
+    const base = readFvecs(path.join(sift, 'base.fvecs'));
+    const q = readFvecs(path.join(sift, 'query.fvecs'));
+    const queries = new Float32Array(1000 * base.d); // the 500 real queries, twice, for nq=1000 batches
+    queries.set(q.data);
+    queries.set(q.data, q.data.length);
+    list.push({ name: 'SIFT sample (real)', d: base.d, n: base.n, base: base.data, queries, nqReal: q.n });
+  }
+  for (const n of PLAN.synthetic) {
+    const d = 768;
+    const rnd = mulberry(7);
+    const centres = Float32Array.from({ length: Math.max(100, n / 100) * d }, () => rnd() * 2 - 1);
+    log(`generating ${n} x ${d} clustered vectors`);
+    list.push({ name: `synthetic d=768 n=${n / 1000}k`, d, n, base: clustered(n, d, 11, centres), queries: clustered(1000, d, 12, centres), nqReal: 1000 });
+  }
+  return list;
+}
+
+// ---- measurement ----
+
+const now = () => process.hrtime.bigint();
+const us = (t0) => Number(now() - t0) / 1e3;
+const pct = (v, p) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.round(p * (v.length - 1)))];
+const median = (v) => pct(v, 0.5);
+
+async function nodeWorkloads(index, ds, nprobes, isIvf) {
+  const { d, queries } = ds;
+  const nq = queries.length / d;
+  const runs = [];
+  for (const nprobe of nprobes) {
+    const opt = isIvf ? { nprobe } : {};
+    const out = { distances: new Float32Array(K), labels: new BigInt64Array(K) };
+    for (let i = 0; i < 10; i++) index.searchSync(queries.subarray(i * d, (i + 1) * d), K, { ...opt, out }); // warm-up
+    const single = (lat) => ({ p50_us: median(lat), p99_us: pct(lat, 0.99), qps: lat.length / (lat.reduce((a, b) => a + b, 0) / 1e6) });
+    // One query at a time, as a server would, reusing the result arrays (as floor.cpp does).
+    const options = { ...opt, out };
+    const singles = [];
+    for (let i = 0; i < Math.min(PLAN.nSingle, nq); i++) singles.push(queries.subarray(i * d, (i + 1) * d));
+    const sync = [];
+    for (const q of singles) {
+      const t0 = now();
+      index.searchSync(q, K, options);
+      sync.push(us(t0));
+    }
+    const asyncLat = [];
+    for (const q of singles) {
+      const t0 = now();
+      await index.search(q, K, options);
+      asyncLat.push(us(t0));
+    }
+    const batch = {};
+    for (const b of PLAN.batches) {
+      const times = [];
+      for (let r = 0; r < PLAN.reps; r++) {
+        const t0 = now();
+        index.searchSync(queries.subarray(0, b * d), K, opt);
+        times.push(us(t0) / 1e6);
+      }
+      batch[b] = { qps: b / median(times) };
+    }
+    runs.push({ nprobe: isIvf ? nprobe : 0, single: single(sync), singleAsync: single(asyncLat), batch });
+  }
+  return runs;
+}
+
+function recall(labels, exact, nq, at) {
+  let hit = 0;
+  for (let q = 0; q < nq; q++) {
+    const want = new Set(Array.from(exact.subarray(q * K, q * K + at)));
+    for (let r = 0; r < at; r++) if (want.has(labels[q * K + r])) hit++;
+  }
+  return hit / (nq * at);
+}
+
+function runJson(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Compiles floor.cpp against the FAISS variant the addon loaded. */
+function buildFloor(dir) {
+  const prefix = execFileSync(process.execPath, [path.join(root, 'scripts', 'build-faiss.mjs'), '--prefix'], { encoding: 'utf8' }).trim();
+  const lib = { generic: 'faiss', avx2: 'faiss_avx2', avx512: 'faiss_avx512' }[faiss.buildInfo.simdLevel];
+  const exe = path.join(dir, 'floor');
+  execFileSync('g++', ['-O3', '-std=c++17', '-fopenmp', path.join(here, 'floor.cpp'), `-I${prefix}/include`, `${prefix}/lib/lib${lib}.a`,
+    '-L/usr/lib/x86_64-linux-gnu/openblas-openmp', '-lopenblas', `-Wl,-rpath,${faiss.buildInfo.nativePath.replace(/\/[^/]+$/, '')}`, '-o', exe]);
+  return exe;
+}
+
+// ---- main ----
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outDir = path.join(root, 'results', 'bench', stamp);
+fs.mkdirSync(outDir, { recursive: true });
+const { PYTHON, ensurePythonReference } = await import(path.join(root, 'scripts', 'python-reference.mjs'));
+ensurePythonReference();
+const floor = buildFloor(outDir);
+const results = {
+  mode: FULL ? 'full' : 'quick',
+  machine: { cpus: os.cpus().length, model: os.cpus()[0].model, node: process.version },
+  faiss: faiss.faissVersion,
+  simd: faiss.buildInfo.simdLevel,
+  bandwidth: runJson(floor, ['bandwidth', '1024']),
+  datasets: [],
+};
+log(`memory bandwidth ${JSON.stringify(results.bandwidth)}`);
+
+for (const ds of datasets()) {
+  const { d, n, base, queries, nqReal } = ds;
+  const nlist = 2 ** Math.round(Math.log2(4 * Math.sqrt(n)));
+  const nprobes = [];
+  for (let p = 1; p <= nlist; p *= 2) if (FULL || p <= 16 || p === nlist) nprobes.push(p);
+  const qFile = path.join(outDir, 'queries.f32');
+  const bFile = path.join(outDir, 'base.f32');
+  fs.writeFileSync(qFile, queries);
+  fs.writeFileSync(bFile, base);
+  const entry = { name: ds.name, n, d, nlist, nq: nqReal, indexes: [] };
+  results.datasets.push(entry);
+  let exactLabels;
+
+  for (const kind of KINDS) {
+    log(`${ds.name}: ${kind.name}`);
+    const isIvf = kind.qtype !== null;
+    const built = isIvf ? new faiss.IndexIVFScalarQuantizer(d, nlist, kind.qtype) : new faiss.IndexFlatIP(d);
+    let t0 = now();
+    if (isIvf) built.trainSync(base.subarray(0, Math.min(n, 64 * nlist) * d));
+    const trainS = us(t0) / 1e6;
+    const emptyFile = path.join(outDir, `${kind.name}-empty.faissindex`);
+    built.writeSync(emptyFile);
+    t0 = now();
+    built.addSync(base);
+    const addS = us(t0) / 1e6;
+    const file = path.join(outDir, `${kind.name}.faissindex`);
+    built.writeSync(file);
+    built.dispose();
+    const bytes = fs.statSync(file).size;
+    // Every side searches the same file, loaded the same way.
+    const index = faiss.readIndexSync(file);
+    const memory = runJson(process.execPath, ['--expose-gc', path.join(here, 'memory-probe.mjs'), emptyFile, bFile, String(d)]);
+
+    const node = await nodeWorkloads(index, ds, isIvf ? nprobes : [0], isIvf);
+    const recalls = [];
+    for (const nprobe of isIvf ? nprobes : [0]) {
+      const { labels } = index.searchSync(queries.subarray(0, nqReal * d), K, isIvf ? { nprobe } : {});
+      if (!isIvf) exactLabels = labels;
+      recalls.push({ nprobe, r1: recall(labels, exactLabels, nqReal, 1), r10: recall(labels, exactLabels, nqReal, 10) });
+    }
+    index.dispose();
+    const args = [file, qFile, String(d), String(PLAN.nSingle), String(K), (isIvf ? nprobes : [0]).join(','), PLAN.batches.join(','), String(PLAN.reps)];
+    const cpp = runJson(floor, ['search', ...args]);
+    const python = runJson(PYTHON, [path.join(here, 'python_bench.py'), ...args]);
+    const cppAdd = runJson(floor, ['add', emptyFile, bFile, String(d)]);
+    const pyAdd = runJson(PYTHON, [path.join(here, 'python_bench.py'), '--add', emptyFile, bFile, String(d)]);
+    entry.indexes.push({
+      kind: kind.name, trainS, add: { nodeS: addS, cppS: cppAdd.add_s, pythonS: pyAdd.add_s }, bytes, rssGrowth: memory.rssGrowth,
+      recalls, runs: { node, cpp: cpp.runs, python: python.runs },
+    });
+  }
+
+  // Concurrent async batch searches against one sync batch of the same total size.
+  const flat = new faiss.IndexFlatIP(d);
+  flat.addSync(base);
+  let t0 = now();
+  flat.searchSync(queries, K);
+  const oneBatchMs = us(t0) / 1e3;
+  t0 = now();
+  await Promise.all([0, 1, 2, 3].map((i) => flat.search(queries.subarray(i * 250 * d, (i + 1) * 250 * d), K)));
+  entry.concurrency = { syncBatch1000Ms: oneBatchMs, asyncFourBatches250Ms: us(t0) / 1e3 };
+  flat.dispose();
+  fs.rmSync(bFile);
+}
+
+fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
+const { markdown, svg } = renderReport(results);
+fs.writeFileSync(path.join(outDir, 'report.md'), markdown);
+fs.writeFileSync(path.join(outDir, 'recall-qps.svg'), svg);
+for (const f of fs.readdirSync(outDir)) if (f.endsWith('.faissindex') || f.endsWith('.f32') || f === 'floor') fs.rmSync(path.join(outDir, f));
+console.log(markdown);
+log(`wrote ${path.relative(root, outDir)}/{results.json,report.md,recall-qps.svg}`);

@@ -1,0 +1,98 @@
+// Turns a bench results.json into a Markdown report (targets as ratios, per-index tables)
+// and an SVG plot of recall@10 against single-query throughput.
+const f = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const byNprobe = (runs, nprobe) => runs.find((r) => r.nprobe === nprobe);
+
+/** The ratios the benchmark issue sets targets for, over every index and nprobe of a dataset. */
+export function targets(results) {
+  const rows = [];
+  const largest = results.datasets.at(-1);
+  const smallest = results.datasets[0];
+  const pairs = (ds, pick) =>
+    ds.indexes.flatMap((ix) => ix.runs.node.map((run) => pick(run, byNprobe(ix.runs.cpp, run.nprobe), byNprobe(ix.runs.python, run.nprobe), ix)));
+  for (const ds of results.datasets) {
+    const batch = pairs(ds, (n, c) => n.batch[1000].qps / c.batch[1000].qps);
+    rows.push([`${ds.name}: batch nq=1000 throughput, Node / C++ (median, min)`, `${f(median(batch))}, ${f(Math.min(...batch))}`, '>= 0.97']);
+    const add = ds.indexes.map((ix) => ix.add.cppS / ix.add.nodeS);
+    rows.push([`${ds.name}: add throughput, Node / C++ (median, min)`, `${f(median(add))}, ${f(Math.min(...add))}`, '>= 0.97']);
+    const pyBatch = pairs(ds, (n, c, p) => n.batch[1000].qps / p.batch[1000].qps);
+    const pySingle = pairs(ds, (n, c, p) => n.single.qps / p.single.qps);
+    rows.push([`${ds.name}: throughput vs Python faiss-cpu, batch / single (medians)`, `${f(median(pyBatch))}, ${f(median(pySingle))}`, '>= 1.0']);
+  }
+  const sync = pairs(smallest, (n, c) => n.single.p50_us - c.single.p50_us);
+  const async = pairs(smallest, (n, c) => n.singleAsync.p50_us - c.single.p50_us);
+  rows.push([`${smallest.name}: one query, sync p50 minus C++ p50 (median over runs)`, `${f(median(sync), 1)} us`, '<= 10 us']);
+  rows.push([`${smallest.name}: one query, async p50 minus C++ p50 (median over runs)`, `${f(median(async), 1)} us`, '<= 40 us']);
+  const flat = largest.indexes.find((ix) => ix.kind === 'Flat');
+  const gbps = (largest.n * largest.d * 4) / (flat.runs.node[0].single.p50_us * 1e3);
+  rows.push([`${largest.name}: exact one-query scan speed / 1-thread streaming read (${f(results.bandwidth.threads1_GBps)} GB/s)`, `${f(gbps)} GB/s = ${f(gbps / results.bandwidth.threads1_GBps)}`, '>= 0.70']);
+  for (const ix of largest.indexes) rows.push([`${largest.name}: ${ix.kind} resident memory growth / index size`, f(ix.rssGrowth / ix.bytes), '< 1.10']);
+  for (const ds of results.datasets) {
+    rows.push([`${ds.name}: 4 concurrent async nq=250 / one sync nq=1000 (flat)`, f(ds.concurrency.asyncFourBatches250Ms / ds.concurrency.syncBatch1000Ms), 'about 1']);
+  }
+  return rows;
+}
+
+export function renderReport(results) {
+  const lines = [];
+  const push = (...l) => lines.push(...l);
+  push(`Benchmark (${results.mode}): FAISS ${results.faiss}, ${results.simd} variant, ${results.machine.cpus} x ${results.machine.model}, Node ${results.machine.node}; ` +
+    `streaming read ${f(results.bandwidth.threads1_GBps)} GB/s (1 thread), ${f(Object.values(results.bandwidth).at(-1))} GB/s (all threads).`, '');
+  push('| target | measured | goal |', '|---|---|---|');
+  for (const [what, value, goal] of targets(results)) push(`| ${what} | ${value} | ${goal} |`);
+  for (const ds of results.datasets) {
+    push('', `### ${ds.name} (n=${ds.n}, d=${ds.d}, nlist=${ds.nlist}, ${ds.nq} queries, k=10, inner product)`, '');
+    push('| index | train s | add s: Node / C++ / Python | bytes | RSS growth / bytes |', '|---|---|---|---|---|');
+    for (const ix of ds.indexes) {
+      push(`| ${ix.kind} | ${f(ix.trainS)} | ${f(ix.add.nodeS, 3)} / ${f(ix.add.cppS, 3)} / ${f(ix.add.pythonS, 3)} | ${ix.bytes} | ${f(ix.rssGrowth / ix.bytes)} |`);
+    }
+    push('', '| index | nprobe | recall@1 | recall@10 | one query p50 us: Node sync / async / C++ / Python | p99 us Node | batch 100 QPS: Node / C++ / Python | batch 1000 QPS: Node / C++ / Python |',
+      '|---|---|---|---|---|---|---|---|');
+    for (const ix of ds.indexes) {
+      for (const n of ix.runs.node) {
+        const c = byNprobe(ix.runs.cpp, n.nprobe);
+        const p = byNprobe(ix.runs.python, n.nprobe);
+        const r = ix.recalls.find((x) => x.nprobe === n.nprobe) ?? ix.recalls[0];
+        const q = (run, b) => f(run.batch[b].qps, 0);
+        push(`| ${ix.kind} | ${n.nprobe || '-'} | ${f(r.r1, 3)} | ${f(r.r10, 3)} | ${f(n.single.p50_us, 1)} / ${f(n.singleAsync.p50_us, 1)} / ${f(c.single.p50_us, 1)} / ${f(p.single.p50_us, 1)} | ${f(n.single.p99_us, 1)} | ` +
+          `${q(n, 100)} / ${q(c, 100)} / ${q(p, 100)} | ${q(n, 1000)} / ${q(c, 1000)} / ${q(p, 1000)} |`);
+      }
+    }
+  }
+  return { markdown: lines.join('\n') + '\n', svg: renderPlot(results.datasets.at(-1)) };
+}
+
+/** recall@10 (x) against one-query throughput (y, log) for each index; Node solid, C++ dashed, Python dotted. */
+function renderPlot(ds) {
+  const W = 720, H = 440, L = 70, R = 170, T = 40, B = 50;
+  const series = [];
+  const colors = ['#444', '#1f77b4', '#d62728', '#2ca02c'];
+  ds.indexes.forEach((ix, i) => {
+    for (const [side, dash] of [['node', ''], ['cpp', '6 4'], ['python', '2 3']]) {
+      const pts = ix.runs[side].map((run) => ({ x: (ix.recalls.find((r) => r.nprobe === run.nprobe) ?? ix.recalls[0]).r10, y: run.single.qps }));
+      series.push({ label: `${ix.kind} ${side === 'cpp' ? 'C++' : side === 'python' ? 'Python' : 'Node'}`, color: colors[i % colors.length], dash, pts });
+    }
+  });
+  const all = series.flatMap((s) => s.pts);
+  const xmin = Math.max(0, Math.floor(Math.min(...all.map((p) => p.x)) * 10) / 10);
+  const ymin = Math.log10(Math.min(...all.map((p) => p.y))) - 0.1;
+  const ymax = Math.log10(Math.max(...all.map((p) => p.y))) + 0.1;
+  const X = (x) => L + ((x - xmin) / (1 - xmin)) * (W - L - R);
+  const Y = (y) => T + (1 - (Math.log10(y) - ymin) / (ymax - ymin)) * (H - T - B);
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${L}" y="22" font-size="14">${ds.name}: recall@10 vs one-query throughput (QPS, log scale)</text>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`];
+  for (let x = xmin; x <= 1.0001; x += 0.1) out.push(`<text x="${X(x)}" y="${H - B + 16}" text-anchor="middle">${x.toFixed(1)}</text>`);
+  for (let e = Math.ceil(ymin); e <= ymax; e++) out.push(`<text x="${L - 6}" y="${Y(10 ** e) + 4}" text-anchor="end">${10 ** e}</text><line x1="${L}" y1="${Y(10 ** e)}" x2="${W - R}" y2="${Y(10 ** e)}" stroke="#ddd"/>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">recall@10 against exact search</text>`);
+  series.forEach((s, i) => {
+    const d = s.pts.map((p, j) => `${j ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''}/>`);
+    for (const p of s.pts) out.push(`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
+    out.push(`<line x1="${W - R + 10}" y1="${T + 14 * i}" x2="${W - R + 34}" y2="${T + 14 * i}" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''}/><text x="${W - R + 38}" y="${T + 14 * i + 4}">${s.label}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}
