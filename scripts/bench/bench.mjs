@@ -20,9 +20,11 @@ const FULL = process.argv.includes('--full');
 const K = 10;
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
 
+const sizesArg = process.argv.find((a) => a.startsWith('--sizes='));
 const PLAN = FULL
   ? { synthetic: [100_000, 1_000_000], nSingle: 500, reps: 7, batches: [100, 1000] }
   : { synthetic: [20_000], nSingle: 300, reps: 5, batches: [100, 1000] };
+if (sizesArg) PLAN.synthetic = sizesArg.slice(8).split(',').map(Number);
 const KINDS = [
   { name: 'Flat', qtype: null },
   { name: 'IVF-SQ8', qtype: 'QT_8bit' },
@@ -161,13 +163,22 @@ function buildFloor(dir) {
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = path.join(root, 'results', 'bench', stamp);
 fs.mkdirSync(outDir, { recursive: true });
-const { PYTHON, ensurePythonReference } = await import(path.join(root, 'scripts', 'python-reference.mjs'));
-ensurePythonReference();
+const { ensurePythonReference } = await import(path.join(root, 'scripts', 'python-reference.mjs'));
+const PYTHON = ensurePythonReference();
+// The newest faiss-cpu, a peer for speed (FAISS upstream sped up flat and SQ search after 1.12).
+const LATEST = '1.15.1';
+let pythonLatest = null;
+try {
+  pythonLatest = ensurePythonReference(LATEST);
+} catch (err) {
+  log(`no faiss-cpu ${LATEST} reference: ${err.message}`);
+}
 const floor = buildFloor(outDir);
 const results = {
   mode: FULL ? 'full' : 'quick',
   machine: { cpus: os.cpus().length, model: os.cpus()[0].model, node: process.version },
   faiss: faiss.faissVersion,
+  pythonLatest: LATEST,
   simd: faiss.buildInfo.simdLevel,
   bandwidth: runJson(floor, ['bandwidth', '1024']),
   datasets: [],
@@ -186,14 +197,22 @@ for (const ds of datasets()) {
   const entry = { name: ds.name, n, d, nlist, nq: nqReal, indexes: [] };
   results.datasets.push(entry);
   let exactLabels;
+  let centroids; // k-means runs once per dataset; the other IVF indexes reuse its centroids
 
   for (const kind of KINDS) {
     log(`${ds.name}: ${kind.name}`);
     const isIvf = kind.qtype !== null;
-    const built = isIvf ? new faiss.IndexIVFScalarQuantizer(d, nlist, kind.qtype) : new faiss.IndexFlatIP(d);
+    let quantizer;
+    if (isIvf && centroids) {
+      quantizer = new faiss.IndexFlatIP(d);
+      quantizer.addSync(centroids);
+    }
+    const built = !isIvf ? new faiss.IndexFlatIP(d)
+      : quantizer ? new faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, kind.qtype) : new faiss.IndexIVFScalarQuantizer(d, nlist, kind.qtype);
     let t0 = now();
     if (isIvf) built.trainSync(base.subarray(0, Math.min(n, 64 * nlist) * d));
     const trainS = us(t0) / 1e6;
+    if (isIvf && !centroids) centroids = built.quantizer.reconstructNSync(0, nlist);
     const emptyFile = path.join(outDir, `${kind.name}-empty.faissindex`);
     built.writeSync(emptyFile);
     t0 = now();
@@ -218,11 +237,12 @@ for (const ds of datasets()) {
     const args = [file, qFile, String(d), String(PLAN.nSingle), String(K), (isIvf ? nprobes : [0]).join(','), PLAN.batches.join(','), String(PLAN.reps)];
     const cpp = runJson(floor, ['search', ...args]);
     const python = runJson(PYTHON, [path.join(here, 'python_bench.py'), ...args]);
+    const latest = pythonLatest && runJson(pythonLatest, [path.join(here, 'python_bench.py'), ...args]);
     const cppAdd = runJson(floor, ['add', emptyFile, bFile, String(d)]);
     const pyAdd = runJson(PYTHON, [path.join(here, 'python_bench.py'), '--add', emptyFile, bFile, String(d)]);
     entry.indexes.push({
-      kind: kind.name, trainS, add: { nodeS: addS, cppS: cppAdd.add_s, pythonS: pyAdd.add_s }, bytes, rssGrowth: memory.rssGrowth,
-      recalls, runs: { node, cpp: cpp.runs, python: python.runs },
+      kind: kind.name, trainS, trainedKmeans: isIvf && !quantizer, add: { nodeS: addS, cppS: cppAdd.add_s, pythonS: pyAdd.add_s }, bytes, rssGrowth: memory.rssGrowth,
+      recalls, runs: { node, cpp: cpp.runs, python: python.runs, ...(latest && { pythonLatest: latest.runs }) },
     });
   }
 

@@ -18,7 +18,13 @@ export function targets(results) {
     rows.push([`${ds.name}: add throughput, Node / C++ (median, min)`, `${f(median(add))}, ${f(Math.min(...add))}`, '>= 0.97']);
     const pyBatch = pairs(ds, (n, c, p) => n.batch[1000].qps / p.batch[1000].qps);
     const pySingle = pairs(ds, (n, c, p) => n.single.qps / p.single.qps);
-    rows.push([`${ds.name}: throughput vs Python faiss-cpu, batch / single (medians)`, `${f(median(pyBatch))}, ${f(median(pySingle))}`, '>= 1.0']);
+    rows.push([`${ds.name}: throughput vs Python faiss-cpu ${results.faiss}, batch / single (medians)`, `${f(median(pyBatch))}, ${f(median(pySingle))}`, '>= 1.0']);
+    if (ds.indexes[0].runs.pythonLatest) {
+      const latest = (pick) => ds.indexes.flatMap((ix) => ix.runs.node.map((run) => pick(run, byNprobe(ix.runs.pythonLatest, run.nprobe))));
+      const lb = latest((n, p) => n.batch[1000].qps / p.batch[1000].qps);
+      const ls = latest((n, p) => n.single.qps / p.single.qps);
+      rows.push([`${ds.name}: throughput vs Python faiss-cpu ${results.pythonLatest}, batch / single (medians)`, `${f(median(lb))}, ${f(median(ls))}`, 'peer']);
+    }
   }
   const sync = pairs(smallest, (n, c) => n.single.p50_us - c.single.p50_us);
   const async = pairs(smallest, (n, c) => n.singleAsync.p50_us - c.single.p50_us);
@@ -45,18 +51,21 @@ export function renderReport(results) {
     push('', `### ${ds.name} (n=${ds.n}, d=${ds.d}, nlist=${ds.nlist}, ${ds.nq} queries, k=10, inner product)`, '');
     push('| index | train s | add s: Node / C++ / Python | bytes | RSS growth / bytes |', '|---|---|---|---|---|');
     for (const ix of ds.indexes) {
-      push(`| ${ix.kind} | ${f(ix.trainS)} | ${f(ix.add.nodeS, 3)} / ${f(ix.add.cppS, 3)} / ${f(ix.add.pythonS, 3)} | ${ix.bytes} | ${f(ix.rssGrowth / ix.bytes)} |`);
+      push(`| ${ix.kind} | ${f(ix.trainS)}${ix.trainedKmeans === false && ix.kind !== 'Flat' ? ' (SQ only)' : ''} | ${f(ix.add.nodeS, 3)} / ${f(ix.add.cppS, 3)} / ${f(ix.add.pythonS, 3)} | ${ix.bytes} | ${f(ix.rssGrowth / ix.bytes)} |`);
     }
-    push('', '| index | nprobe | recall@1 | recall@10 | one query p50 us: Node sync / async / C++ / Python | p99 us Node | batch 100 QPS: Node / C++ / Python | batch 1000 QPS: Node / C++ / Python |',
+    const py = `Python ${results.faiss}${ds.indexes[0].runs.pythonLatest ? ` / ${results.pythonLatest}` : ''}`;
+    push('', `| index | nprobe | recall@1 | recall@10 | one query p50 us: Node sync / async / C++ / ${py} | p99 us Node | batch 100 QPS: Node / C++ / ${py} | batch 1000 QPS: Node / C++ / ${py} |`,
       '|---|---|---|---|---|---|---|---|');
     for (const ix of ds.indexes) {
       for (const n of ix.runs.node) {
         const c = byNprobe(ix.runs.cpp, n.nprobe);
         const p = byNprobe(ix.runs.python, n.nprobe);
+        const l = ix.runs.pythonLatest && byNprobe(ix.runs.pythonLatest, n.nprobe);
         const r = ix.recalls.find((x) => x.nprobe === n.nprobe) ?? ix.recalls[0];
         const q = (run, b) => f(run.batch[b].qps, 0);
-        push(`| ${ix.kind} | ${n.nprobe || '-'} | ${f(r.r1, 3)} | ${f(r.r10, 3)} | ${f(n.single.p50_us, 1)} / ${f(n.singleAsync.p50_us, 1)} / ${f(c.single.p50_us, 1)} / ${f(p.single.p50_us, 1)} | ${f(n.single.p99_us, 1)} | ` +
-          `${q(n, 100)} / ${q(c, 100)} / ${q(p, 100)} | ${q(n, 1000)} / ${q(c, 1000)} / ${q(p, 1000)} |`);
+        const also = (text) => (l ? ` / ${text}` : '');
+        push(`| ${ix.kind} | ${n.nprobe || '-'} | ${f(r.r1, 3)} | ${f(r.r10, 3)} | ${f(n.single.p50_us, 1)} / ${f(n.singleAsync.p50_us, 1)} / ${f(c.single.p50_us, 1)} / ${f(p.single.p50_us, 1)}${also(l && f(l.single.p50_us, 1))} | ${f(n.single.p99_us, 1)} | ` +
+          `${q(n, 100)} / ${q(c, 100)} / ${q(p, 100)}${also(l && q(l, 100))} | ${q(n, 1000)} / ${q(c, 1000)} / ${q(p, 1000)}${also(l && q(l, 1000))} |`);
       }
     }
   }
