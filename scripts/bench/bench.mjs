@@ -25,6 +25,9 @@ const PLAN = FULL
   ? { synthetic: [100_000, 1_000_000], nSingle: 500, reps: 7, batches: [100, 1000] }
   : { synthetic: [20_000], nSingle: 300, reps: 5, batches: [100, 1000] };
 if (sizesArg) PLAN.synthetic = sizesArg.slice(8).split(',').map(Number);
+// Past this size (the 1M dataset) a run keeps within 20 minutes by measuring Flat and SQ8
+// only, with fewer single queries and repetitions and no add references.
+const HEAVY = 500_000;
 const KINDS = [
   { name: 'Flat', qtype: null },
   { name: 'IVF-SQ8', qtype: 'QT_8bit' },
@@ -93,7 +96,7 @@ const us = (t0) => Number(now() - t0) / 1e3;
 const pct = (v, p) => [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.round(p * (v.length - 1)))];
 const median = (v) => pct(v, 0.5);
 
-async function nodeWorkloads(index, ds, nprobes, isIvf) {
+async function nodeWorkloads(index, ds, nprobes, isIvf, plan) {
   const { d, queries } = ds;
   const nq = queries.length / d;
   const runs = [];
@@ -105,7 +108,7 @@ async function nodeWorkloads(index, ds, nprobes, isIvf) {
     // One query at a time, as a server would, reusing the result arrays (as floor.cpp does).
     const options = { ...opt, out };
     const singles = [];
-    for (let i = 0; i < Math.min(PLAN.nSingle, nq); i++) singles.push(queries.subarray(i * d, (i + 1) * d));
+    for (let i = 0; i < Math.min(plan.nSingle, nq); i++) singles.push(queries.subarray(i * d, (i + 1) * d));
     const sync = [];
     for (const q of singles) {
       const t0 = now();
@@ -121,7 +124,7 @@ async function nodeWorkloads(index, ds, nprobes, isIvf) {
     const batch = {};
     for (const b of PLAN.batches) {
       const times = [];
-      for (let r = 0; r < PLAN.reps; r++) {
+      for (let r = 0; r < plan.reps; r++) {
         const t0 = now();
         index.searchSync(queries.subarray(0, b * d), K, opt);
         times.push(us(t0) / 1e6);
@@ -189,17 +192,19 @@ for (const ds of datasets()) {
   const { d, n, base, queries, nqReal } = ds;
   const nlist = 2 ** Math.round(Math.log2(4 * Math.sqrt(n)));
   const nprobes = [];
-  for (let p = 1; p <= nlist; p *= 2) if (FULL || p <= 16 || p === nlist) nprobes.push(p);
+  for (let p = 1; p <= nlist; p *= 2) if ((FULL && n < HEAVY) || p <= 16 || p === nlist) nprobes.push(p);
   const qFile = path.join(outDir, 'queries.f32');
   const bFile = path.join(outDir, 'base.f32');
   fs.writeFileSync(qFile, queries);
   fs.writeFileSync(bFile, base);
+  const heavy = n >= HEAVY;
+  const plan = heavy ? { ...PLAN, nSingle: 100, reps: 3 } : PLAN;
   const entry = { name: ds.name, n, d, nlist, nq: nqReal, indexes: [] };
   results.datasets.push(entry);
   let exactLabels;
   let centroids; // k-means runs once per dataset; the other IVF indexes reuse its centroids
 
-  for (const kind of KINDS) {
+  for (const kind of heavy ? KINDS.slice(0, 2) : KINDS) {
     log(`${ds.name}: ${kind.name}`);
     const isIvf = kind.qtype !== null;
     let quantizer;
@@ -224,9 +229,9 @@ for (const ds of datasets()) {
     const bytes = fs.statSync(file).size;
     // Every side searches the same file, loaded the same way.
     const index = faiss.readIndexSync(file);
-    const memory = runJson(process.execPath, ['--expose-gc', path.join(here, 'memory-probe.mjs'), emptyFile, bFile, String(d)]);
+    const memory = heavy ? {} : runJson(process.execPath, ['--expose-gc', path.join(here, 'memory-probe.mjs'), emptyFile, bFile, String(d)]);
 
-    const node = await nodeWorkloads(index, ds, isIvf ? nprobes : [0], isIvf);
+    const node = await nodeWorkloads(index, ds, isIvf ? nprobes : [0], isIvf, plan);
     const recalls = [];
     for (const nprobe of isIvf ? nprobes : [0]) {
       const { labels } = index.searchSync(queries.subarray(0, nqReal * d), K, isIvf ? { nprobe } : {});
@@ -234,12 +239,13 @@ for (const ds of datasets()) {
       recalls.push({ nprobe, r1: recall(labels, exactLabels, nqReal, 1), r10: recall(labels, exactLabels, nqReal, 10) });
     }
     index.dispose();
-    const args = [file, qFile, String(d), String(PLAN.nSingle), String(K), (isIvf ? nprobes : [0]).join(','), PLAN.batches.join(','), String(PLAN.reps)];
+    const args = [file, qFile, String(d), String(plan.nSingle), String(K), (isIvf ? nprobes : [0]).join(','), plan.batches.join(','), String(plan.reps)];
     const cpp = runJson(floor, ['search', ...args]);
     const python = runJson(PYTHON, [path.join(here, 'python_bench.py'), ...args]);
     const latest = pythonLatest && runJson(pythonLatest, [path.join(here, 'python_bench.py'), ...args]);
-    const cppAdd = runJson(floor, ['add', emptyFile, bFile, String(d)]);
-    const pyAdd = runJson(PYTHON, [path.join(here, 'python_bench.py'), '--add', emptyFile, bFile, String(d)]);
+    const addRef = (cmd, pre) => (heavy ? {} : runJson(cmd, [...pre, emptyFile, bFile, String(d)]));
+    const cppAdd = addRef(floor, ['add']);
+    const pyAdd = addRef(PYTHON, [path.join(here, 'python_bench.py'), '--add']);
     entry.indexes.push({
       kind: kind.name, trainS, trainedKmeans: isIvf && !quantizer, add: { nodeS: addS, cppS: cppAdd.add_s, pythonS: pyAdd.add_s }, bytes, rssGrowth: memory.rssGrowth,
       recalls, runs: { node, cpp: cpp.runs, python: python.runs, ...(latest && { pythonLatest: latest.runs }) },
