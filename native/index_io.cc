@@ -1,6 +1,7 @@
 // Index IO: atomic file writes, reads with IO flags, in-memory buffers, post-load checks.
 #include "index_io.h"
 
+#include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexPreTransform.h>
@@ -8,22 +9,53 @@
 #include <faiss/impl/FaissAssert.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include "alloc_budget.h"
 
 namespace faiss_native {
 
 namespace {
 
+// FAISS builds an IndexIDMap2's reverse map inside read_index, from a header count it never
+// compares with the ids it read, so a corrupted count reads out of bounds before any check of
+// ours can run. A top-level IndexIDMap2 ("IxM2") is therefore read as the IndexIDMap ("IxMp")
+// it is on disk, checked, and only then given its reverse map (AsIdMap2).
+constexpr char kIdMap2[4] = {'I', 'x', 'M', '2'};
+constexpr char kIdMap[4] = {'I', 'x', 'M', 'p'};
+
+// Reads through Base, turning a leading "IxM2" into "IxMp" and remembering that it did.
+template <typename Base>
+struct IdMap2AsIdMap : Base {
+  using Base::Base;
+  size_t operator()(void* ptr, size_t itemSize, size_t nitems) override {
+    size_t got = Base::operator()(ptr, itemSize, nitems);
+    if (first && itemSize * nitems == 4 && got == nitems && std::memcmp(ptr, kIdMap2, 4) == 0) {
+      std::memcpy(ptr, kIdMap, 4);
+      wasIdMap2 = true;
+    }
+    first = false;
+    return got;
+  }
+  bool first = true;
+  bool wasIdMap2 = false;
+};
+
 // An IOReader over a caller's bytes (a Node Buffer kept alive by the job).
-struct SpanReader : faiss::IOReader {
-  SpanReader(const uint8_t* data, size_t size) : data(data), size(size) { name = "<buffer>"; }
+struct BytesReader : faiss::IOReader {
+  BytesReader(const uint8_t* data, size_t size) : data(data), size(size) { name = "<buffer>"; }
   size_t operator()(void* ptr, size_t itemSize, size_t nitems) override {
     if (itemSize == 0 || pos >= size) return 0;
     size_t n = std::min(nitems, (size - pos) / itemSize);
@@ -35,41 +67,158 @@ struct SpanReader : faiss::IOReader {
   size_t size;
   size_t pos = 0;
 };
+using SpanReader = IdMap2AsIdMap<BytesReader>;
+using FileReader = IdMap2AsIdMap<faiss::FileIOReader>;
+
+// The IndexIDMap2 an IndexIDMap read from "IxM2" bytes stands for, once it passed the checks.
+faiss::Index* AsIdMap2(std::unique_ptr<faiss::Index> loaded) {
+  auto* idmap = dynamic_cast<faiss::IndexIDMap*>(loaded.get());
+  FAISS_THROW_IF_NOT_MSG(idmap != nullptr, "IxM2 bytes did not hold an IDMap");
+  auto two = std::make_unique<faiss::IndexIDMap2>();
+  static_cast<faiss::Index&>(*two) = static_cast<const faiss::Index&>(*idmap);  // d, ntotal, metric, ...
+  two->index = idmap->index;
+  two->own_fields = idmap->own_fields;
+  idmap->own_fields = false;
+  two->id_map = std::move(idmap->id_map);
+  two->construct_rev_map();
+  return two.release();
+}
 
 [[noreturn]] void ThrowErrno(const std::string& what, const std::string& path) {
   FAISS_THROW_FMT("%s %s: %s", what.c_str(), path.c_str(), std::strerror(errno));
 }
 
-void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq) {
-  FAISS_THROW_IF_NOT_FMT(sq.qtype >= 0 && sq.qtype <= faiss::ScalarQuantizer::QT_8bit_direct_signed,
+void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq, int d, bool trained) {
+  using SQ = faiss::ScalarQuantizer;
+  FAISS_THROW_IF_NOT_FMT(sq.qtype >= 0 && sq.qtype <= SQ::QT_8bit_direct_signed,
                          "index uses scalar quantizer type %d, which FAISS %s does not know", int(sq.qtype),
                          VERSION_STRING);
+  FAISS_THROW_IF_NOT_FMT(size_t(sq.d) == size_t(d), "scalar quantizer dimension %zd differs from the index's %d", sq.d, d);
+  SQ expected(d, sq.qtype);
+  FAISS_THROW_IF_NOT_FMT(sq.code_size == expected.code_size, "scalar quantizer code size %zd, expected %zd", sq.code_size,
+                         expected.code_size);
+  // Trained ranges: min and width per dimension, or one pair for the uniform types, none for
+  // the types that need no training.
+  size_t ranges = 0;
+  if (sq.qtype == SQ::QT_8bit || sq.qtype == SQ::QT_4bit || sq.qtype == SQ::QT_6bit) ranges = 2 * size_t(d);
+  if (sq.qtype == SQ::QT_8bit_uniform || sq.qtype == SQ::QT_4bit_uniform) ranges = 2;
+  FAISS_THROW_IF_NOT_FMT(!trained || sq.trained.size() == ranges, "scalar quantizer holds %zd trained values, expected %zd",
+                         sq.trained.size(), ranges);
+}
+
+void CheckInvertedLists(const faiss::IndexIVF& ivf) {
+  const faiss::InvertedLists* lists = ivf.invlists;
+  FAISS_THROW_IF_NOT_MSG(lists != nullptr, "IVF index without inverted lists");
+  FAISS_THROW_IF_NOT_FMT(lists->nlist == ivf.nlist, "inverted lists hold %zd lists, the index %zd", lists->nlist, ivf.nlist);
+  FAISS_THROW_IF_NOT_FMT(lists->code_size == ivf.code_size, "inverted lists code size %zd, the index's %zd", lists->code_size,
+                         ivf.code_size);
+  if (auto* array = dynamic_cast<const faiss::ArrayInvertedLists*>(lists)) {
+    size_t total = 0;
+    for (size_t i = 0; i < array->nlist; i++) {
+      FAISS_THROW_IF_NOT_FMT(array->codes[i].size() == array->ids[i].size() * array->code_size,
+                             "inverted list %zd holds %zd ids but %zd bytes of codes", i, array->ids[i].size(),
+                             array->codes[i].size());
+      total += array->ids[i].size();
+    }
+    FAISS_THROW_IF_NOT_FMT(total == size_t(ivf.ntotal), "inverted lists hold %zd vectors, ntotal says %zd", total,
+                           size_t(ivf.ntotal));
+  }
+  // Direct map entries point at (list, offset) pairs that must exist.
+  auto checkEntry = [&](faiss::idx_t lo) {
+    if (lo < 0) return;  // removed
+    size_t list = faiss::lo_listno(lo), offset = faiss::lo_offset(lo);
+    FAISS_THROW_IF_NOT_MSG(list < ivf.nlist && offset < lists->list_size(list), "direct map points outside the lists");
+  };
+  if (ivf.direct_map.type == faiss::DirectMap::Array) {
+    FAISS_THROW_IF_NOT_MSG(ivf.direct_map.array.size() == size_t(ivf.ntotal), "direct map size differs from ntotal");
+    for (faiss::idx_t lo : ivf.direct_map.array) checkEntry(lo);
+  } else if (ivf.direct_map.type == faiss::DirectMap::Hashtable) {
+    for (const auto& entry : ivf.direct_map.hashtable) checkEntry(entry.second);
+  }
 }
 
 }  // namespace
 
 void ValidateLoaded(const faiss::Index& index) {
   FAISS_THROW_IF_NOT_FMT(index.d > 0, "index has dimension %d", index.d);
-  if (auto* sq = dynamic_cast<const faiss::IndexScalarQuantizer*>(&index)) CheckScalarQuantizer(sq->sq);
-  if (auto* ivfsq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(&index)) CheckScalarQuantizer(ivfsq->sq);
+  FAISS_THROW_IF_NOT_FMT(index.ntotal >= 0, "index has ntotal %zd", size_t(index.ntotal));
+  FAISS_THROW_IF_NOT_FMT((index.metric_type >= faiss::METRIC_INNER_PRODUCT && index.metric_type <= faiss::METRIC_Lp) ||
+                             (index.metric_type >= faiss::METRIC_Canberra && index.metric_type <= faiss::METRIC_GOWER),
+                         "index has unknown metric type %d", int(index.metric_type));
+  if (auto* codes = dynamic_cast<const faiss::IndexFlatCodes*>(&index)) {
+    FAISS_THROW_IF_NOT_FMT(codes->codes.size() == size_t(codes->ntotal) * codes->code_size,
+                           "index holds %zd bytes of codes for %zd vectors of %zd bytes", codes->codes.size(),
+                           size_t(codes->ntotal), codes->code_size);
+  }
+  if (dynamic_cast<const faiss::IndexFlat*>(&index)) {
+    auto* flat = static_cast<const faiss::IndexFlatCodes*>(&index);
+    FAISS_THROW_IF_NOT_MSG(flat->code_size == size_t(index.d) * sizeof(float), "flat index code size differs from d floats");
+  }
+  if (auto* sq = dynamic_cast<const faiss::IndexScalarQuantizer*>(&index)) {
+    CheckScalarQuantizer(sq->sq, index.d, index.is_trained);
+    FAISS_THROW_IF_NOT_MSG(sq->code_size == sq->sq.code_size, "index code size differs from its scalar quantizer's");
+  }
+  if (auto* ivfsq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(&index)) {
+    CheckScalarQuantizer(ivfsq->sq, index.d, index.is_trained);
+    FAISS_THROW_IF_NOT_MSG(ivfsq->code_size == ivfsq->sq.code_size, "index code size differs from its scalar quantizer's");
+  }
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
+    FAISS_THROW_IF_NOT_MSG(ivf->nlist > 0, "IVF index with no lists");
     FAISS_THROW_IF_NOT_MSG(ivf->quantizer != nullptr, "IVF index without a quantizer");
     FAISS_THROW_IF_NOT_MSG(ivf->quantizer->d == ivf->d, "IVF quantizer dimension differs from the index's");
     ValidateLoaded(*ivf->quantizer);
+    FAISS_THROW_IF_NOT_MSG(!ivf->is_trained || size_t(ivf->quantizer->ntotal) == ivf->nlist,
+                           "trained IVF index whose quantizer does not hold nlist centroids");
+    CheckInvertedLists(*ivf);
   }
   if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(idmap->index != nullptr, "IDMap without a sub-index");
+    FAISS_THROW_IF_NOT_MSG(idmap->index->d == index.d, "IDMap sub-index dimension differs");
     FAISS_THROW_IF_NOT_MSG(idmap->id_map.size() == size_t(idmap->index->ntotal), "IDMap id count differs from its sub-index");
+    FAISS_THROW_IF_NOT_MSG(idmap->id_map.size() == size_t(idmap->ntotal), "IDMap id count differs from its ntotal");
     ValidateLoaded(*idmap->index);
+    // The sub-index returns positions into id_map; an IVF stores them in its lists.
+    auto* lists = dynamic_cast<const faiss::IndexIVF*>(idmap->index)
+                      ? dynamic_cast<const faiss::ArrayInvertedLists*>(static_cast<const faiss::IndexIVF*>(idmap->index)->invlists)
+                      : nullptr;
+    for (size_t i = 0; lists && i < lists->nlist; i++) {
+      for (faiss::idx_t id : lists->ids[i]) {
+        FAISS_THROW_IF_NOT_MSG(id >= 0 && size_t(id) < idmap->id_map.size(), "IDMap sub-index holds a position outside its ids");
+      }
+    }
   }
   if (auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(pre->index != nullptr, "pre-transform index without a sub-index");
+    int d = index.d;
+    for (const faiss::VectorTransform* t : pre->chain) {
+      FAISS_THROW_IF_NOT_MSG(t != nullptr && t->d_in == d, "pre-transform chain dimensions do not connect");
+      d = t->d_out;
+    }
+    FAISS_THROW_IF_NOT_MSG(d == pre->index->d, "pre-transform output dimension differs from its sub-index");
     ValidateLoaded(*pre->index);
   }
 }
 
+// Removes temp files that earlier writers to `path` left when they were killed mid-write
+// (named path.tmp-<pid>-<n>, with <pid> no longer running).
+void RemoveStaleTemps(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  std::string prefix = (slash == std::string::npos ? path : path.substr(slash + 1)) + ".tmp-";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (dirent* e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+    if (pid > 0 && pid != getpid() && kill(pid_t(pid), 0) != 0 && errno == ESRCH) std::remove((dir + name).c_str());
+  }
+  closedir(d);
+}
+
 void WriteIndexAtomic(const faiss::Index& index, const std::string& path) {
   static std::atomic<uint64_t> counter{0};
+  RemoveStaleTemps(path);
   std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) ThrowErrno("cannot create", tmp);
@@ -99,9 +248,26 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path) {
 }
 
 faiss::Index* ReadIndexFile(const std::string& path, int ioFlags) {
-  std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str(), ioFlags));
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) ThrowErrno("cannot read", path);
+  AllocationBudget budget(LoadBudgetFor(size_t(st.st_size)));
+  if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) == faiss::IO_FLAG_MMAP_IFC) {
+    // FAISS maps through its own reader, which cannot be wrapped to defer the IDMap2 reverse map.
+    char head[4] = {};
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) ThrowErrno("cannot read", path);
+    size_t got = std::fread(head, 1, 4, f);
+    std::fclose(f);
+    FAISS_THROW_IF_NOT_MSG(got < 4 || std::memcmp(head, kIdMap2, 4) != 0,
+                           "memory-mapping an IndexIDMap2 file is not supported; read it without mmap");
+    std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str(), ioFlags));
+    ValidateLoaded(*index);
+    return index.release();
+  }
+  FileReader reader(path.c_str());
+  std::unique_ptr<faiss::Index> index(faiss::read_index(&reader, ioFlags));
   ValidateLoaded(*index);
-  return index.release();
+  return reader.wasIdMap2 ? AsIdMap2(std::move(index)) : index.release();
 }
 
 std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
@@ -112,9 +278,10 @@ std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
 
 faiss::Index* DeserializeIndex(const uint8_t* data, size_t size) {
   SpanReader reader(data, size);
+  AllocationBudget budget(LoadBudgetFor(size));
   std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
   ValidateLoaded(*index);
-  return index.release();
+  return reader.wasIdMap2 ? AsIdMap2(std::move(index)) : index.release();
 }
 
 }  // namespace faiss_native

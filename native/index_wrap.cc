@@ -421,8 +421,15 @@ Napi::Value IndexWrap::ReconstructN(const Napi::CallbackInfo& info) {
   float* dest = out.Data();
   Work work = [handle, i0, n, dest] {
     ReadLock lock(*handle->mutex);
-    CheckOffsets(*handle->index, i0, n);
-    handle->index->reconstruct_n(i0, n, dest);
+    const faiss::Index& index = *handle->index;
+    CheckOffsets(index, i0, n);
+    if (dynamic_cast<const faiss::IndexFlatCodes*>(&index) || dynamic_cast<const faiss::IndexIVF*>(&index)) {
+      index.reconstruct_n(i0, n, dest);
+    } else {
+      // FAISS's generic reconstruct_n calls reconstruct inside an OpenMP region, where the
+      // "not implemented" of an IDMap would terminate the process; one by one it throws cleanly.
+      for (int64_t i = 0; i < n; i++) index.reconstruct(i0 + i, dest + i * index.d);
+    }
   };
   Finish finish = [](Napi::Env env) { return env.Undefined(); };
   return RunJob(info.Env(), Async, std::move(work), std::move(finish), {out});

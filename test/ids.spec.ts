@@ -33,6 +33,13 @@ describe('IndexIDMap', () => {
     expect(index.index.ntotal).toBe(3);
   });
 
+  it('cannot reconstruct (only IDMap2 can), and says so instead of aborting', () => {
+    const index = new IndexIDMap(new IndexFlatIP(4));
+    index.addWithIdsSync(randomVectors(2, 4, 9), [5n, 6n]);
+    expect(() => index.reconstructSync(5n)).toThrow(/reconstruct not implemented/);
+    expect(() => index.reconstructNSync(0, 2)).toThrow(/reconstruct not implemented/);
+  });
+
   it('needs an empty index and ids for every add', () => {
     const flat = new IndexFlatIP(4);
     flat.addSync(randomVectors(2, 4, 3));

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// Fuzzes index deserialization: mutates and truncates valid serialized indexes of every
+// supported kind and checks that each case either throws a clean error or loads an index
+// that then searches, reconstructs and re-serialises without crashing.
+//   node scripts/fuzz-index-io.mjs [--cases 10000] [--seed 1]
+// Cases run in child processes; a child that dies (crash, abort, OOM kill) is reported with
+// the case that killed it, and the run goes on from the next case.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(import.meta.url);
+
+function mulberry(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Valid serialized indexes of every kind the binding supports, small enough to fuzz fast. */
+export function seedIndexes(faiss) {
+  const d = 8;
+  const rnd = mulberry(99);
+  const x = Float32Array.from({ length: 300 * d }, () => rnd() * 2 - 1);
+  const seeds = [];
+  const add = (name, make, ids) => {
+    const index = make();
+    if (!index.isTrained) index.trainSync(x);
+    if (ids) index.addWithIdsSync(x, BigInt64Array.from({ length: 300 }, (_, i) => 2n ** 40n + BigInt(i)));
+    else index.addSync(x);
+    seeds.push({ name, bytes: index.serializeSync() });
+    index.dispose();
+  };
+  add('IndexFlatIP', () => new faiss.IndexFlatIP(d));
+  add('IndexFlatL2', () => new faiss.IndexFlatL2(d));
+  add('IndexScalarQuantizer SQ8', () => new faiss.IndexScalarQuantizer(d, 'QT_8bit'));
+  for (const qtype of Object.values(faiss.ScalarQuantizer)) add(`IVF8 ${qtype}`, () => new faiss.IndexIVFScalarQuantizer(d, 8, qtype));
+  add('IVF8 SQ8 no residual', () => new faiss.IndexIVFScalarQuantizer(d, 8, 'QT_8bit', faiss.METRIC_L2, false));
+  add('IVF8 SQ8 direct map', () => {
+    const index = new faiss.IndexIVFScalarQuantizer(d, 8, 'QT_8bit');
+    index.trainSync(x);
+    index.makeDirectMap();
+    return index;
+  });
+  add('IndexIDMap(Flat)', () => new faiss.IndexIDMap(new faiss.IndexFlatIP(d)), true);
+  add('IndexIDMap2(Flat)', () => new faiss.IndexIDMap2(new faiss.IndexFlatIP(d)), true);
+  add('factory IVF8,SQfp16', () => faiss.indexFactory(d, 'IVF8,SQfp16'));
+  add('factory IDMap,IVF8,SQ8', () => faiss.indexFactory(d, 'IDMap,IVF8,SQ8'), true);
+  add('factory PCA4,IVF8,Flat', () => faiss.indexFactory(d, 'PCA4,IVF8,Flat'));
+  return { d, seeds };
+}
+
+const INTERESTING = [0n, 1n, -1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 2n ** 40n - 1n, 2n ** 48n, 2n ** 62n, -(2n ** 63n)];
+
+/** The mutated bytes of case `i` (deterministic in seed and i). */
+export function mutate(seedBytes, seed, i) {
+  const rnd = mulberry(seed * 1_000_003 + i);
+  const pick = (n) => Math.floor(rnd() * n);
+  const bytes = Buffer.from(seedBytes);
+  switch (i % 5) {
+    case 0: // truncation
+      return bytes.subarray(0, pick(bytes.length));
+    case 1: // random bytes
+      for (let j = 0, n = 1 + pick(4); j < n; j++) bytes[pick(bytes.length)] = pick(256);
+      return bytes;
+    case 2: { // an 8-byte field (sizes, ids, ntotal) set to an interesting value
+      const at = pick(Math.max(1, bytes.length - 8));
+      bytes.writeBigInt64LE(BigInt.asIntN(64, INTERESTING[pick(INTERESTING.length)]), at);
+      return bytes;
+    }
+    case 3: { // a 4-byte field (d, nlist, qtype, metric) set to an interesting value
+      const at = pick(Math.max(1, bytes.length - 4));
+      bytes.writeUInt32LE(Number(BigInt.asUintN(32, INTERESTING[pick(INTERESTING.length)])), at);
+      return bytes;
+    }
+    default: { // a chunk removed
+      const at = pick(bytes.length);
+      return Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1 + pick(64))]);
+    }
+  }
+}
+
+/** Loads one mutated buffer and, if it loads, uses it. Returns 'rejected: <code>' or 'loaded'. */
+export function tryCase(faiss, bytes, d) {
+  let index;
+  try {
+    index = faiss.deserializeIndexSync(bytes);
+  } catch (err) {
+    if (err instanceof faiss.FaissError) return `rejected: ${err.code}`;
+    if (err instanceof RangeError || err instanceof TypeError) return `rejected: ${err.name}`;
+    throw err;
+  }
+  try {
+    const q = new Float32Array(3 * index.d).fill(0.5);
+    let nprobe;
+    try {
+      nprobe = index.nlist;
+    } catch {
+      nprobe = undefined; // no IVF layer
+    }
+    index.searchSync(q, 5, nprobe ? { nprobe } : {});
+    if (index.ntotal > 0) index.reconstructNSync(0, Math.min(3, index.ntotal));
+    faiss.deserializeIndexSync(index.serializeSync()).dispose();
+  } catch (err) {
+    // A loaded index may still refuse an operation (e.g. reconstruct on IVF without a direct map).
+    if (!(err instanceof faiss.FaissError || err instanceof RangeError || err instanceof TypeError)) throw err;
+  } finally {
+    index.dispose();
+  }
+  return 'loaded';
+}
+
+// Child mode: run cases [from, to), printing "> i" before each and "= i outcome" after.
+function child(from, to, seed) {
+  const require = createRequire(import.meta.url);
+  const faiss = require(path.join(path.dirname(here), '..', 'dist'));
+  const { d, seeds } = seedIndexes(faiss);
+  for (let i = from; i < to; i++) {
+    const s = seeds[i % seeds.length];
+    process.stdout.write(`> ${i} ${s.name}\n`);
+    process.stdout.write(`= ${i} ${tryCase(faiss, mutate(s.bytes, seed, i), d)}\n`);
+  }
+}
+
+function parent(cases, seed) {
+  const t0 = Date.now();
+  const totals = {};
+  const crashes = [];
+  let next = 0;
+  while (next < cases) {
+    const r = spawnSync(process.execPath, [here, '--child', String(next), String(cases), String(seed)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    let started = next;
+    let kind = '';
+    for (const line of r.stdout.split('\n')) {
+      const m = /^([>=]) (\d+) (.*)$/.exec(line);
+      if (!m) continue;
+      if (m[1] === '>') [started, kind] = [Number(m[2]), m[3]];
+      else totals[m[3]] = (totals[m[3]] ?? 0) + 1;
+    }
+    if (r.status === 0) break;
+    // The child died in the case it had started last.
+    crashes.push({ case: started, kind, signal: r.signal, status: r.status, stderr: r.stderr.slice(-500) });
+    totals.crashed = (totals.crashed ?? 0) + 1;
+    next = started + 1;
+  }
+  console.log(JSON.stringify({ cases, seed, seconds: (Date.now() - t0) / 1000, outcomes: totals, crashes }, null, 1));
+  if (crashes.length) process.exit(1);
+}
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === here;
+if (isMain) {
+  if (process.argv[2] === '--child') child(Number(process.argv[3]), Number(process.argv[4]), Number(process.argv[5]));
+  else {
+    const arg = (name, dflt) => Number(process.argv[process.argv.indexOf(name) + 1] || dflt) || dflt;
+    parent(process.argv.includes('--cases') ? arg('--cases', 10000) : 10000, process.argv.includes('--seed') ? arg('--seed', 1) : 1);
+  }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// Runs the native paths in a long loop and reports resident memory along the way: creation of
+// every index kind, train, add, search (sync and async), serialize and deserialize, file
+// write and read, dispose, and errors thrown from native code. Memory must stay flat.
+//   node --expose-gc scripts/leak-check.mjs [cycles=100000]
+// Exits 1 when resident memory grows by more than 32 MB between the first and last tenth.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const faiss = createRequire(import.meta.url)(path.join(root, 'dist'));
+const cycles = Number(process.argv[2] ?? 100_000);
+const d = 16;
+const x = Float32Array.from({ length: 200 * d }, (_, i) => Math.sin(i * 0.7));
+const q = x.subarray(0, 2 * d);
+const file = path.join(os.tmpdir(), `faiss-native-leak-${process.pid}.faissindex`);
+const mustThrow = (fn) => {
+  try {
+    fn();
+  } catch {
+    return;
+  }
+  throw new Error('expected an error');
+};
+// A trained IVF to copy from, so the loop does not spend its time in k-means.
+const trained = new faiss.IndexIVFScalarQuantizer(d, 4, 'QT_8bit');
+trained.trainSync(x);
+const trainedBytes = trained.serializeSync();
+
+async function cycle(i) {
+  const flat = new faiss.IndexFlatIP(d);
+  flat.addSync(x.subarray(0, 20 * d));
+  flat.searchSync(q, 3);
+  await flat.search(q, 3);
+  const ivf = faiss.deserializeIndexSync(trainedBytes);
+  ivf.addWithIdsSync(x.subarray(0, 10 * d), BigInt64Array.from({ length: 10 }, (_, j) => BigInt(i * 10 + j)));
+  ivf.searchSync(q, 3, { nprobe: 4 });
+  ivf.removeIdsSync([BigInt(i * 10)]);
+  const idmap = new faiss.IndexIDMap2(new faiss.IndexFlatL2(d));
+  idmap.addWithIdsSync(q, [1n, 2n]);
+  idmap.reconstructSync(2n);
+  flat.rangeSearchSync(q, 0.5);
+  const bytes = flat.serializeSync();
+  faiss.deserializeIndexSync(bytes).dispose();
+  if (i % 10 === 0) {
+    await ivf.write(file);
+    (await faiss.readIndex(file)).dispose();
+  }
+  // Errors from native code: FAISS refusals, NaN, hostile bytes.
+  mustThrow(() => new faiss.IndexIVFScalarQuantizer(d, 4, 'QT_8bit').addSync(q));
+  mustThrow(() => flat.addSync(new Float32Array(d).fill(Number.NaN)));
+  mustThrow(() => faiss.deserializeIndexSync(bytes.subarray(0, bytes.length - 3)));
+  mustThrow(() => faiss.indexFactory(d, 'Nonsense'));
+  flat.dispose();
+  ivf.dispose();
+  idmap.dispose();
+}
+
+const samples = [];
+const t0 = Date.now();
+for (let i = 0; i < cycles; i++) {
+  await cycle(i);
+  if (i % (cycles / 10) === 0 || i === cycles - 1) {
+    globalThis.gc?.();
+    samples.push({ cycle: i, rssMB: +(process.memoryUsage().rss / 2 ** 20).toFixed(1) });
+  }
+}
+fs.rmSync(file, { force: true });
+const growth = samples.at(-1).rssMB - samples[1].rssMB;
+console.log(JSON.stringify({ cycles, seconds: (Date.now() - t0) / 1000, rssCurve: samples, growthMBAfterWarmup: +growth.toFixed(1) }));
+if (growth > 32) process.exit(1);

@@ -1,0 +1,42 @@
+// writeIndex never leaves a half-written index at the target: a child writing over a good
+// file is killed at random moments, and the target is always the old or the new index.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { IndexFlatIP, readIndexSync } from '../lib';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-crash-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function killWhileWriting(target: string, delayMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'keep-writing.cjs'), target, '20000']);
+    child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), delayMs));
+    child.once('exit', () => resolve());
+    child.once('error', reject);
+  });
+}
+
+it('the target is always the old or the new complete index, over 25 kills', async () => {
+  const target = path.join(dir, 'index.faissindex');
+  const old = new IndexFlatIP(64);
+  old.addSync(new Float32Array(64 * 10).fill(0.25));
+  old.writeSync(target);
+  const oldBytes = fs.readFileSync(target);
+  let sawNew = false;
+  for (let i = 0; i < 25; i++) {
+    await killWhileWriting(target, (i * 7) % 40);
+    const bytes = fs.readFileSync(target);
+    if (Buffer.compare(bytes, oldBytes) !== 0) {
+      // Not the old one: then the complete new one (20,000 vectors).
+      expect(readIndexSync(target).ntotal).toBe(20000);
+      sawNew = true;
+    }
+  }
+  expect(sawNew).toBe(true);
+  // Killed writers leave temp files; the next write removes them.
+  old.writeSync(target);
+  expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+});

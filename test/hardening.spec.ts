@@ -1,0 +1,51 @@
+// Hostile index bytes: fuzzed cases (short form of scripts/fuzz-index-io.mjs), allocation
+// budget, and structure checks that FAISS itself does not make.
+import { describe, expect, it } from 'vitest';
+import * as faiss from '../lib';
+// @ts-expect-error: a plain ES module without type declarations
+import { mutate, seedIndexes, tryCase } from '../scripts/fuzz-index-io.mjs';
+
+describe('hostile index bytes', () => {
+  it('1,500 mutated and truncated indexes of every kind throw cleanly or load and work', () => {
+    const { d, seeds } = seedIndexes(faiss) as { d: number; seeds: { name: string; bytes: Buffer }[] };
+    expect(seeds.length).toBeGreaterThanOrEqual(18);
+    const outcomes: Record<string, number> = {};
+    for (let i = 0; i < 1500; i++) {
+      const outcome = tryCase(faiss, mutate(seeds[i % seeds.length].bytes, 7, i), d) as string;
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    expect(outcomes.loaded).toBeGreaterThan(50);
+    expect(outcomes['rejected: FAISS_ERROR']).toBeGreaterThan(500);
+  });
+
+  it('refuses a size field that asks for gigabytes, without allocating them', () => {
+    const index = new faiss.IndexFlatIP(4);
+    index.addSync(new Float32Array(8).fill(1));
+    const bytes = Buffer.from(index.serializeSync());
+    // The codes vector is the last field: its element count (8 floats) sits just before its 32 bytes.
+    expect(bytes.readBigUInt64LE(bytes.length - 40)).toBe(8n);
+    bytes.writeBigUInt64LE(2n ** 31n, bytes.length - 40); // 8 GiB of floats
+    const rss = process.memoryUsage().rss;
+    let error: unknown;
+    try {
+      faiss.deserializeIndexSync(bytes);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(faiss.FaissError);
+    expect((error as faiss.FaissError).code).toBe('OUT_OF_MEMORY');
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 << 20);
+  });
+
+  it('rejects parts that do not fit together, which FAISS would read out of bounds', () => {
+    const index = new faiss.IndexScalarQuantizer(8, 'QT_8bit');
+    index.trainSync(new Float32Array(80).map((_, i) => i % 7));
+    index.addSync(new Float32Array(16).fill(2));
+    const bytes = Buffer.from(index.serializeSync());
+    // ntotal (int64 after the fourcc and d) claims more vectors than the codes hold.
+    expect(bytes.toString('latin1', 0, 4)).toBe('IxSQ');
+    expect(bytes.readBigInt64LE(8)).toBe(2n);
+    bytes.writeBigInt64LE(1000n, 8);
+    expect(() => faiss.deserializeIndexSync(bytes)).toThrow(/index holds 16 bytes of codes for 1000 vectors of 8 bytes/);
+  });
+});
