@@ -14,6 +14,8 @@ Failure DescribeCurrentException() {
     throw;
   } catch (const InvalidArgument& e) {
     return {"INVALID_ARGUMENT", e.what()};
+  } catch (const FailureException& e) {
+    return e.failure;
   } catch (const faiss::FaissException& e) {
     // FAISS prefixes its message with the failing check and source location; keep all of it.
     return {"FAISS_ERROR", e.what()};

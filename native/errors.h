@@ -20,6 +20,13 @@ struct Failure {
   std::string message;
 };
 
+// A failure rethrown after its original exception had to be discarded (see index_io.cc).
+struct FailureException : std::exception {
+  explicit FailureException(Failure failure) : failure(std::move(failure)) {}
+  const char* what() const noexcept override { return failure.message.c_str(); }
+  Failure failure;
+};
+
 // Classifies the exception being handled (InvalidArgument, FaissException, bad_alloc, ...).
 Failure DescribeCurrentException();
 

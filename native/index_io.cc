@@ -21,9 +21,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 
-#include "alloc_budget.h"
+#include "errors.h"
+#include "load_guard.h"
 
 namespace faiss_native {
 
@@ -135,6 +137,24 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
   } else if (ivf.direct_map.type == faiss::DirectMap::Hashtable) {
     for (const auto& entry : ivf.direct_map.hashtable) checkEntry(entry.second);
   }
+}
+
+// Runs a FAISS read under a LoadGuard: bounded allocations, and the partial index FAISS
+// leaks when its reader throws is freed (after the error is copied out of FAISS's exception).
+std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function<faiss::Index*()>& read) {
+  Failure failure;
+  {
+    LoadGuard guard(LoadBudgetFor(inputBytes));
+    try {
+      std::unique_ptr<faiss::Index> index(read());
+      guard.Keep();
+      return index;
+    } catch (...) {
+      guard.Pause();
+      failure = DescribeCurrentException();
+    }
+  }
+  throw FailureException(std::move(failure));
 }
 
 }  // namespace
@@ -250,7 +270,6 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path) {
 faiss::Index* ReadIndexFile(const std::string& path, int ioFlags) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) ThrowErrno("cannot read", path);
-  AllocationBudget budget(LoadBudgetFor(size_t(st.st_size)));
   if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) == faiss::IO_FLAG_MMAP_IFC) {
     // FAISS maps through its own reader, which cannot be wrapped to defer the IDMap2 reverse map.
     char head[4] = {};
@@ -260,12 +279,12 @@ faiss::Index* ReadIndexFile(const std::string& path, int ioFlags) {
     std::fclose(f);
     FAISS_THROW_IF_NOT_MSG(got < 4 || std::memcmp(head, kIdMap2, 4) != 0,
                            "memory-mapping an IndexIDMap2 file is not supported; read it without mmap");
-    std::unique_ptr<faiss::Index> index(faiss::read_index(path.c_str(), ioFlags));
+    auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(path.c_str(), ioFlags); });
     ValidateLoaded(*index);
     return index.release();
   }
   FileReader reader(path.c_str());
-  std::unique_ptr<faiss::Index> index(faiss::read_index(&reader, ioFlags));
+  auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
   ValidateLoaded(*index);
   return reader.wasIdMap2 ? AsIdMap2(std::move(index)) : index.release();
 }
@@ -278,8 +297,7 @@ std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
 
 faiss::Index* DeserializeIndex(const uint8_t* data, size_t size) {
   SpanReader reader(data, size);
-  AllocationBudget budget(LoadBudgetFor(size));
-  std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
+  auto index = GuardedRead(size, [&] { return faiss::read_index(&reader); });
   ValidateLoaded(*index);
   return reader.wasIdMap2 ? AsIdMap2(std::move(index)) : index.release();
 }

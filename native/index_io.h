@@ -14,8 +14,8 @@ namespace faiss_native {
 // were killed mid-write.
 void WriteIndexAtomic(const faiss::Index& index, const std::string& path);
 
-// read_index with FAISS IO flags under an allocation budget (alloc_budget.h), then the
-// checks of ValidateLoaded.
+// read_index with FAISS IO flags under a LoadGuard (load_guard.h), then the checks of
+// ValidateLoaded.
 faiss::Index* ReadIndexFile(const std::string& path, int ioFlags);
 
 std::vector<uint8_t> SerializeIndex(const faiss::Index& index);

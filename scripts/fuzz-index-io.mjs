@@ -11,21 +11,13 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
-
-function mulberry(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const require = createRequire(import.meta.url);
+const { mulberry32 } = require('./data.cjs');
 
 /** Valid serialized indexes of every kind the binding supports, small enough to fuzz fast. */
 export function seedIndexes(faiss) {
   const d = 8;
-  const rnd = mulberry(99);
+  const rnd = mulberry32(99);
   const x = Float32Array.from({ length: 300 * d }, () => rnd() * 2 - 1);
   const seeds = [];
   const add = (name, make, ids) => {
@@ -59,7 +51,7 @@ const INTERESTING = [0n, 1n, -1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 2n ** 4
 
 /** The mutated bytes of case `i` (deterministic in seed and i). */
 export function mutate(seedBytes, seed, i) {
-  const rnd = mulberry(seed * 1_000_003 + i);
+  const rnd = mulberry32(seed * 1_000_003 + i);
   const pick = (n) => Math.floor(rnd() * n);
   const bytes = Buffer.from(seedBytes);
   switch (i % 5) {
@@ -117,7 +109,6 @@ export function tryCase(faiss, bytes, d) {
 
 // Child mode: run cases [from, to), printing "> i" before each and "= i outcome" after.
 function child(from, to, seed) {
-  const require = createRequire(import.meta.url);
   const faiss = require(path.join(path.dirname(here), '..', 'dist'));
   const { d, seeds } = seedIndexes(faiss);
   for (let i = from; i < to; i++) {

@@ -65,7 +65,9 @@ for (let i = 0; i < cycles; i++) {
   await cycle(i);
   if (i % (cycles / 10) === 0 || i === cycles - 1) {
     globalThis.gc?.();
-    samples.push({ cycle: i, rssMB: +(process.memoryUsage().rss / 2 ** 20).toFixed(1) });
+    const m = process.memoryUsage();
+    const mb = (b) => +(b / 2 ** 20).toFixed(1);
+    samples.push({ cycle: i, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external) });
   }
 }
 fs.rmSync(file, { force: true });

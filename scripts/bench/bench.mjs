@@ -16,6 +16,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
+const { mulberry32, readFvecs } = require(path.join(root, 'scripts', 'data.cjs'));
 const FULL = process.argv.includes('--full');
 const K = 10;
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -26,7 +27,7 @@ const PLAN = FULL
   : { synthetic: [20_000], nSingle: 300, reps: 5, batches: [100, 1000] };
 if (sizesArg) PLAN.synthetic = sizesArg.slice(8).split(',').map(Number);
 // Past this size (the 1M dataset) a run keeps within 20 minutes by measuring Flat and SQ8
-// only, with fewer single queries and repetitions and no add references.
+// only, nprobe up to 64, with fewer single queries and repetitions and no add references.
 const HEAVY = 500_000;
 const KINDS = [
   { name: 'Flat', qtype: null },
@@ -37,19 +38,9 @@ const KINDS = [
 
 // ---- data ----
 
-function mulberry(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Clustered, L2-normalised vectors, like passage embeddings: n around n/100 centres. */
 function clustered(n, d, seed, centres) {
-  const rnd = mulberry(seed);
+  const rnd = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
   const out = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
@@ -57,15 +48,6 @@ function clustered(n, d, seed, centres) {
     for (let j = 0; j < d; j++) out[i * d + j] = centres[c * d + j] + 0.7 * gauss();
   }
   return faiss.normalizeL2(out, d);
-}
-
-function readFvecs(file) {
-  const buf = fs.readFileSync(file);
-  const d = buf.readInt32LE(0);
-  const n = buf.length / (4 + 4 * d);
-  const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) out.set(new Float32Array(buf.buffer, buf.byteOffset + i * (4 + 4 * d) + 4, d), i * d);
-  return { d, n, data: out };
 }
 
 function datasets() {
@@ -81,7 +63,7 @@ function datasets() {
   }
   for (const n of PLAN.synthetic) {
     const d = 768;
-    const rnd = mulberry(7);
+    const rnd = mulberry32(7);
     const centres = Float32Array.from({ length: Math.max(100, n / 100) * d }, () => rnd() * 2 - 1);
     log(`generating ${n} x ${d} clustered vectors`);
     list.push({ name: `synthetic d=768 n=${n / 1000}k`, d, n, base: clustered(n, d, 11, centres), queries: clustered(1000, d, 12, centres), nqReal: 1000 });
@@ -147,6 +129,14 @@ function recall(labels, exact, nq, at) {
   return hit / (nq * at);
 }
 
+/** Writes a Float32Array to a raw file, in pieces (one write call takes at most 2 GB). */
+function writeFloats(file, data) {
+  const fd = fs.openSync(file, 'w');
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  for (let off = 0; off < bytes.length; off += 1 << 30) fs.writeSync(fd, bytes.subarray(off, off + (1 << 30)));
+  fs.closeSync(fd);
+}
+
 function runJson(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
@@ -194,11 +184,13 @@ for (const ds of datasets()) {
   const { d, n, base, queries, nqReal } = ds;
   const nlist = 2 ** Math.round(Math.log2(4 * Math.sqrt(n)));
   const nprobes = [];
-  for (let p = 1; p <= nlist; p *= 2) if (p <= (FULL && n < HEAVY ? 64 : 16) || p === nlist) nprobes.push(p);
+  for (let p = 1; p <= nlist; p *= 2) {
+    if (n >= HEAVY ? p <= 64 : p <= (FULL ? 64 : 16) || p === nlist) nprobes.push(p);
+  }
   const qFile = path.join(outDir, 'queries.f32');
   const bFile = path.join(outDir, 'base.f32');
-  fs.writeFileSync(qFile, queries);
-  fs.writeFileSync(bFile, base);
+  writeFloats(qFile, queries);
+  writeFloats(bFile, base);
   const heavy = n >= HEAVY;
   const plan = heavy ? { ...PLAN, nSingle: 100, reps: 3 } : PLAN;
   const entry = { name: ds.name, n, d, nlist, nq: nqReal, indexes: [] };
@@ -265,9 +257,9 @@ for (const ds of datasets()) {
   entry.concurrency = { syncBatch1000Ms: oneBatchMs, asyncFourBatches250Ms: us(t0) / 1e3 };
   flat.dispose();
   fs.rmSync(bFile);
+  fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1)); // after each dataset
 }
 
-fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
 const { markdown, svg } = renderReport(results);
 fs.writeFileSync(path.join(outDir, 'report.md'), markdown);
 fs.writeFileSync(path.join(outDir, 'recall-qps.svg'), svg);

@@ -2,27 +2,19 @@
 // Recall and size on the real SIFT sample (../shared/data/sift5k): exact IndexFlatIP against
 // IndexIVFScalarQuantizer (nlist 32) of each quantizer type, at nprobe 1..32.
 //   node scripts/bench/sift-recall.mjs        (after npm install; uses dist/)
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const faiss = createRequire(import.meta.url)(path.join(root, 'dist'));
+const require = createRequire(import.meta.url);
+const faiss = require(path.join(root, 'dist'));
+const { readFvecs, readIvecs } = require(path.join(root, 'scripts', 'data.cjs'));
 const dataDir = path.resolve(root, '..', 'shared', 'data', 'sift5k');
 
-function readVecs(file, Type) {
-  const buf = fs.readFileSync(file);
-  const d = buf.readInt32LE(0);
-  const n = buf.length / (4 + 4 * d);
-  const out = new Type(n * d);
-  for (let i = 0; i < n; i++) out.set(new Type(buf.buffer, buf.byteOffset + i * (4 + 4 * d) + 4, d), i * d);
-  return { d, n, data: out };
-}
-
-const base = readVecs(path.join(dataDir, 'base.fvecs'), Float32Array);
-const queries = readVecs(path.join(dataDir, 'query.fvecs'), Float32Array);
-const gt = readVecs(path.join(dataDir, 'groundtruth_ip.ivecs'), Int32Array);
+const base = readFvecs(path.join(dataDir, 'base.fvecs'));
+const queries = readFvecs(path.join(dataDir, 'query.fvecs'));
+const gt = readIvecs(path.join(dataDir, 'groundtruth_ip.ivecs'));
 const recall = (labels, k, at) => {
   let hit = 0;
   for (let q = 0; q < queries.n; q++) {

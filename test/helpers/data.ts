@@ -1,22 +1,15 @@
 // Test data: seeded random vectors and the real SIFT sample in ../shared/data (texmex formats).
 import fs from 'node:fs';
 import path from 'node:path';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { mulberry32, readFvecs: fvecs, readIvecs: ivecs } = require('../../scripts/data.cjs');
 
 export const SHARED_DATA = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
 export const SIFT_DIR = path.join(SHARED_DATA, 'sift5k');
 export const hasSift = fs.existsSync(path.join(SIFT_DIR, 'base.fvecs'));
 
 /** Mulberry32: a small seeded PRNG, so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng: (seed: number) => () => number = mulberry32;
 
 /** n * d uniform values in [-1, 1). */
 export function randomVectors(n: number, d: number, seed: number): Float32Array {
@@ -27,28 +20,12 @@ export function randomVectors(n: number, d: number, seed: number): Float32Array 
 }
 
 /** Reads a texmex .fvecs file: each record is int32 d, then d float32 values. */
-export function readFvecs(file: string): { n: number; d: number; data: Float32Array } {
-  const buf = fs.readFileSync(file);
-  const d = buf.readInt32LE(0);
-  const n = buf.length / (4 + 4 * d);
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const row = new Float32Array(buf.buffer, buf.byteOffset + i * (4 + 4 * d) + 4, d);
-    data.set(row, i * d);
-  }
-  return { n, d, data };
-}
+export const readFvecs: (file: string) => { n: number; d: number; data: Float32Array } = fvecs;
 
 /** Reads a texmex .ivecs file: each record is int32 count, then that many int32 values. */
 export function readIvecs(file: string): { n: number; k: number; data: Int32Array } {
-  const buf = fs.readFileSync(file);
-  const k = buf.readInt32LE(0);
-  const n = buf.length / (4 + 4 * k);
-  const data = new Int32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) data[i * k + j] = buf.readInt32LE(i * (4 + 4 * k) + 4 + 4 * j);
-  }
-  return { n, k, data };
+  const { n, d, data } = ivecs(file);
+  return { n, k: d, data };
 }
 
 export interface Sift {
