@@ -94,7 +94,9 @@ function renderPlot(ds) {
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${L}" y="22" font-size="14">${ds.name}: recall@10 vs one-query throughput (QPS, log scale)</text>`,
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`];
-  for (let x = xmin; x <= 1.0001; x += 0.1) out.push(`<text x="${X(x)}" y="${H - B + 16}" text-anchor="middle">${x.toFixed(1)}</text>`);
+  const step = 1 - xmin <= 0.2 ? 0.02 : 0.1;
+  for (let x = xmin; x <= 1.0001; x += step) out.push(`<text x="${X(x)}" y="${H - B + 16}" text-anchor="middle">${x.toFixed(2)}</text>`);
+  out.push(`<text x="16" y="${(T + H - B) / 2}" transform="rotate(-90 16 ${(T + H - B) / 2})" text-anchor="middle">queries per second, one at a time</text>`);
   for (let e = Math.ceil(ymin); e <= ymax; e++) out.push(`<text x="${L - 6}" y="${Y(10 ** e) + 4}" text-anchor="end">${10 ** e}</text><line x1="${L}" y1="${Y(10 ** e)}" x2="${W - R}" y2="${Y(10 ** e)}" stroke="#ddd"/>`);
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">recall@10 against exact search</text>`);
   series.forEach((s, i) => {
