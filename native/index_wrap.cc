@@ -70,6 +70,18 @@ void CompactAfterAdd(faiss::Index& index, faiss::idx_t added) {
 #endif
 }
 
+// The prelude of every query job: the shared lock, the parallel gate for batches (FAISS
+// parallelises over queries; one query runs on its own thread), per-call IVF parameters.
+template <typename Query>
+void RunQueries(const IndexHandle& handle, const float* x, faiss::idx_t n, int64_t nprobe, Query&& query) {
+  CheckFinite(x, n, handle.index->d, "q");
+  ReadLock lock(*handle.mutex);
+  std::unique_lock<std::mutex> parallel;
+  if (n > 1) parallel = ParallelSection();
+  auto params = IvfParams(handle, nprobe);
+  query(*handle.index, params.get());
+}
+
 // Keys of flat and SQ indexes are offsets into their codes, which FAISS reads unchecked.
 void CheckOffsets(const faiss::Index& index, int64_t i0, int64_t n) {
   if (i0 < 0 || n < 0 || i0 + n > index.ntotal) {
@@ -348,15 +360,11 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   float* d = distances.Data();
   faiss::idx_t* ids = labels.Data();
   Work work = [handle, data, n, k, d, ids, nprobe] {
-    CheckFinite(data, n, handle->index->d, "q");
-    ReadLock lock(*handle->mutex);
-    std::unique_lock<std::mutex> parallel;
-    if (n > 1) parallel = ParallelSection();  // FAISS parallelises over queries
-    auto params = IvfParams(*handle, nprobe);
-    handle->index->search(n, data, k, d, ids, params.get());
+    RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
+      index.search(n, data, k, d, ids, params);
+    });
   };
-  Finish finish = [](Napi::Env env) { return env.Undefined(); };
-  return RunJob(env, Async, std::move(work), std::move(finish), {x, distances, labels});
+  return RunJob(env, Async, std::move(work), NoResult, {x, distances, labels});
 }
 
 template <bool Async>
@@ -370,12 +378,9 @@ Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) {
   const float* data = x.Data();
   auto result = std::make_shared<faiss::RangeSearchResult>(size_t(n));
   Work work = [handle, data, n, radius, nprobe, result] {
-    CheckFinite(data, n, handle->index->d, "q");
-    ReadLock lock(*handle->mutex);
-    std::unique_lock<std::mutex> parallel;
-    if (n > 1) parallel = ParallelSection();
-    auto params = IvfParams(*handle, nprobe);
-    handle->index->range_search(n, data, radius, result.get(), params.get());
+    RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
+      index.range_search(n, data, radius, result.get(), params);
+    });
   };
   Finish finish = [result, n](Napi::Env env) -> Napi::Value {
     size_t total = result->lims[n];
@@ -408,8 +413,7 @@ Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
     if (dynamic_cast<const faiss::IndexFlatCodes*>(&index)) CheckOffsets(index, key, 1);
     index.reconstruct(key, dest);
   };
-  Finish finish = [](Napi::Env env) { return env.Undefined(); };
-  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {out});
+  return RunJob(info.Env(), Async, std::move(work), NoResult, {out});
 }
 
 template <bool Async>
@@ -431,8 +435,7 @@ Napi::Value IndexWrap::ReconstructN(const Napi::CallbackInfo& info) {
       for (int64_t i = 0; i < n; i++) index.reconstruct(i0 + i, dest + i * index.d);
     }
   };
-  Finish finish = [](Napi::Env env) { return env.Undefined(); };
-  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {out});
+  return RunJob(info.Env(), Async, std::move(work), NoResult, {out});
 }
 
 template <bool Async>
@@ -460,8 +463,7 @@ Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
     ReadLock lock(*handle->mutex);
     WriteIndexAtomic(*handle->index, path);
   };
-  Finish finish = [](Napi::Env env) { return env.Undefined(); };
-  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {});
+  return RunJob(info.Env(), Async, std::move(work), NoResult, {});
 }
 
 // ---- views and lifetime ----

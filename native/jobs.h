@@ -16,6 +16,9 @@ using Work = std::function<void()>;
 // Builds the JS result on the main thread after Work succeeded.
 using Finish = std::function<Napi::Value(Napi::Env)>;
 
+// The Finish of jobs that resolve to undefined (results were written into caller's arrays).
+inline Napi::Value NoResult(Napi::Env env) { return env.Undefined(); }
+
 class JobWorker : public Napi::AsyncWorker {
  public:
   JobWorker(Napi::Env env, Work work, Finish finish, const std::vector<Napi::Object>& keepAlive);
