@@ -9,7 +9,7 @@
     "faiss_opt_level%": "all",
     "faiss_variants": "<!(node scripts/build-faiss.mjs --variants)",
     "cxx_std": "<!(node scripts/build-faiss.mjs --cxx-std)",
-    "openblas_dir": "/usr/lib/x86_64-linux-gnu/openblas-openmp",
+    "openblas_dir": "<!(node scripts/build-faiss.mjs --openblas-dir)",
   },
   "target_defaults": {
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(faiss_prefix)/include"],

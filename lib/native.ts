@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FaissError } from './errors';
 
-/** FAISS builds inside the package, slowest to fastest. */
+/** FAISS builds inside the package, slowest to fastest (arm64 has generic only: NEON is its baseline). */
 export const SIMD_LEVELS = ['generic', 'avx2', 'avx512'] as const;
 export type SimdLevel = (typeof SIMD_LEVELS)[number];
 
@@ -121,14 +121,52 @@ export function chooseLevel(cpuBest: SimdLevel, requested: string | undefined): 
 }
 
 const packageRoot = path.join(__dirname, '..');
+const platform = `${process.platform}-${process.arch}`;
 
 /** Where a variant's .node may be: a local build first (made for this machine), then the prebuilds. */
 function candidates(level: SimdLevel): string[] {
   const file = `faiss_native_${level}.node`;
-  return [
-    path.join(packageRoot, 'build', 'Release', file),
-    path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, file),
-  ];
+  return [path.join(packageRoot, 'build', 'Release', file), path.join(packageRoot, 'prebuilds', platform, file)];
+}
+
+/** The glibc this process runs on ("2.31"), or undefined on musl and other C libraries. */
+export function glibcRuntime(): string | undefined {
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime;
+}
+
+/** Newest GLIBC_x.y symbol version that the ELF files in a folder ask for ("2.28"), if any. */
+export function glibcNeeded(dir: string): string | undefined {
+  let newest: number[] | undefined;
+  for (const name of fs.readdirSync(dir)) {
+    if (!/\.(node|so)(\.|$)/.test(name)) continue;
+    for (const m of fs.readFileSync(path.join(dir, name)).toString('latin1').matchAll(/GLIBC_(\d+)\.(\d+)/g)) {
+      const v = [Number(m[1]), Number(m[2])];
+      if (!newest || v[0] > newest[0] || (v[0] === newest[0] && v[1] > newest[1])) newest = v;
+    }
+  }
+  return newest?.join('.');
+}
+
+/**
+ * One error for an addon the dynamic loader refused (too old a glibc, a missing library, musl):
+ * what this system is, what the binaries need, and how to build from source instead.
+ */
+export function loadError(file: string, cause: unknown): Error {
+  const reason = String((cause as Error)?.message ?? cause).split('\n')[0];
+  const glibc = glibcRuntime();
+  const needed = glibcNeeded(path.dirname(file));
+  const err = new Error(
+    `faiss-native: cannot load its native addon on ${platform} ` +
+      `(${glibc ? `glibc ${glibc}` : 'no glibc found: musl or another C library'}).\n` +
+      `  The loader said: ${reason}\n` +
+      `  ${file} needs ${needed ? `glibc ${needed} or newer` : 'glibc'}; the prebuilt binaries cover glibc Linux on x64 and arm64.\n` +
+      '  To build from source here: npm rebuild faiss-native --build-from-source ' +
+      '(needs g++, cmake and OpenBLAS; see "Platforms" in the README).',
+    { cause },
+  );
+  (err as Error & { code: string }).code = 'ERR_FAISS_NATIVE_LOAD';
+  return err;
 }
 
 function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
@@ -138,14 +176,20 @@ function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
     const level = SIMD_LEVELS[i];
     const file = candidates(level).find((f) => fs.existsSync(f));
     if (file) {
-      const binding = require(file) as NativeBinding;
+      let binding: NativeBinding;
+      try {
+        binding = require(file) as NativeBinding;
+      } catch (cause) {
+        throw loadError(file, cause);
+      }
       binding.setErrorClass(FaissError);
       return { binding, level, file };
     }
   }
   throw new Error(
-    `faiss-native: no compiled addon for ${process.platform}-${process.arch}. Looked for ${candidates(wanted).join(', ')}. ` +
-      `Build it from source with "npm rebuild faiss-native" (needs g++, cmake and OpenBLAS; see the README).`,
+    `faiss-native: no compiled addon for ${platform}. Looked for ${candidates(wanted).join(', ')}. ` +
+      'The prebuilt binaries cover glibc Linux on x64 and arm64; elsewhere build from source with ' +
+      '"npm rebuild faiss-native --build-from-source" (needs g++, cmake and OpenBLAS; see "Platforms" in the README).',
   );
 }
 

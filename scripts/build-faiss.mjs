@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// Builds the pinned FAISS as static PIC libraries in three SIMD variants (generic,
-// avx2, avx512) and caches them outside the checkout, keyed by version and flags.
+// Builds the pinned FAISS as static PIC libraries (x64: generic, avx2 and avx512 variants;
+// arm64: generic) and caches them outside the checkout, keyed by version, flags and compiler.
+// FAISS_NATIVE_TARGET_ARCH=arm64 cross-compiles (scripts/target.mjs).
 //
 //   node scripts/build-faiss.mjs            build if needed, print a summary
 //   node scripts/build-faiss.mjs --prefix   build if needed, print only the install prefix
 //   node scripts/build-faiss.mjs --variants print the SIMD variants the prefix holds
+//   node scripts/build-faiss.mjs --openblas-dir   print where the OpenBLAS linked against lives
 //
 // Progress goes to stderr so that --prefix can be used by binding.gyp's command expansion.
 import { spawnSync, spawn } from 'node:child_process';
@@ -14,28 +16,34 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FAISS_VERSION, faissVersionOf, obtainFaissSource } from './faiss-source.mjs';
-import { ensureSystemDeps, OPENBLAS_DIR } from './system-deps.mjs';
+import { ensureSystemDeps } from './system-deps.mjs';
+import { buildTarget } from './target.mjs';
 
-export const VARIANTS = ['generic', 'avx2', 'avx512'];
 const LIB_OF = { generic: 'faiss', avx2: 'faiss_avx2', avx512: 'faiss_avx512' };
 
-// FAISS_OPT_LEVEL=avx512 makes FAISS's CMake build and install all three libraries.
-const CMAKE_FLAGS = [
-  '-DCMAKE_BUILD_TYPE=Release',
-  '-DBUILD_SHARED_LIBS=OFF',
-  '-DCMAKE_POSITION_INDEPENDENT_CODE=ON',
-  '-DFAISS_OPT_LEVEL=avx512',
-  '-DFAISS_ENABLE_GPU=OFF',
-  '-DFAISS_ENABLE_PYTHON=OFF',
-  '-DFAISS_ENABLE_C_API=OFF',
-  '-DFAISS_ENABLE_EXTRAS=OFF',
-  '-DFAISS_ENABLE_MKL=OFF',
-  '-DBUILD_TESTING=OFF',
-  '-DBLA_VENDOR=OpenBLAS',
-  `-DCMAKE_PREFIX_PATH=${OPENBLAS_DIR}`,
-  `-DBLAS_LIBRARIES=${OPENBLAS_DIR}/libopenblas.so`,
-  `-DLAPACK_LIBRARIES=${OPENBLAS_DIR}/libopenblas.so`,
-];
+function cmakeFlags(target) {
+  const flags = [
+    '-DCMAKE_BUILD_TYPE=Release',
+    '-DBUILD_SHARED_LIBS=OFF',
+    '-DCMAKE_POSITION_INDEPENDENT_CODE=ON',
+    `-DFAISS_OPT_LEVEL=${target.optLevel}`,
+    '-DFAISS_ENABLE_GPU=OFF',
+    '-DFAISS_ENABLE_PYTHON=OFF',
+    '-DFAISS_ENABLE_C_API=OFF',
+    '-DFAISS_ENABLE_EXTRAS=OFF',
+    '-DFAISS_ENABLE_MKL=OFF',
+    '-DBUILD_TESTING=OFF',
+    '-DBLA_VENDOR=OpenBLAS',
+    `-DCMAKE_PREFIX_PATH=${target.openblasDir}`,
+    `-DBLAS_LIBRARIES=${target.openblasDir}/libopenblas.so`,
+    `-DLAPACK_LIBRARIES=${target.openblasDir}/libopenblas.so`,
+  ];
+  if (target.cross) {
+    flags.push('-DCMAKE_SYSTEM_NAME=Linux', `-DCMAKE_SYSTEM_PROCESSOR=${target.cmakeProcessor}`,
+      `-DCMAKE_C_COMPILER=${target.cc}`, `-DCMAKE_CXX_COMPILER=${target.cxx}`);
+  }
+  return flags;
+}
 
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
 
@@ -45,8 +53,8 @@ export function cacheRoot() {
   return path.join(base, 'faiss-native');
 }
 
-function compilerId() {
-  const cxx = process.env.CXX || 'c++';
+function compilerId(target) {
+  const cxx = target.cross ? target.cxx : process.env.CXX || 'c++';
   const r = spawnSync(cxx, ['--version'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`no C++ compiler (${cxx}); install g++ (Debian: apt-get install g++)`);
   return r.stdout.split('\n')[0];
@@ -56,7 +64,7 @@ function compilerId() {
 export function variantsIn(prefix) {
   const libdir = ['lib', 'lib64'].map((d) => path.join(prefix, d)).find((d) => fs.existsSync(d));
   if (!libdir) return [];
-  return VARIANTS.filter((v) => ['a', 'so'].some((ext) => fs.existsSync(path.join(libdir, `lib${LIB_OF[v]}.${ext}`))));
+  return Object.keys(LIB_OF).filter((v) => ['a', 'so'].some((ext) => fs.existsSync(path.join(libdir, `lib${LIB_OF[v]}.${ext}`))));
 }
 
 /** Runs the build, printing throttled progress ("[ 42%]") instead of hundreds of compiler lines. */
@@ -98,22 +106,24 @@ function runWithProgress(cmd, args, cwd, label) {
   });
 }
 
-function cacheKey() {
+function cacheKey(target) {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ FAISS_VERSION, CMAKE_FLAGS, compiler: compilerId(), cxx: process.env.CXXFLAGS || '' }));
-  return `faiss-${FAISS_VERSION}-${h.digest('hex').slice(0, 12)}`;
+  h.update(JSON.stringify({ FAISS_VERSION, CMAKE_FLAGS: cmakeFlags(target), compiler: compilerId(target), cxx: process.env.CXXFLAGS || '' }));
+  // x64 keeps the name it always had, so existing caches stay valid.
+  return `faiss-${FAISS_VERSION}-${target.arch === 'x64' ? '' : `${target.arch}-`}${h.digest('hex').slice(0, 12)}`;
 }
 
 /** Returns the install prefix of a FAISS build with all variants, building it on a cache miss. */
 export async function ensureFaiss() {
+  const target = buildTarget();
   const userPrefix = process.env.FAISS_PREFIX || process.env.npm_config_faiss_prefix;
   if (userPrefix) {
     if (!variantsIn(userPrefix).length) throw new Error(`FAISS_PREFIX=${userPrefix} holds no libfaiss under lib/ or lib64/`);
     return path.resolve(userPrefix);
   }
   ensureSystemDeps();
-  const prefix = path.join(cacheRoot(), cacheKey());
-  if (variantsIn(prefix).length === VARIANTS.length) return prefix;
+  const prefix = path.join(cacheRoot(), cacheKey(target));
+  if (variantsIn(prefix).length === target.variants.length) return prefix;
 
   const src = await obtainFaissSource(cacheRoot(), log);
   // Build in a scratch folder and rename at the end, so a killed build never leaves a half cache.
@@ -124,11 +134,11 @@ export async function ensureFaiss() {
   const generator = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
   const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   const t0 = Date.now();
-  log(`building FAISS ${FAISS_VERSION} (generic, avx2, avx512 static libraries) into ${prefix}`);
+  log(`building FAISS ${FAISS_VERSION} for ${target.arch} (${target.variants.join(', ')} static libraries) into ${prefix}`);
   log(`this takes several minutes on first install and is cached afterwards`);
-  await runWithProgress('cmake', ['-S', src, '-B', buildDir, ...generator, ...CMAKE_FLAGS,
+  await runWithProgress('cmake', ['-S', src, '-B', buildDir, ...generator, ...cmakeFlags(target),
     `-DCMAKE_INSTALL_PREFIX=${scratch}/install`], scratch, 'configure');
-  await runWithProgress('cmake', ['--build', buildDir, '--parallel', jobs, '--target', 'faiss', 'faiss_avx2', 'faiss_avx512'],
+  await runWithProgress('cmake', ['--build', buildDir, '--parallel', jobs, '--target', ...target.variants.map((v) => LIB_OF[v])],
     scratch, 'compile');
   await runWithProgress('cmake', ['--install', buildDir], scratch, 'install');
   fs.renameSync(path.join(scratch, 'install'), prefix);
@@ -146,6 +156,10 @@ export function cxxStandardFor(prefix) {
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   try {
+    if (process.argv.includes('--openblas-dir')) {
+      process.stdout.write(buildTarget().openblasDir + '\n');
+      process.exit(0);
+    }
     const prefix = await ensureFaiss();
     if (process.argv.includes('--prefix')) process.stdout.write(prefix + '\n');
     else if (process.argv.includes('--variants')) process.stdout.write(variantsIn(prefix).join(' ') + '\n');

@@ -1,7 +1,9 @@
-// Seeded random numbers and the texmex vector formats (.fvecs, .ivecs), shared by the
-// scripts, benches and tests (CommonJS, so ES modules and CommonJS fixtures both load it).
+// Seeded random numbers and the SIFT sample kept in test/data (with its exact ground truth),
+// shared by the scripts, benches and tests (CommonJS, so ES modules and CommonJS fixtures both
+// load it).
 'use strict';
 const fs = require('node:fs');
+const path = require('node:path');
 
 /** Mulberry32: a small seeded PRNG returning numbers in [0, 1), so runs reproduce. */
 function mulberry32(seed) {
@@ -14,19 +16,72 @@ function mulberry32(seed) {
   };
 }
 
-/** Reads a texmex file: records of an int32 count, then that many 4-byte values. */
-function readVecs(file, ArrayType) {
-  const buf = fs.readFileSync(file);
-  const d = buf.readInt32LE(0);
-  const n = buf.length / (4 + 4 * d);
-  const data = new ArrayType(n * d);
-  for (let i = 0; i < n; i++) data.set(new ArrayType(buf.buffer, buf.byteOffset + i * (4 + 4 * d) + 4, d), i * d);
-  return { n, d, data };
+const SIFT_FILE = path.join(__dirname, '..', 'test', 'data', 'sift5k.u8');
+const SIFT = { d: 128, n: 4500, nq: 500 };
+let siftCache;
+
+/**
+ * The SIFT sample (test/data/README.md): 4,500 base vectors and 500 held-out queries, d = 128,
+ * integer values 0..191 stored as uint8 and returned as float32.
+ */
+function readSift() {
+  if (!siftCache) {
+    const all = Float32Array.from(fs.readFileSync(SIFT_FILE));
+    if (all.length !== (SIFT.n + SIFT.nq) * SIFT.d) throw new Error(`${SIFT_FILE} has ${all.length} bytes`);
+    const split = SIFT.n * SIFT.d;
+    siftCache = { ...SIFT, base: all.subarray(0, split), queries: all.subarray(split) };
+  }
+  return siftCache;
 }
 
-/** A .fvecs file (float32 vectors) as { n, d, data: Float32Array }. */
-const readFvecs = (file) => readVecs(file, Float32Array);
-/** An .ivecs file (int32 rows, e.g. ground truth) as { n, d, data: Int32Array }. */
-const readIvecs = (file) => readVecs(file, Int32Array);
+/**
+ * Exact k nearest neighbours of each query by brute force in float64, best first, ties broken by
+ * the lower id: { ip, l2 }, each an Int32Array of nq * k ids. On integer data such as SIFT every
+ * score is exact, so this is the true ground truth.
+ */
+function bruteForceGroundTruth(base, queries, d, k) {
+  const n = base.length / d;
+  const nq = queries.length / d;
+  const ip = new Int32Array(nq * k);
+  const l2 = new Int32Array(nq * k);
+  const norms = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += base[i * d + j] * base[i * d + j];
+    norms[i] = s;
+  }
+  // Bounded insertion into a sorted list of k: most candidates fail the first comparison.
+  const ids = new Int32Array(k);
+  const vals = new Float64Array(k);
+  const insert = (sign, id, value, size) => {
+    const v = sign * value; // larger is better
+    if (size === k && v <= vals[k - 1]) return size;
+    let pos = Math.min(size, k - 1);
+    while (pos > 0 && vals[pos - 1] < v) {
+      vals[pos] = vals[pos - 1];
+      ids[pos] = ids[pos - 1];
+      pos--;
+    }
+    vals[pos] = v;
+    ids[pos] = id;
+    return Math.min(size + 1, k);
+  };
+  for (const [out, sign] of [[ip, 1], [l2, -1]]) {
+    for (let q = 0; q < nq; q++) {
+      const qo = q * d;
+      let qn = 0;
+      for (let j = 0; j < d; j++) qn += queries[qo + j] * queries[qo + j];
+      let size = 0;
+      for (let i = 0; i < n; i++) {
+        const bo = i * d;
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += base[bo + j] * queries[qo + j];
+        size = insert(sign, i, sign > 0 ? dot : norms[i] + qn - 2 * dot, size);
+      }
+      out.set(ids, q * k);
+    }
+  }
+  return { ip, l2 };
+}
 
-module.exports = { mulberry32, readFvecs, readIvecs };
+module.exports = { mulberry32, readSift, bruteForceGroundTruth };

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm install` step: use the prebuilt addon when it loads here; otherwise build FAISS (cached)
-// and the addon from source. FAISS_NATIVE_BUILD_FROM_SOURCE=1 skips the prebuilt check.
+// `npm install` step. Where a prebuilt addon loads, nothing else runs: no compiler, apt, cargo
+// or git. Otherwise, or with `npm install --build-from-source` (npm_config_build_from_source)
+// or FAISS_NATIVE_BUILD_FROM_SOURCE=1, FAISS (cached) and the addon are built from source.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,22 +11,27 @@ import { runNodeGyp } from './node-gyp.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
+const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v !== 'false';
 
 /**
- * True when the prebuilt generic variant loads in a child process, i.e. its bundled shared
- * libraries resolve here. Only generic is tried: a higher variant's static initialisers may
- * use instructions this CPU lacks (the loader in lib/native.ts never loads those).
+ * Whether the prebuilt generic variant loads in a child process (its bundled libraries resolve
+ * and the glibc is new enough); when it does not, the loader's reason. Only generic is tried: a
+ * higher variant's static initialisers may use instructions this CPU lacks.
  */
-function prebuiltLoads() {
+function tryPrebuilt() {
   const file = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'faiss_native_generic.node');
-  if (!fs.existsSync(file)) return false;
-  return spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { stdio: 'ignore' }).status === 0;
+  if (!fs.existsSync(file)) return { loads: false, why: `no prebuilt addon for ${process.platform}-${process.arch}` };
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { encoding: 'utf8' });
+  return { loads: r.status === 0, why: r.stderr.split('\n').find((l) => /Error/.test(l)) ?? `exit code ${r.status}` };
 }
 
 try {
-  if (!process.env.FAISS_NATIVE_BUILD_FROM_SOURCE && prebuiltLoads()) {
+  const forced = truthy(process.env.FAISS_NATIVE_BUILD_FROM_SOURCE) || truthy(process.env.npm_config_build_from_source);
+  const prebuilt = forced ? { loads: false, why: 'a build from source was asked for' } : tryPrebuilt();
+  if (prebuilt.loads) {
     log(`using the prebuilt addon for ${process.platform}-${process.arch}`);
   } else {
+    log(`building from source (${prebuilt.why.trim()})`);
     const t0 = Date.now();
     const prefix = await ensureFaiss();
     log('building the addon with node-gyp');

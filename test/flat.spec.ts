@@ -1,7 +1,7 @@
 // IndexFlatIP / IndexFlatL2 against a brute force computed in the test, on random and real data.
 import { describe, expect, it } from 'vitest';
 import { buildInfo, IndexFlatIP, IndexFlatL2, METRIC_INNER_PRODUCT, METRIC_L2 } from '../lib';
-import { hasSift, randomVectors, sift } from './helpers/data';
+import { randomVectors, sift } from './helpers/data';
 import { expectExact } from './helpers/expect-exact';
 
 describe.each([
@@ -100,7 +100,7 @@ describe('vector views and inputs', () => {
   });
 });
 
-describe.skipIf(!hasSift)('real data: SIFT sample', () => {
+describe('real data: SIFT sample', () => {
   it.each(['ip', 'l2'] as const)('%s search of 100 held-out queries equals brute force at k=10', (metric) => {
     const { d, base, queries } = sift();
     const q = queries.subarray(0, 100 * d);

@@ -13,7 +13,7 @@ import {
   ScalarQuantizer,
   type QuantizerType,
 } from '../lib';
-import { hasSift, randomVectors, recallAt, sift } from './helpers/data';
+import { randomVectors, recallAt, sift } from './helpers/data';
 import { expectExact } from './helpers/expect-exact';
 
 const NLIST = 32;
@@ -36,7 +36,7 @@ const FACTORY: Partial<Record<QuantizerType, string>> = {
   QT_8bit_direct_signed: 'SQ8_direct_signed',
 };
 
-describe.skipIf(!hasSift)('IndexIVFScalarQuantizer on SIFT', () => {
+describe('IndexIVFScalarQuantizer on SIFT', () => {
   const qtypes = Object.values(ScalarQuantizer);
 
   it('knows every quantizer type of FAISS 1.12', () => {

@@ -3,7 +3,10 @@
 // IndexIVFScalarQuantizer (SQ8, SQ4, fp16) on the SIFT sample and on synthetic clustered
 // d=768 embeddings, measures build, size, memory, latency, throughput and recall, and runs
 // the same workloads on the same index files through the C++ floor (floor.cpp, linked to the
-// same FAISS) and Python faiss-cpu. Writes results/bench/<time>/{results.json,report.md,recall-qps.svg}.
+// same FAISS) and Python faiss-cpu. When prebuilds/linux-x64 exists (`npm run prebuild`), Flat and
+// IVF-SQ8 also run through both builds of the addon, the Debian 12 development build and the
+// Debian 11 prebuild, in child processes (node_bench.mjs), so that the two compare in one run.
+// Writes results/bench/<time>/{results.json,report.md,recall-qps.svg}.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +19,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { mulberry32, readFvecs } = require(path.join(root, 'scripts', 'data.cjs'));
+const { mulberry32, readSift } = require(path.join(root, 'scripts', 'data.cjs'));
 const FULL = process.argv.includes('--full');
 const K = 10;
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -52,14 +55,12 @@ function clustered(n, d, seed, centres) {
 
 function datasets() {
   const list = [];
-  const sift = path.join(root, '..', 'shared', 'data', 'sift5k');
-  if (fs.existsSync(path.join(sift, 'base.fvecs'))) {
-    const base = readFvecs(path.join(sift, 'base.fvecs'));
-    const q = readFvecs(path.join(sift, 'query.fvecs'));
-    const queries = new Float32Array(1000 * base.d); // the 500 real queries, twice, for nq=1000 batches
-    queries.set(q.data);
-    queries.set(q.data, q.data.length);
-    list.push({ name: 'SIFT sample (real)', d: base.d, n: base.n, base: base.data, queries, nqReal: q.n });
+  {
+    const sift = readSift();
+    const queries = new Float32Array(1000 * sift.d); // the 500 real queries, twice, for nq=1000 batches
+    queries.set(sift.queries);
+    queries.set(sift.queries, sift.queries.length);
+    list.push({ name: 'SIFT sample (real)', d: sift.d, n: sift.n, base: sift.base, queries, nqReal: sift.nq });
   }
   for (const n of PLAN.synthetic) {
     const d = 768;
@@ -153,6 +154,40 @@ function buildFloor(dir) {
   return exe;
 }
 
+/**
+ * Two copies of the package for node_bench.mjs, each able to load one build only: the
+ * development build (build/Release) and the Debian 11 prebuild (prebuilds/). Null without both.
+ */
+function addonBuilds(dir) {
+  const prebuilds = path.join(root, 'prebuilds', `linux-${process.arch}`);
+  const dev = path.join(root, 'build', 'Release');
+  if (!fs.existsSync(prebuilds) || !fs.existsSync(dev)) {
+    log('no prebuilds/ or build/: the Debian 11 / Debian 12 build comparison is skipped (run `npm run prebuild`)');
+    return null;
+  }
+  const make = (name, link, target) => {
+    const pkg = path.join(dir, name);
+    fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.mkdirSync(path.dirname(path.join(pkg, link)), { recursive: true });
+    fs.symlinkSync(target, path.join(pkg, link));
+    return pkg;
+  };
+  return { debian12: make('pkg-debian12', 'build/Release', dev), debian11: make('pkg-debian11', `prebuilds/linux-${process.arch}`, prebuilds) };
+}
+
+/** Best of two alternating runs per build (A B A B), so that a slow moment hurts neither side. */
+function compareBuilds(builds, args) {
+  const best = (a, b) => a.map((run, i) => ({
+    nprobe: run.nprobe,
+    single: run.single.qps >= b[i].single.qps ? run.single : b[i].single,
+    batch: Object.fromEntries(Object.keys(run.batch).map((n) => [n, run.batch[n].qps >= b[i].batch[n].qps ? run.batch[n] : b[i].batch[n]])),
+  }));
+  const bench = (pkg) => runJson(process.execPath, [path.join(here, 'node_bench.mjs'), pkg, ...args]).runs;
+  const d12 = bench(builds.debian12);
+  const d11 = bench(builds.debian11);
+  return { debian12: best(d12, bench(builds.debian12)), debian11: best(d11, bench(builds.debian11)) };
+}
+
 // ---- main ----
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -169,6 +204,7 @@ try {
   log(`no faiss-cpu ${LATEST} reference: ${err.message}`);
 }
 const floor = buildFloor(outDir);
+const builds = addonBuilds(outDir);
 const results = {
   mode: FULL ? 'full' : 'quick',
   machine: { cpus: os.cpus().length, model: os.cpus()[0].model, node: process.version },
@@ -237,12 +273,13 @@ for (const ds of datasets()) {
     const cpp = runJson(floor, ['search', ...args]);
     const python = runJson(PYTHON, [path.join(here, 'python_bench.py'), ...args]);
     const latest = pythonLatest && runJson(pythonLatest, [path.join(here, 'python_bench.py'), ...args]);
+    const buildRuns = builds && ['Flat', 'IVF-SQ8'].includes(kind.name) ? compareBuilds(builds, args) : undefined;
     const addRef = (cmd, pre) => (heavy ? {} : runJson(cmd, [...pre, emptyFile, bFile, String(d)]));
     const cppAdd = addRef(floor, ['add']);
     const pyAdd = addRef(PYTHON, [path.join(here, 'python_bench.py'), '--add']);
     entry.indexes.push({
       kind: kind.name, trainS, trainedKmeans: isIvf && !quantizer, add: { nodeS: addS, cppS: cppAdd.add_s, pythonS: pyAdd.add_s }, bytes, rssGrowth: memory.rssGrowth,
-      recalls, runs: { node, cpp: cpp.runs, python: python.runs, ...(latest && { pythonLatest: latest.runs }) },
+      recalls, runs: { node, cpp: cpp.runs, python: python.runs, ...(latest && { pythonLatest: latest.runs }) }, builds: buildRuns,
     });
   }
 
@@ -263,6 +300,8 @@ for (const ds of datasets()) {
 const { markdown, svg } = renderReport(results);
 fs.writeFileSync(path.join(outDir, 'report.md'), markdown);
 fs.writeFileSync(path.join(outDir, 'recall-qps.svg'), svg);
-for (const f of fs.readdirSync(outDir)) if (f.endsWith('.faissindex') || f.endsWith('.f32') || f === 'floor') fs.rmSync(path.join(outDir, f));
+for (const f of fs.readdirSync(outDir)) {
+  if (f.endsWith('.faissindex') || f.endsWith('.f32') || f === 'floor' || f.startsWith('pkg-')) fs.rmSync(path.join(outDir, f), { recursive: true });
+}
 console.log(markdown);
 log(`wrote ${path.relative(root, outDir)}/{results.json,report.md,recall-qps.svg}`);

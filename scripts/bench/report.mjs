@@ -36,6 +36,15 @@ export function targets(results) {
   const probed = [...results.datasets].reverse().find((ds) => ds.indexes.some((ix) => ix.rssGrowth !== undefined));
   for (const ix of probed?.indexes ?? []) rows.push([`${probed.name}: ${ix.kind} resident memory growth / index size`, f(ix.rssGrowth / ix.bytes), '< 1.10']);
   for (const ds of results.datasets) {
+    const built = ds.indexes.filter((ix) => ix.builds);
+    if (!built.length) continue;
+    const ratio = (pick) => built.flatMap((ix) => ix.builds.debian11.map((run, i) => pick(run) / pick(ix.builds.debian12[i])));
+    for (const [what, pick] of [['one query', (r) => r.single.qps], ['batch nq=1000', (r) => r.batch[1000].qps]]) {
+      const v = ratio(pick);
+      rows.push([`${ds.name}: ${what} throughput, Debian 11 prebuild / Debian 12 build, Flat and IVF-SQ8 (median, min)`, `${f(median(v))}, ${f(Math.min(...v))}`, '>= 0.97']);
+    }
+  }
+  for (const ds of results.datasets) {
     rows.push([`${ds.name}: 4 concurrent async nq=250 / one sync nq=1000 (flat)`, f(ds.concurrency.asyncFourBatches250Ms / ds.concurrency.syncBatch1000Ms), 'about 1']);
   }
   return rows;

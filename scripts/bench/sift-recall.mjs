@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Recall and size on the real SIFT sample (../shared/data/sift5k): exact IndexFlatIP against
+// Recall and size on the real SIFT sample (test/data): exact IndexFlatIP against
 // IndexIVFScalarQuantizer (nlist 32) of each quantizer type, at nprobe 1..32.
 //   node scripts/bench/sift-recall.mjs        (after npm install; uses dist/)
 import path from 'node:path';
@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { readFvecs, readIvecs } = require(path.join(root, 'scripts', 'data.cjs'));
-const dataDir = path.resolve(root, '..', 'shared', 'data', 'sift5k');
+const { readSift, bruteForceGroundTruth } = require(path.join(root, 'scripts', 'data.cjs'));
 
-const base = readFvecs(path.join(dataDir, 'base.fvecs'));
-const queries = readFvecs(path.join(dataDir, 'query.fvecs'));
-const gt = readIvecs(path.join(dataDir, 'groundtruth_ip.ivecs'));
+const sift = readSift();
+const base = { n: sift.n, d: sift.d, data: sift.base };
+const queries = { n: sift.nq, data: sift.queries };
+const gt = { d: 10, data: bruteForceGroundTruth(sift.base, sift.queries, sift.d, 10).ip };
 const recall = (labels, k, at) => {
   let hit = 0;
   for (let q = 0; q < queries.n; q++) {

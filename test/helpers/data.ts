@@ -1,12 +1,6 @@
-// Test data: seeded random vectors and the real SIFT sample in ../shared/data (texmex formats).
-import fs from 'node:fs';
-import path from 'node:path';
+// Test data: seeded random vectors and the real SIFT sample kept in test/data (see its README).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { mulberry32, readFvecs: fvecs, readIvecs: ivecs } = require('../../scripts/data.cjs');
-
-export const SHARED_DATA = path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
-export const SIFT_DIR = path.join(SHARED_DATA, 'sift5k');
-export const hasSift = fs.existsSync(path.join(SIFT_DIR, 'base.fvecs'));
+const { mulberry32, readSift, bruteForceGroundTruth } = require('../../scripts/data.cjs');
 
 /** Mulberry32: a small seeded PRNG, so failures reproduce. */
 export const rng: (seed: number) => () => number = mulberry32;
@@ -19,33 +13,31 @@ export function randomVectors(n: number, d: number, seed: number): Float32Array 
   return out;
 }
 
-/** Reads a texmex .fvecs file: each record is int32 d, then d float32 values. */
-export const readFvecs: (file: string) => { n: number; d: number; data: Float32Array } = fvecs;
-
-/** Reads a texmex .ivecs file: each record is int32 count, then that many int32 values. */
-export function readIvecs(file: string): { n: number; k: number; data: Int32Array } {
-  const { n, d, data } = ivecs(file);
-  return { n, k: d, data };
-}
-
 export interface Sift {
   d: number;
   base: Float32Array;
   queries: Float32Array;
   nq: number;
-  /** 100 exact inner-product neighbours per query, best first (computed in float64 by the data's provider). */
+  /** 100 exact inner-product neighbours per query, best first (brute force in float64). */
   groundTruthIp: Int32Array;
+  /** 100 exact L2 neighbours per query, nearest first (brute force in float64). */
+  groundTruthL2: Int32Array;
 }
+
+/** Width of the ground-truth rows in Sift. */
+export const SIFT_GT_K = 100;
 
 let siftCache: Sift | undefined;
 
-/** The SIFT sample in ../shared/data (4,500 base vectors, 500 queries, d=128). */
+/**
+ * The SIFT sample in test/data (4,500 base vectors, 500 queries, d=128), with its ground truth
+ * computed here by brute force in float64 (exact: the values are integers).
+ */
 export function sift(): Sift {
   if (!siftCache) {
-    const base = readFvecs(path.join(SIFT_DIR, 'base.fvecs'));
-    const queries = readFvecs(path.join(SIFT_DIR, 'query.fvecs'));
-    const gt = readIvecs(path.join(SIFT_DIR, 'groundtruth_ip.ivecs'));
-    siftCache = { d: base.d, base: base.data, queries: queries.data, nq: queries.n, groundTruthIp: gt.data };
+    const { d, base, queries, nq } = readSift();
+    const gt = bruteForceGroundTruth(base, queries, d, SIFT_GT_K);
+    siftCache = { d, base, queries, nq, groundTruthIp: gt.ip, groundTruthL2: gt.l2 };
   }
   return siftCache;
 }

@@ -21,7 +21,7 @@ import {
   type QuantizerType,
   type SearchResult,
 } from '../../lib';
-import { hasSift, readIvecs, SIFT_DIR, sift } from '../helpers/data';
+import { SIFT_GT_K, sift } from '../helpers/data';
 import { readNpy, writeNpy } from '../helpers/npy';
 import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
 
@@ -93,12 +93,9 @@ afterAll(() => {
   fs.writeFileSync(path.join(out, 'parity.json'), JSON.stringify(rows, null, 1));
 });
 
-describe.skipIf(!hasSift || !!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python faiss-cpu on SIFT', () => {
+describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python faiss-cpu on SIFT', () => {
   const data = sift();
-  const gt = {
-    ip: readIvecs(path.join(SIFT_DIR, 'groundtruth_ip.ivecs')),
-    l2: readIvecs(path.join(SIFT_DIR, 'groundtruth_l2.ivecs')),
-  };
+  const gt = { ip: data.groundTruthIp, l2: data.groundTruthL2 };
 
   it.each(CASES)('$name', async ({ name, spec, nprobes, ids: withIds }) => {
     const { d } = data;
@@ -148,7 +145,7 @@ describe.skipIf(!hasSift || !!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with
       if (shift) return undefined;
       let hit = 0;
       for (let q = 0; q < nq; q++) {
-        const want = new Set(Array.from(truth.data.subarray(q * truth.k, q * truth.k + K)));
+        const want = new Set(Array.from(truth.subarray(q * SIFT_GT_K, q * SIFT_GT_K + K)));
         for (let j = 0; j < K; j++) {
           const label = r.labels[q * K + j];
           if (want.has(Number(ids ? (label - ID_BASE) / 7n : label))) hit++;

@@ -1,0 +1,65 @@
+// The loader's answer when the dynamic loader refuses the addon (missing library, old glibc, musl).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { buildInfo } from '../lib';
+import { loadError } from '../lib/native';
+
+const root = path.join(__dirname, '..');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-loader-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/** Newest GLIBC_ version the ELF files of a folder need, read with objdump (independently of the loader). */
+function newestGlibc(dir: string): string {
+  let newest = [0, 0];
+  for (const f of fs.readdirSync(dir)) {
+    const out = execFileSync('objdump', ['-p', path.join(dir, f)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    for (const m of out.matchAll(/\bGLIBC_(\d+)\.(\d+)/g)) {
+      const v = [Number(m[1]), Number(m[2])];
+      if (v[0] > newest[0] || (v[0] === newest[0] && v[1] > newest[1])) newest = v;
+    }
+  }
+  return newest.join('.');
+}
+
+describe('an addon the dynamic loader refuses', () => {
+  it('fails with one error naming the platform, the glibc found, what the binary needs and how to build from source', () => {
+    // A copy of the package whose addon needs a library that does not exist anywhere.
+    const pkg = path.join(work, 'pkg');
+    const release = path.join(pkg, 'build', 'Release');
+    fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.mkdirSync(release, { recursive: true });
+    const built = path.dirname(buildInfo.nativePath);
+    for (const f of fs.readdirSync(built).filter((f) => /\.so(\.\d+)*$/.test(f))) fs.symlinkSync(path.join(built, f), path.join(release, f));
+    const addon = path.join(release, 'faiss_native_generic.node');
+    fs.copyFileSync(path.join(built, 'faiss_native_generic.node'), addon);
+    execFileSync('patchelf', ['--add-needed', 'libfaiss-native-missing.so.1', addon]);
+
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(pkg, 'dist'))})`], {
+      env: { ...process.env, FAISS_OPT_LEVEL: 'generic' },
+      encoding: 'utf8',
+    });
+    expect(r.status).not.toBe(0);
+    const glibc = process.report.getReport() as { header: { glibcVersionRuntime: string } };
+    expect(r.stderr).toContain(`faiss-native: cannot load its native addon on ${process.platform}-${process.arch} (glibc ${glibc.header.glibcVersionRuntime})`);
+    expect(r.stderr).toContain('libfaiss-native-missing.so.1: cannot open shared object file');
+    expect(r.stderr).toContain(`${addon} needs glibc ${newestGlibc(release)} or newer`);
+    expect(r.stderr).toContain('npm rebuild faiss-native --build-from-source');
+    expect(r.stderr).toMatch(/code: 'ERR_FAISS_NATIVE_LOAD'/);
+  });
+
+  it('says so when the C library is not glibc (musl)', () => {
+    const spy = vi.spyOn(process.report, 'getReport').mockReturnValue({ header: {} } as ReturnType<typeof process.report.getReport>);
+    try {
+      const err = loadError(buildInfo.nativePath, new Error('Error relocating: __memcpy_chk: symbol not found'));
+      expect(err.message).toContain('(no glibc found: musl or another C library)');
+      expect(err.message).toContain('The loader said: Error relocating: __memcpy_chk: symbol not found');
+      expect((err as Error & { code: string }).code).toBe('ERR_FAISS_NATIVE_LOAD');
+      expect(err.cause).toBeInstanceOf(Error);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
