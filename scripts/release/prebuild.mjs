@@ -2,7 +2,8 @@
 // `npm run prebuild`: the prebuilt binaries of the npm package, built inside the Debian 11 root
 // (scripts/release/debian-root.mjs) so that they need glibc 2.31 at most, for linux-x64 (generic,
 // avx2 and avx512 variants) and linux-arm64 (generic, cross-compiled). Each arch lands in
-// prebuilds/linux-<arch>/ with the runtime libraries it needs (OpenBLAS, libgomp, libgfortran).
+// prebuilds/linux-<arch>/ with the runtime libraries it needs (OpenBLAS, libgomp, libgfortran),
+// every file lowered to glibc 2.28 by glibc-floor.mjs.
 //
 //   node scripts/release/prebuild.mjs [--arch x64,arm64]
 //
@@ -18,6 +19,7 @@ import { obtainFaissSource } from '../faiss-source.mjs';
 import { offlineEnv } from '../node-gyp.mjs';
 import { buildTarget } from '../target.mjs';
 import { BUILD_NODE, ensureRoot, inRoot } from './debian-root.mjs';
+import { relaxGlibcVersions } from './glibc-floor.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
@@ -45,9 +47,15 @@ async function prebuildHere() {
       env.PREBUILD_NODE_GYP = env.npm_config_node_gyp;
       env.PREBUILD_STRIP_BIN = target.strip;
       if (target.cross) Object.assign(env, { CC: target.cc, CXX: target.cxx, LINK: target.cxx, AR: `${target.triplet}-ar` });
-      const args = [prebuildify, '--napi', '--strip', '--arch', target.arch, '--name', `faiss_native_${level}`, '--cwd', stage, '--out', root];
+      // --out on the staging file system: prebuildify moves files with rename(2).
+      const args = [prebuildify, '--napi', '--strip', '--arch', target.arch, '--name', `faiss_native_${level}`, '--cwd', stage, '--out', stage];
       const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
       if (r.status !== 0) throw new Error(`prebuildify failed for ${target.arch} ${level}`);
+    }
+    fs.cpSync(path.join(stage, 'prebuilds', `linux-${target.arch}`), out, { recursive: true });
+    for (const f of fs.readdirSync(out)) {
+      const { relaxed } = relaxGlibcVersions(path.join(out, f));
+      if (relaxed.length) log(`${f}: ${relaxed.join(', ')} now bind to the loading glibc's default version`);
     }
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });

@@ -3,12 +3,12 @@
 //   1. Packs the package (prebuilds for linux-x64 and linux-arm64 must exist: `npm run prebuild`)
 //      and checks its size against the faiss-cpu wheel.
 //   2. Reads every ELF file of the tarball with objdump: each library it needs is glibc's or
-//      ships beside it, and no GLIBC_ symbol version is newer than MAX_GLIBC.
+//      ships beside it, and no GLIBC_ version it requires is newer than PREBUILT_GLIBC (2.28).
 //   3. Installs the tarball on this machine with a PATH holding only node, npm and sh (no
 //      compiler, cmake, make or cargo), searches under every SIMD variant and runs
 //      test/platform/installed.test.cjs.
-//   4. In the Debian 11 root (glibc 2.31): installs the tarball with the official Node 18, 20 and
-//      22 binaries (offline, from a prepared npm cache) and runs the platform test with each;
+//   4. In the Debian 11 root (glibc 2.31): installs the tarball with the official Node 18, 20, 22,
+//      24 and 26 binaries (offline, from a prepared npm cache) and runs the platform test with each;
 //      then loads a Debian 12 build there to check the loader's error for too old a glibc.
 //   5. Runs the platform test with the official arm64 Node binaries under qemu-user
 //      (qemu-aarch64-static -L <root>), on the arm64 prebuild.
@@ -16,15 +16,18 @@
 //   node scripts/release/smoke-pack.mjs [--arch x64,arm64] [--node 18,20,22] [--no-root]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GLIBC_LIBS } from '../bundle-runtime.mjs';
-import { ensureHostTool, ensureRoot, inRoot, NODE_VERSIONS } from './debian-root.mjs';
+import { ensureHostTool, ensureRoot, inRoot, nodeFolder, NODE_VERSIONS } from './debian-root.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const WHEEL_BYTES = 31e6; // faiss-cpu 1.12.0 manylinux x86-64 wheel, the size to stay under
-const MAX_GLIBC = [2, 31]; // Debian 11, Ubuntu 20.04
+// The floor the loader's error message states (lib/native.ts); the official Node 18+ binaries need 2.28.
+const { PREBUILT_GLIBC } = createRequire(import.meta.url)(path.join(root, 'dist', 'load-error.js'));
+const MAX_GLIBC = PREBUILT_GLIBC.split('.').map(Number);
 const MB = (b) => `${(b / 1e6).toFixed(1)} MB`;
 const say = (msg) => console.log(`smoke-pack: ${msg}`);
 const fail = (msg) => {
@@ -39,12 +42,17 @@ const arches = argList('--arch', 'x64,arm64');
 const majors = argList('--node', Object.keys(NODE_VERSIONS).join(','));
 const newer = (a, b) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 
-/** NEEDED libraries and the newest GLIBC_ version an ELF file asks for, from `objdump -p`. */
+/**
+ * NEEDED libraries and the newest GLIBC_ version an ELF file requires, from `objdump -p`'s
+ * version references (weak ones, flag 0x2, do not stop the dynamic loader and are skipped).
+ */
 function elfInfo(file) {
   const out = execFileSync('objdump', ['-p', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const needed = [...out.matchAll(/^\s+NEEDED\s+(\S+)/gm)].map((m) => m[1]);
   let glibc = [0, 0];
-  for (const m of out.matchAll(/\bGLIBC_(\d+)\.(\d+)/g)) if (newer([+m[1], +m[2]], glibc)) glibc = [+m[1], +m[2]];
+  for (const m of out.matchAll(/^\s+0x[0-9a-f]+ 0x([0-9a-f]+) \d+ GLIBC_(\d+)\.(\d+)/gm)) {
+    if ((parseInt(m[1], 16) & 2) === 0 && newer([+m[2], +m[3]], glibc)) glibc = [+m[2], +m[3]];
+  }
   return { needed, glibc };
 }
 
@@ -160,7 +168,7 @@ try {
         { binds, env: { FAISS_OPT_LEVEL: 'generic' }, stdio: 'pipe', encoding: 'utf8' });
       const want = [/cannot load its native addon on linux-x64 \(glibc 2\.31\)/, /needs glibc 2\.3[2-9]/, /--build-from-source/];
       if (r.status === 0 || !want.every((re) => re.test(r.stderr))) fail(`loading a Debian 12 build in the Debian 11 root:\n${r.stderr}`);
-      say(`Debian 11, a Debian 12 build: refused with "${r.stderr.split('\n').find((l) => /cannot load/.test(l)).trim()}"`);
+      say(`Debian 11, a Debian 12 build: refused with:\n${r.stderr.split("\n").filter((l) => /cannot load|needs glibc|build-from-source/.test(l)).join("\n")}`);
     }
   }
 
@@ -169,7 +177,7 @@ try {
     ensureHostTool('qemu-aarch64-static', 'qemu-user-static');
     const qemu = 'qemu-aarch64-static';
     for (const major of majors) {
-      const r = spawnSync(qemu, ['-L', debianRoot, path.join(debianRoot, 'opt', `node-${major}-arm64`, 'bin', 'node'), 'test/platform/installed.test.cjs'],
+      const r = spawnSync(qemu, ['-L', debianRoot, path.join(nodeFolder(major, 'arm64'), 'bin', 'node'), 'test/platform/installed.test.cjs'],
         { cwd: app, encoding: 'utf8', env: { ...process.env, FAISS_OPT_LEVEL: '' } });
       expectPass(`Debian 11 arm64 libraries under qemu-user, Node ${NODE_VERSIONS[major]}, arm64`, r);
     }
