@@ -175,17 +175,23 @@ function addonBuilds(dir) {
   return { debian12: make('pkg-debian12', 'build/Release', dev), debian11: make('pkg-debian11', `prebuilds/linux-${process.arch}`, prebuilds) };
 }
 
-/** Best of two alternating runs per build (A B A B), so that a slow moment hurts neither side. */
+/**
+ * Each build's runs, alternating (A B, B A, ...) BUILD_ROUNDS times so that a slow moment of the
+ * machine hurts neither side, reduced to the median of each figure.
+ */
+const BUILD_ROUNDS = FULL ? 7 : 5;
 function compareBuilds(builds, args) {
-  const best = (a, b) => a.map((run, i) => ({
-    nprobe: run.nprobe,
-    single: run.single.qps >= b[i].single.qps ? run.single : b[i].single,
-    batch: Object.fromEntries(Object.keys(run.batch).map((n) => [n, run.batch[n].qps >= b[i].batch[n].qps ? run.batch[n] : b[i].batch[n]])),
-  }));
   const bench = (pkg) => runJson(process.execPath, [path.join(here, 'node_bench.mjs'), pkg, ...args]).runs;
-  const d12 = bench(builds.debian12);
-  const d11 = bench(builds.debian11);
-  return { debian12: best(d12, bench(builds.debian12)), debian11: best(d11, bench(builds.debian11)) };
+  const rounds = { debian12: [], debian11: [] };
+  for (let r = 0; r < BUILD_ROUNDS; r++) {
+    for (const name of r % 2 ? ['debian11', 'debian12'] : ['debian12', 'debian11']) rounds[name].push(bench(builds[name]));
+  }
+  const med = (runsList) => runsList[0].map((run, i) => ({
+    nprobe: run.nprobe,
+    single: { qps: median(runsList.map((runs) => runs[i].single.qps)), p50_us: median(runsList.map((runs) => runs[i].single.p50_us)) },
+    batch: Object.fromEntries(Object.keys(run.batch).map((b) => [b, { qps: median(runsList.map((runs) => runs[i].batch[b].qps)) }])),
+  }));
+  return { rounds: BUILD_ROUNDS, debian12: med(rounds.debian12), debian11: med(rounds.debian11) };
 }
 
 // ---- main ----

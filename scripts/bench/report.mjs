@@ -79,6 +79,19 @@ export function renderReport(results) {
       }
     }
   }
+  for (const ds of results.datasets) {
+    const built = ds.indexes.filter((ix) => ix.builds);
+    if (!built.length) continue;
+    push('', `### ${ds.name}: Debian 11 prebuild / Debian 12 build (medians of ${built[0].builds.rounds} alternating runs each)`, '');
+    push('| index | nprobe | one query QPS: Debian 12 / Debian 11 / ratio | batch 100 QPS: Debian 12 / Debian 11 / ratio | batch 1000 QPS: Debian 12 / Debian 11 / ratio |', '|---|---|---|---|---|');
+    for (const ix of built) {
+      ix.builds.debian12.forEach((a, i) => {
+        const b = ix.builds.debian11[i];
+        const cell = (x, y) => `${f(x, 0)} / ${f(y, 0)} / ${f(y / x)}`;
+        push(`| ${ix.kind} | ${a.nprobe || '-'} | ${cell(a.single.qps, b.single.qps)} | ${cell(a.batch[100].qps, b.batch[100].qps)} | ${cell(a.batch[1000].qps, b.batch[1000].qps)} |`);
+      });
+    }
+  }
   return { markdown: lines.join('\n') + '\n', svg: renderPlot(results.datasets.at(-1)) };
 }
 
