@@ -6,7 +6,8 @@
 //      ships beside it, and no GLIBC_ version it requires is newer than PREBUILT_GLIBC (2.28).
 //   3. Installs the tarball on this machine with a PATH holding only node, npm and sh (no
 //      compiler, cmake, make or cargo), searches under every SIMD variant and runs
-//      test/platform/installed.test.cjs.
+//      test/platform/installed.test.cjs; then checks that `npm rebuild --build-from-source`
+//      there names the missing packages and stops.
 //   4. In the Debian 11 root (glibc 2.31): installs the tarball with the official Node 18, 20, 22,
 //      24 and 26 binaries (offline, from a prepared npm cache) and runs the platform test with each;
 //      then loads a Debian 12 build there to check the loader's error for too old a glibc.
@@ -132,6 +133,13 @@ try {
       expectPass(`Debian 12 (glibc ${process.report.getReport().header.glibcVersionRuntime}), Node ${process.version}, x64 ${level}`, r);
     }
   }
+  // A forced build from source where the tools are missing names the packages and stops; as an
+  // installed dependency it never runs apt-get unless FAISS_NATIVE_INSTALL_SYSTEM_DEPS=1.
+  const rebuild = spawnSync('npm', ['rebuild', 'faiss-native', '--build-from-source', '--foreground-scripts'], { cwd: app, env, encoding: 'utf8' });
+  if (rebuild.status === 0 || !/building from source needs these Debian\/Ubuntu packages: .*libopenblas-openmp-dev/.test(rebuild.stderr)) {
+    fail(`npm rebuild --build-from-source without build tools:\n${rebuild.stderr}`);
+  }
+  say('npm rebuild --build-from-source without build tools: stops and names the packages, runs no apt-get');
   if (process.argv.includes('--no-root')) {
     say('PASS (without the Debian 11 root and qemu: --no-root)');
     process.exit(0);
