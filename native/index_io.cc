@@ -108,6 +108,14 @@ void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq, int d, bool trained)
                          sq.trained.size(), ranges);
 }
 
+// a * b for sizes read from a file. A product that wraps around 2^64 could equal the real size
+// and let a lying count through (ntotal = 2^60 + n with 16-byte codes), so it is an error.
+size_t Product(size_t a, size_t b, const char* what) {
+  size_t out;
+  FAISS_THROW_IF_NOT_FMT(!__builtin_mul_overflow(a, b, &out), "%s overflows: %zd x %zd", what, a, b);
+  return out;
+}
+
 void CheckInvertedLists(const faiss::IndexIVF& ivf) {
   const faiss::InvertedLists* lists = ivf.invlists;
   FAISS_THROW_IF_NOT_MSG(lists != nullptr, "IVF index without inverted lists");
@@ -117,7 +125,7 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
   if (auto* array = dynamic_cast<const faiss::ArrayInvertedLists*>(lists)) {
     size_t total = 0;
     for (size_t i = 0; i < array->nlist; i++) {
-      FAISS_THROW_IF_NOT_FMT(array->codes[i].size() == array->ids[i].size() * array->code_size,
+      FAISS_THROW_IF_NOT_FMT(array->codes[i].size() == Product(array->ids[i].size(), array->code_size, "inverted list size"),
                              "inverted list %zd holds %zd ids but %zd bytes of codes", i, array->ids[i].size(),
                              array->codes[i].size());
       total += array->ids[i].size();
@@ -166,7 +174,7 @@ void ValidateLoaded(const faiss::Index& index) {
                              (index.metric_type >= faiss::METRIC_Canberra && index.metric_type <= faiss::METRIC_GOWER),
                          "index has unknown metric type %d", int(index.metric_type));
   if (auto* codes = dynamic_cast<const faiss::IndexFlatCodes*>(&index)) {
-    FAISS_THROW_IF_NOT_FMT(codes->codes.size() == size_t(codes->ntotal) * codes->code_size,
+    FAISS_THROW_IF_NOT_FMT(codes->codes.size() == Product(size_t(codes->ntotal), codes->code_size, "codes size"),
                            "index holds %zd bytes of codes for %zd vectors of %zd bytes", codes->codes.size(),
                            size_t(codes->ntotal), codes->code_size);
   }

@@ -19,20 +19,32 @@ void JobWorker::Execute() {
     ApplyThreadCount();
     work_();
   } catch (...) {
+    // Kept here rather than passed to SetError: AsyncWorker would build its JS error before
+    // OnOK could check that the environment still runs JavaScript.
     failure_ = DescribeCurrentException();
-    SetError(failure_.message);
+    failed_ = true;
   }
 }
 
+// Settles the Promise. When the job outlives its environment (a worker thread terminated with
+// jobs in flight), nothing can be resolved any more, and nothing may throw out of this libuv
+// callback (it would abort the process): the completion is dropped, and the worker's
+// destruction frees the job's memory.
 void JobWorker::OnOK() {
   try {
-    deferred_.Resolve(finish_(Env()));
+    if (failed_) {
+      deferred_.Reject(ToJsError(Env(), failure_).Value());
+    } else {
+      deferred_.Resolve(finish_(Env()));
+    }
   } catch (const Napi::Error& error) {
-    deferred_.Reject(error.Value());
+    try {
+      deferred_.Reject(error.Value());  // finish_ refused (e.g. a result too large for V8)
+    } catch (...) {
+    }
+  } catch (...) {
   }
 }
-
-void JobWorker::OnError(const Napi::Error&) { deferred_.Reject(ToJsError(Env(), failure_).Value()); }
 
 Napi::Value RunJob(Napi::Env env, bool async, Work work, Finish finish,
                    const std::vector<Napi::Object>& keepAlive) {
@@ -41,7 +53,7 @@ Napi::Value RunJob(Napi::Env env, bool async, Work work, Finish finish,
     Guarded(env, work);
     return finish(env);
   }
-  // Napi::AsyncWorker deletes itself after OnOK/OnError.
+  // Napi::AsyncWorker deletes itself after OnOK.
   auto* worker = new JobWorker(env, std::move(work), std::move(finish), keepAlive);
   Napi::Promise promise = worker->Promise();
   worker->Queue();

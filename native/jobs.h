@@ -27,13 +27,13 @@ class JobWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override;
   void OnOK() override;
-  void OnError(const Napi::Error& error) override;
 
  private:
   Work work_;
   Finish finish_;
   Napi::Promise::Deferred deferred_;
   Failure failure_;
+  bool failed_ = false;
   // Inputs and outputs (typed arrays, the index object) stay alive until the job settles.
   std::vector<Napi::ObjectReference> keepAlive_;
 };

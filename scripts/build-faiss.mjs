@@ -67,34 +67,26 @@ export function variantsIn(prefix) {
   return Object.keys(LIB_OF).filter((v) => ['a', 'so'].some((ext) => fs.existsSync(path.join(libdir, `lib${LIB_OF[v]}.${ext}`))));
 }
 
-/** Runs the build, printing throttled progress ("[ 42%]") instead of hundreds of compiler lines. */
-function runWithProgress(cmd, args, cwd, label) {
+/**
+ * Runs a command, handing each line it prints to onLine(line, seconds since start) instead of
+ * echoing it; on failure prints its last 40 lines. Resolves when it exits with 0.
+ */
+export function runQuietly(cmd, args, options, onLine) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let lastPct = -1;
-    let lastTime = 0;
-    let tail = [];
+    const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const tail = [];
     const started = Date.now();
-    const onLine = (line) => {
-      tail.push(line);
-      if (tail.length > 60) tail = tail.slice(-40);
-      const m = /^\[\s*(\d+)\/(\d+)\]|^\[\s*(\d+)%\]/.exec(line);
-      if (!m) return;
-      const pct = m[3] !== undefined ? Number(m[3]) : Math.floor((100 * Number(m[1])) / Number(m[2]));
-      const now = Date.now();
-      if (pct >= lastPct + 5 || now - lastTime > 20000) {
-        lastPct = pct;
-        lastTime = now;
-        log(`${label}: ${pct}% (${Math.round((now - started) / 1000)} s)`);
-      }
-    };
     for (const stream of [child.stdout, child.stderr]) {
       let buf = '';
       stream.on('data', (chunk) => {
         buf += chunk;
         const lines = buf.split('\n');
         buf = lines.pop();
-        lines.forEach(onLine);
+        for (const line of lines) {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          onLine(line, Math.round((Date.now() - started) / 1000));
+        }
       });
     }
     child.on('error', reject);
@@ -103,6 +95,22 @@ function runWithProgress(cmd, args, cwd, label) {
       process.stderr.write(tail.join('\n') + '\n');
       reject(new Error(`${cmd} ${args.join(' ')} failed with exit code ${code}`));
     });
+  });
+}
+
+/** Runs the build, printing throttled progress ("[ 42%]") instead of hundreds of compiler lines. */
+function runWithProgress(cmd, args, cwd, label) {
+  let lastPct = -1;
+  let lastTime = 0;
+  return runQuietly(cmd, args, { cwd }, (line, seconds) => {
+    const m = /^\[\s*(\d+)\/(\d+)\]|^\[\s*(\d+)%\]/.exec(line);
+    if (!m) return;
+    const pct = m[3] !== undefined ? Number(m[3]) : Math.floor((100 * Number(m[1])) / Number(m[2]));
+    if (pct >= lastPct + 5 || seconds - lastTime > 20) {
+      lastPct = pct;
+      lastTime = seconds;
+      log(`${label}: ${pct}% (${seconds} s)`);
+    }
   });
 }
 

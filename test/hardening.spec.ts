@@ -48,4 +48,13 @@ describe('hostile index bytes', () => {
     bytes.writeBigInt64LE(1000n, 8);
     expect(() => faiss.deserializeIndexSync(bytes)).toThrow(/index holds 16 bytes of codes for 1000 vectors of 8 bytes/);
   });
+
+  it('rejects a count whose product with the code size wraps around 2^64 to the real size', () => {
+    const index = new faiss.IndexFlatIP(4); // 16-byte codes
+    index.addSync(new Float32Array(40).fill(1));
+    const bytes = Buffer.from(index.serializeSync());
+    expect(bytes.readBigInt64LE(8)).toBe(10n);
+    bytes.writeBigInt64LE(2n ** 60n + 10n, 8); // (2^60 + 10) * 16 = 2^64 + 160, i.e. 160 after wrapping
+    expect(() => faiss.deserializeIndexSync(bytes)).toThrow(/codes size overflows: 1152921504606846986 x 16/);
+  });
 });

@@ -13,12 +13,12 @@
 //
 //   node scripts/release/debian-root.mjs           make it if needed, print its path
 //   node scripts/release/debian-root.mjs --shell   run a shell inside it
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot } from '../build-faiss.mjs';
+import { cacheRoot, runQuietly } from '../build-faiss.mjs';
 
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
 
@@ -51,33 +51,11 @@ function debianMirror() {
   throw new Error('no Debian mirror found in /etc/apt; set FAISS_NATIVE_DEBIAN_MIRROR');
 }
 
-/** Runs a command, streaming its output through `label: line` log lines (every line: these are slow steps). */
-function runLogged(cmd, args, label, options = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    const tail = [];
-    let lines = 0;
-    const started = Date.now();
-    for (const stream of [child.stdout, child.stderr]) {
-      let buf = '';
-      stream.on('data', (chunk) => {
-        buf += chunk;
-        const parts = buf.split('\n');
-        buf = parts.pop();
-        for (const line of parts) {
-          tail.push(line);
-          if (tail.length > 40) tail.shift();
-          // debootstrap and apt print hundreds of lines: show every 25th, with the time.
-          if (lines++ % 25 === 0) log(`${label} (${Math.round((Date.now() - started) / 1000)} s): ${line.trim().slice(0, 120)}`);
-        }
-      });
-    }
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) return resolve();
-      process.stderr.write(tail.join('\n') + '\n');
-      reject(new Error(`${label}: ${cmd} exited with ${code}`));
-    });
+/** Runs a slow step quietly: debootstrap and apt print hundreds of lines, so every 25th is shown. */
+function runLogged(cmd, args, label) {
+  let lines = 0;
+  return runQuietly(cmd, args, {}, (line, seconds) => {
+    if (lines++ % 25 === 0) log(`${label} (${seconds} s): ${line.trim().slice(0, 120)}`);
   });
 }
 
