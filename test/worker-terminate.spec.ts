@@ -1,12 +1,16 @@
 // Worker threads terminated while their async jobs run: the process must survive, the
 // completions that arrive after the worker's environment is gone are dropped quietly.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 
-it('terminating 50 workers at random moments during searches, adds and training never aborts the process', () => {
+it('terminating 50 workers at random moments during searches, adds and training never aborts the process', async () => {
   // In a child process, so that an abort shows as an exit code instead of killing the runner.
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'fixtures', 'terminate-workers.cjs'), '50'], { encoding: 'utf8' });
+  const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [path.join(__dirname, 'fixtures', 'terminate-workers.cjs'), '50'], (error, stdout, stderr) =>
+      resolve({ status: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
   expect(r.stderr).not.toMatch(/terminate called|Aborted|FATAL/);
   expect(r.status).toBe(0);
   const out = JSON.parse(r.stdout);
