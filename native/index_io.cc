@@ -248,19 +248,30 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path) {
   static std::atomic<uint64_t> counter{0};
   RemoveStaleTemps(path);
   std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  // Errors name the target, not the temp file the caller never asked for.
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) ThrowErrno("cannot create", tmp);
+  if (f == nullptr) ThrowErrno("cannot create", path);
   try {
     faiss::write_index(&index, f);
-    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) ThrowErrno("cannot write", tmp);
+    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) ThrowErrno("cannot write", path);
+  } catch (const faiss::FaissException&) {
+    const int err = errno;
+    const bool diskFailed = std::ferror(f) != 0;  // FAISS's own "write error" on a full disk
+    std::fclose(f);
+    std::remove(tmp.c_str());
+    errno = err;
+    if (diskFailed) ThrowErrno("cannot write", path);
+    throw;
   } catch (...) {
     std::fclose(f);
     std::remove(tmp.c_str());
     throw;
   }
   if (std::fclose(f) != 0) {
+    const int err = errno;
     std::remove(tmp.c_str());
-    ThrowErrno("cannot write", tmp);
+    errno = err;
+    ThrowErrno("cannot write", path);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
