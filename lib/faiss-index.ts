@@ -1,5 +1,6 @@
 // Index: what every index type offers (train, add, search, reconstruct, remove, IO), over one
 // native index object; and the mapping from native objects back to the classes of lib/.
+import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
 import {
@@ -197,16 +198,23 @@ export class Index {
 
   /** The n stored vectors at positions i0 to i0 + n - 1, as one Float32Array. Off the event loop. */
   async reconstructN(i0: number, n: number): Promise<Float32Array> {
-    const out = new Float32Array(checkCount(n, 'n') * this.d);
+    const out = this.reconstructNOutput(n);
     await this.native.reconstructN(checkCount(i0, 'i0'), n, out);
     return out;
   }
 
   /** {@link reconstructN} on the calling thread. */
   reconstructNSync(i0: number, n: number): Float32Array {
-    const out = new Float32Array(checkCount(n, 'n') * this.d);
+    const out = this.reconstructNOutput(n);
     this.native.reconstructNSync(checkCount(i0, 'i0'), n, out);
     return out;
+  }
+
+  /** The output of reconstructN, checked against the memory limit before it is allocated. */
+  private reconstructNOutput(n: number): Float32Array {
+    const floats = checkCount(n, 'n') * this.d;
+    checkAllocation(floats * 4, `reconstructN of ${n} vectors of d=${this.d}`);
+    return new Float32Array(floats);
   }
 
   /**

@@ -21,6 +21,7 @@ export {
   type ReadIndexOptions,
 } from './io';
 export { getNumThreads, setNumThreads } from './threads';
+export { getMemoryLimit, setMemoryLimit } from './memory';
 export { normalizeL2, type IdsInput, type SearchResult, type VectorsInput } from './vectors';
 export { FaissError, type FaissErrorCode } from './errors';
 export { METRIC_INNER_PRODUCT, METRIC_L2, type MetricType } from './metric';

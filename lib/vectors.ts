@@ -1,4 +1,5 @@
 // Argument checks and conversions shared by every index: vectors, ids, k, result buffers.
+import { checkAllocation } from './memory';
 import { native } from './native';
 
 /** Vectors as one flat Float32Array (row-major, no copy) or, for convenience, one array per vector. */
@@ -90,7 +91,10 @@ export function checkK(k: unknown): number {
 export function resultArrays(nq: number, k: number, out?: { distances?: unknown; labels?: unknown }): SearchResult {
   const size = nq * k;
   if (!Number.isSafeInteger(size) || size > 2 ** 32) throw new RangeError(`nq * k = ${size} results do not fit in one array`);
-  if (out === undefined) return { distances: new Float32Array(size), labels: new BigInt64Array(size), nq, k };
+  if (out === undefined) {
+    checkAllocation(size * 12, `search results for nq * k = ${nq} * ${k}`);
+    return { distances: new Float32Array(size), labels: new BigInt64Array(size), nq, k };
+  }
   const { distances, labels } = out;
   if (!(distances instanceof Float32Array) || !(labels instanceof BigInt64Array)) {
     throw new TypeError('options.out must be { distances: Float32Array, labels: BigInt64Array }');
