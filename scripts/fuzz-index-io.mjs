@@ -49,12 +49,23 @@ export function seedIndexes(faiss) {
 
 const INTERESTING = [0n, 1n, -1n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 2n ** 40n - 1n, 2n ** 48n, 2n ** 62n, -(2n ** 63n)];
 
+/**
+ * An offset where a `width`-byte little-endian value looks like a count or a size (1 to 2^32):
+ * the fields that size arithmetic is made of. Any offset when none does.
+ */
+function countField(bytes, width, pick) {
+  const read = (at) => (width === 8 ? bytes.readBigUInt64LE(at) : BigInt(bytes.readUInt32LE(at)));
+  const at = [];
+  for (let i = 0; i + width <= bytes.length; i++) if (read(i) >= 1n && read(i) < 2n ** 32n) at.push(i);
+  return at.length ? at[pick(at.length)] : pick(Math.max(1, bytes.length - width));
+}
+
 /** The mutated bytes of case `i` (deterministic in seed and i). */
 export function mutate(seedBytes, seed, i) {
   const rnd = mulberry32(seed * 1_000_003 + i);
   const pick = (n) => Math.floor(rnd() * n);
   const bytes = Buffer.from(seedBytes);
-  switch (i % 5) {
+  switch (i % 7) {
     case 0: // truncation
       return bytes.subarray(0, pick(bytes.length));
     case 1: // random bytes
@@ -68,6 +79,21 @@ export function mutate(seedBytes, seed, i) {
     case 3: { // a 4-byte field (d, nlist, qtype, metric) set to an interesting value
       const at = pick(Math.max(1, bytes.length - 4));
       bytes.writeUInt32LE(Number(BigInt.asUintN(32, INTERESTING[pick(INTERESTING.length)])), at);
+      return bytes;
+    }
+    case 5: { // an 8-byte count whose products with small sizes wrap around 2^64 to its true product
+      const at = countField(bytes, 8, pick);
+      const v = bytes.readBigUInt64LE(at);
+      const wraps = [1n, 2n, 4n, 8n, 16n, 32n, 64n, 128n, 256n, 512n].map((c) => v + 2n ** 64n / c);
+      const choices = [...wraps, 2n ** 60n + v, 2n ** 63n - 1n, -v, -1n - BigInt(pick(1 << 20))];
+      bytes.writeBigUInt64LE(BigInt.asUintN(64, choices[pick(choices.length)]), at);
+      return bytes;
+    }
+    case 6: { // a 4-byte field whose product with d (or a code size) wraps around 2^32
+      const at = countField(bytes, 4, pick);
+      const v = BigInt(bytes.readUInt32LE(at));
+      const choices = [1n, 2n, 4n, 8n, 16n, 32n, 128n, 512n].map((c) => v + 2n ** 32n / c).concat([2n ** 31n - 1n, 2n ** 31n + v]);
+      bytes.writeUInt32LE(Number(BigInt.asUintN(32, choices[pick(choices.length)])), at);
       return bytes;
     }
     default: { // a chunk removed
