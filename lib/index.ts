@@ -6,6 +6,7 @@ export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
 export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type QuantizerType } from './scalar-quantizer';
 export { IndexIDMap, IndexIDMap2 } from './id-map';
 export { indexFactory } from './factory';
+export { HotIndex } from './hot-index';
 export {
   deserializeIndex,
   deserializeIndexSync,
