@@ -3,7 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-const platform = `${process.platform}-${process.arch}`;
+/** This process's platform as the prebuilds/ folders name it ("linux-x64"). */
+export const platform = `${process.platform}-${process.arch}`;
 
 /**
  * The oldest glibc the prebuilt binaries load on: their newest required GLIBC_ symbol version

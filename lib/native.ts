@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FaissError } from './errors';
-import { loadError } from './load-error';
+import { loadError, platform } from './load-error';
 
 /** FAISS builds inside the package, slowest to fastest (arm64 has generic only: NEON is its baseline). */
 export const SIMD_LEVELS = ['generic', 'avx2', 'avx512'] as const;
@@ -122,7 +122,6 @@ export function chooseLevel(cpuBest: SimdLevel, requested: string | undefined): 
 }
 
 const packageRoot = path.join(__dirname, '..');
-const platform = `${process.platform}-${process.arch}`;
 
 /** Where a variant's .node may be: a local build first (made for this machine), then the prebuilds. */
 function candidates(level: SimdLevel): string[] {
