@@ -22,12 +22,12 @@ import { cacheRoot, runQuietly } from '../build-faiss.mjs';
 
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
 
-export const SUITE = 'bullseye';
+const SUITE = 'bullseye';
 /** Node.js versions the tarball is tested with (the newest of each line when this was written). */
 export const NODE_VERSIONS = { 18: '18.20.8', 20: '20.20.2', 22: '22.23.5', 24: '24.22.3', 26: '26.12.1' };
 /** The Node that runs the build inside the root. */
 export const BUILD_NODE = '/opt/node-20-x64';
-export const ARCHES = { x64: { triplet: 'x86_64-linux-gnu', debian: 'amd64' }, arm64: { triplet: 'aarch64-linux-gnu', debian: 'arm64' } };
+const ARCHES = ['x64', 'arm64'];
 const NPM_VERSION = '10.9.4';
 const CMAKE_WHEEL = 'cmake>=3.24,<3.32';
 const BASE_PACKAGES = ['g++', 'make', 'ninja-build', 'python3', 'patchelf', 'binutils', 'libopenblas-openmp-dev'];
@@ -43,8 +43,8 @@ function debianMirror() {
   if (process.env.FAISS_NATIVE_DEBIAN_MIRROR) return process.env.FAISS_NATIVE_DEBIAN_MIRROR;
   const files = ['/etc/apt/sources.list', ...fs.readdirSync('/etc/apt/sources.list.d').map((f) => `/etc/apt/sources.list.d/${f}`)];
   for (const file of files.filter((f) => fs.existsSync(f))) {
-    for (const m of fs.readFileSync(file, 'utf8').matchAll(/^(?:URIs:|deb)\s+(?:\[[^\]]*\]\s+)?(\S+?)\/?$|^(?:URIs:|deb)\s+(?:\[[^\]]*\]\s+)?(\S+?)\/?\s/gm)) {
-      const url = m[1] ?? m[2];
+    for (const m of fs.readFileSync(file, 'utf8').matchAll(/^(?:URIs:|deb)\s+(?:\[[^\]]*\]\s+)?(\S+)/gm)) {
+      const url = m[1].replace(/\/$/, '');
       if (url.endsWith('/debian')) return url;
     }
   }
@@ -141,14 +141,14 @@ const nodeDir = (arch, version) => path.join(cacheRoot(), 'node', `node-v${versi
 
 /** [cached Node.js folder, /opt/node-<major>-<arch>] for every tested version and arch. */
 function nodeBinds() {
-  return Object.keys(ARCHES).flatMap((arch) =>
+  return ARCHES.flatMap((arch) =>
     Object.entries(NODE_VERSIONS).map(([major, version]) => [nodeDir(arch, version), `/opt/node-${major}-${arch}`]));
 }
 
 /** The official Node.js binaries, each with npm 10 as its bundled npm (node-gyp comes with it). */
 function ensureNodes() {
   const downloads = path.join(cacheRoot(), 'downloads');
-  for (const arch of Object.keys(ARCHES)) {
+  for (const arch of ARCHES) {
     for (const version of Object.values(NODE_VERSIONS)) {
       const dest = nodeDir(arch, version);
       if (fs.existsSync(path.join(dest, 'bin', 'npm'))) continue;
