@@ -31,8 +31,8 @@ function sections(buf) {
 const cString = (buf, at) => buf.toString('latin1', at, buf.indexOf(0, at));
 
 /**
- * Relaxes one file in place; returns the names it changed ("exp@GLIBC_2.29") and the symbols it
- * could not ("fcntl64@GLIBC_2.28" when the floor is exceeded by something else).
+ * Relaxes one file in place and returns the references it changed ("exp@GLIBC_2.29"). Throws,
+ * leaving the file alone, when another symbol is bound to a version it would relax.
  */
 export function relaxGlibcVersions(file) {
   const buf = fs.readFileSync(file);
@@ -40,7 +40,7 @@ export function relaxGlibcVersions(file) {
   const verneed = sh.find((s) => s.type === SHT_GNU_VERNEED);
   const versym = sh.find((s) => s.type === SHT_GNU_VERSYM);
   const dynsym = sh.find((s) => s.type === SHT_DYNSYM);
-  if (!verneed || !versym || !dynsym) return { relaxed: [], kept: [] };
+  if (!verneed || !versym || !dynsym) return [];
   const verStr = sh[verneed.link].offset;
   const symStr = sh[dynsym.link].offset;
 
@@ -78,13 +78,13 @@ export function relaxGlibcVersions(file) {
   }
   if (kept.length) throw new Error(`${path.basename(file)}: cannot relax ${kept.join(', ')} (only ${JSON.stringify(RELAXED)})`);
   fs.writeFileSync(file, buf);
-  return { relaxed, kept };
+  return relaxed;
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   for (const file of process.argv.slice(2)) {
-    const { relaxed } = relaxGlibcVersions(file);
+    const relaxed = relaxGlibcVersions(file);
     console.log(`${file}: ${relaxed.length ? relaxed.join(', ') : 'nothing to relax'}`);
   }
 }

@@ -54,7 +54,7 @@ async function prebuildHere() {
     }
     fs.cpSync(path.join(stage, 'prebuilds', `linux-${target.arch}`), out, { recursive: true });
     for (const f of fs.readdirSync(out)) {
-      const { relaxed } = relaxGlibcVersions(path.join(out, f));
+      const relaxed = relaxGlibcVersions(path.join(out, f));
       if (relaxed.length) log(`${f}: ${relaxed.join(', ')} now bind to the loading glibc's default version`);
     }
   } finally {

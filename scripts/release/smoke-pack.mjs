@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GLIBC_LIBS } from '../bundle-runtime.mjs';
+import { GLIBC_LIBS, neededLibs } from '../bundle-runtime.mjs';
 import { ensureHostTool, ensureRoot, inRoot, nodeFolder, NODE_VERSIONS } from './debian-root.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -44,17 +44,16 @@ const majors = argList('--node', Object.keys(NODE_VERSIONS).join(','));
 const newer = (a, b) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
 
 /**
- * NEEDED libraries and the newest GLIBC_ version an ELF file requires, from `objdump -p`'s
- * version references (weak ones, flag 0x2, do not stop the dynamic loader and are skipped).
+ * The newest GLIBC_ version an ELF file requires, from `objdump -p`'s version references (weak
+ * ones, flag 0x2, do not stop the dynamic loader and are skipped).
  */
-function elfInfo(file) {
+function glibcRequired(file) {
   const out = execFileSync('objdump', ['-p', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const needed = [...out.matchAll(/^\s+NEEDED\s+(\S+)/gm)].map((m) => m[1]);
   let glibc = [0, 0];
   for (const m of out.matchAll(/^\s+0x[0-9a-f]+ 0x([0-9a-f]+) \d+ GLIBC_(\d+)\.(\d+)/gm)) {
     if ((parseInt(m[1], 16) & 2) === 0 && newer([+m[2], +m[3]], glibc)) glibc = [+m[2], +m[3]];
   }
-  return { needed, glibc };
+  return glibc;
 }
 
 /** The files of the packed tarball, checked arch by arch; returns the newest glibc needed. */
@@ -64,8 +63,8 @@ function checkElfFiles(extracted) {
     const dir = path.join(extracted, 'package', 'prebuilds', `linux-${arch}`);
     if (!fs.existsSync(dir)) fail(`the tarball has no prebuilds/linux-${arch}`);
     for (const file of fs.readdirSync(dir).sort()) {
-      const { needed, glibc } = elfInfo(path.join(dir, file));
-      for (const lib of needed) {
+      const glibc = glibcRequired(path.join(dir, file));
+      for (const lib of neededLibs(path.join(dir, file))) {
         if (!GLIBC_LIBS.test(lib) && !fs.existsSync(path.join(dir, lib))) fail(`linux-${arch}/${file} needs ${lib}, which is not in the package`);
       }
       if (newer(glibc, newest)) newest = glibc;
@@ -168,7 +167,7 @@ try {
     }
     // A build made on this newer system must fail to load there with the loader's explanation.
     const devBuild = path.join(root, 'build', 'Release', 'faiss_native_generic.node');
-    if (fs.existsSync(devBuild) && newer(elfInfo(devBuild).glibc, [2, 31])) {
+    if (fs.existsSync(devBuild) && newer(glibcRequired(devBuild), [2, 31])) {
       const pkg = path.join(work, 'too-new');
       fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
       fs.cpSync(path.dirname(devBuild), path.join(pkg, 'build', 'Release'), { recursive: true });
