@@ -1,14 +1,19 @@
 // FaissError: what FAISS (or the native layer) refused, with FAISS's own message.
 
 /** Why the native layer failed. */
-export type FaissErrorCode = 'FAISS_ERROR' | 'OUT_OF_MEMORY' | 'NATIVE_ERROR';
+export type FaissErrorCode = 'FAISS_ERROR' | 'CORRUPT_INDEX' | 'FILE_CHANGED' | 'OUT_OF_MEMORY' | 'NATIVE_ERROR';
 
 /**
  * Thrown (or rejected) when FAISS refuses an operation, e.g. adding to an untrained index.
  * Bad arguments are caught earlier and raise TypeError or RangeError instead.
  */
 export class FaissError extends Error {
-  /** `FAISS_ERROR` for a FAISS exception, `OUT_OF_MEMORY`, or `NATIVE_ERROR` for any other C++ failure. */
+  /**
+   * `FAISS_ERROR` for a FAISS exception; `CORRUPT_INDEX` for index bytes that do not hold a
+   * consistent index (truncated, corrupted, sizes that overflow); `FILE_CHANGED` for a
+   * memory-mapped file truncated or rewritten underneath; `OUT_OF_MEMORY`; `NATIVE_ERROR` for
+   * any other C++ failure.
+   */
   readonly code: FaissErrorCode;
 
   constructor(message: string, code: FaissErrorCode = 'FAISS_ERROR') {

@@ -4,8 +4,10 @@
 #include <faiss/impl/FaissException.h>
 
 #include <new>
+#include <string>
 
 #include "addon_data.h"
+#include "load_guard.h"
 
 namespace faiss_native {
 
@@ -19,6 +21,9 @@ Failure DescribeCurrentException() {
   } catch (const faiss::FaissException& e) {
     // FAISS prefixes its message with the failing check and source location; keep all of it.
     return {"FAISS_ERROR", e.what()};
+  } catch (const LoadBudgetExceeded& e) {
+    return {"CORRUPT_INDEX", "index data asks for " + std::to_string(e.requested) +
+                                 " bytes at once, more than its size can hold (a corrupted count or size)"};
   } catch (const std::bad_alloc&) {
     return {"OUT_OF_MEMORY", "out of memory"};
   } catch (const std::exception& e) {

@@ -16,7 +16,7 @@ struct InvalidArgument : std::invalid_argument {
 
 // What went wrong, captured on any thread; becomes a JS error on the main thread.
 struct Failure {
-  std::string code;  // FAISS_ERROR, OUT_OF_MEMORY, NATIVE_ERROR, INVALID_ARGUMENT
+  std::string code;  // FAISS_ERROR, CORRUPT_INDEX, FILE_CHANGED, OUT_OF_MEMORY, NATIVE_ERROR, INVALID_ARGUMENT
   std::string message;
 };
 

@@ -44,7 +44,7 @@ Napi::Value CreateScalarQuantizer(const Napi::CallbackInfo& info) {
 Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, faiss::Index* index) {
   auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(index), part->mutex, true);
   handle->parts.push_back(part);
-  handle->mapped = part->mapped;
+  handle->file = part->file;
   return IndexWrap::Create(env, handle);
 }
 
@@ -90,10 +90,10 @@ Napi::Value CreateIDMap(const Napi::CallbackInfo& info) {
 }
 
 // A job that yields a new index, wrapped on the main thread.
-Napi::Value RunCreate(Napi::Env env, bool async, std::function<faiss::Index*()> create, const std::vector<Napi::Object>& keepAlive,
-                      bool mapped = false) {
+Napi::Value RunCreate(Napi::Env env, bool async, std::function<std::shared_ptr<IndexHandle>()> create,
+                      const std::vector<Napi::Object>& keepAlive) {
   auto handle = std::make_shared<std::shared_ptr<IndexHandle>>();
-  Work work = [handle, create = std::move(create), mapped] { *handle = NewHandle(create(), mapped); };
+  Work work = [handle, create = std::move(create)] { *handle = create(); };
   Finish finish = [handle](Napi::Env env) -> Napi::Value { return IndexWrap::Create(env, *handle); };
   return RunJob(env, async, std::move(work), std::move(finish), keepAlive);
 }
@@ -103,8 +103,10 @@ template <bool Async>
 Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>();
   int flags = info[1].As<Napi::Number>().Int32Value();
-  bool mapped = (flags & faiss::IO_FLAG_MMAP_IFC) == faiss::IO_FLAG_MMAP_IFC;
-  return RunCreate(info.Env(), Async, [path, flags] { return ReadIndexFile(path, flags); }, {}, mapped);
+  return RunCreate(info.Env(), Async, [path, flags] {
+    LoadedIndex loaded = ReadIndexFile(path, flags);
+    return NewHandle(loaded.index.release(), std::move(loaded.file));
+  }, {});
 }
 
 // deserializeIndex(bytes: Uint8Array) / deserializeIndexSync
@@ -114,7 +116,7 @@ Napi::Value Deserialize(const Napi::CallbackInfo& info) {
   auto bytes = info[0].As<Napi::Uint8Array>();
   const uint8_t* data = bytes.Data();
   size_t size = bytes.ByteLength();
-  return RunCreate(info.Env(), Async, [data, size] { return DeserializeIndex(data, size); }, {bytes});
+  return RunCreate(info.Env(), Async, [data, size] { return NewHandle(DeserializeIndex(data, size)); }, {bytes});
 }
 
 }  // namespace

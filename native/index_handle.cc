@@ -15,9 +15,9 @@ IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<st
   Refresh();
 }
 
-std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, bool mapped) {
+std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<MappedFile> file) {
   auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<std::shared_mutex>(), true);
-  handle->mapped = mapped;
+  handle->file = std::move(file);
   return handle;
 }
 

@@ -3,11 +3,14 @@
 
 #include <faiss/Index.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <shared_mutex>
 #include <string>
 #include <vector>
+
+#include "mapped_file.h"
 
 namespace faiss {
 struct IndexIVF;
@@ -27,9 +30,10 @@ struct IndexHandle {
   std::vector<std::shared_ptr<IndexHandle>> parts;
   // False for views into a parent: the parent reports the memory.
   const bool ownsMemory;
-  // Codes memory-mapped from a file (read with IO_FLAG_MMAP_IFC), in this index or one it
-  // uses: FAISS aborts the process on any change, so changes are refused before they start.
-  bool mapped = false;
+  // The file this index, or one it uses, maps its codes from (read with IO_FLAG_MMAP_IFC), else
+  // null. FAISS aborts the process on any change of mapped codes, so changes are refused.
+  // Declared after `index`, so it stops watching the mapping before the index unmaps it.
+  std::shared_ptr<MappedFile> file;
   // Last values seen under the lock, for getters while a change holds it.
   std::atomic<int64_t> ntotal{0};
   std::atomic<bool> isTrained{false};
@@ -42,7 +46,17 @@ struct IndexHandle {
 };
 
 // A fresh index with its own lock.
-std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, bool mapped = false);
+std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<MappedFile> file = nullptr);
+
+// Replaces a vector of FAISS's (a view into a mapping, or one grown with spare capacity) with
+// an owned copy of exactly its size.
+template <typename Vector>
+void OwnExactly(Vector& v) {
+  if (v.is_owned && v.owned_data.capacity() == v.size()) return;
+  Vector exact(v.size());
+  std::copy(v.data(), v.data() + v.size(), exact.data());
+  v = std::move(exact);
+}
 
 // Bytes of data the index holds natively (what V8 cannot see).
 int64_t NativeBytes(const faiss::Index& index);

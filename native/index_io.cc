@@ -7,6 +7,7 @@
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/FaissAssert.h>
+#include <faiss/IVFlib.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
@@ -25,6 +26,7 @@
 #include <memory>
 
 #include "errors.h"
+#include "index_handle.h"
 #include "load_guard.h"
 
 namespace faiss_native {
@@ -55,22 +57,37 @@ struct IdMap2AsIdMap : Base {
   bool wasIdMap2 = false;
 };
 
+// Copies whole items from data[pos, size) and advances pos: a short count at the end.
+size_t CopyItems(const uint8_t* data, size_t size, size_t& pos, void* ptr, size_t itemSize, size_t nitems) {
+  if (itemSize == 0 || pos >= size) return 0;
+  size_t n = std::min(nitems, (size - pos) / itemSize);
+  std::memcpy(ptr, data + pos, n * itemSize);
+  pos += n * itemSize;
+  return n;
+}
+
 // An IOReader over a caller's bytes (a Node Buffer kept alive by the job).
 struct BytesReader : faiss::IOReader {
   BytesReader(const uint8_t* data, size_t size) : data(data), size(size) { name = "<buffer>"; }
-  size_t operator()(void* ptr, size_t itemSize, size_t nitems) override {
-    if (itemSize == 0 || pos >= size) return 0;
-    size_t n = std::min(nitems, (size - pos) / itemSize);
-    std::memcpy(ptr, data + pos, n * itemSize);
-    pos += n * itemSize;
-    return n;
-  }
+  size_t operator()(void* ptr, size_t itemSize, size_t nitems) override { return CopyItems(data, size, pos, ptr, itemSize, nitems); }
   const uint8_t* data;
   size_t size;
   size_t pos = 0;
 };
+
+// FAISS's reader of mapped files, with copies that stay inside the mapping: FAISS's own rounds
+// a partial last item up, moves past the end, and its next read underflows into a wild memcpy
+// (a truncated file crashed the process). Its views (mmap(), not virtual) can still reach up
+// to one item past the end, which ReadIndexFile checks after the read.
+struct MappedFileReader : faiss::MappedFileIOReader {
+  using faiss::MappedFileIOReader::MappedFileIOReader;
+  size_t operator()(void* ptr, size_t itemSize, size_t nitems) override {
+    return CopyItems(static_cast<const uint8_t*>(mmap_owner->data()), mmap_owner->size(), pos, ptr, itemSize, nitems);
+  }
+};
 using SpanReader = IdMap2AsIdMap<BytesReader>;
 using FileReader = IdMap2AsIdMap<faiss::FileIOReader>;
+using MappedReader = IdMap2AsIdMap<MappedFileReader>;
 
 // The IndexIDMap2 an IndexIDMap read from "IxM2" bytes stands for, once it passed the checks.
 faiss::Index* AsIdMap2(std::unique_ptr<faiss::Index> loaded) {
@@ -147,6 +164,12 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
   }
 }
 
+// What FAISS or our checks refuse while loading untrusted bytes is corrupt data.
+Failure AsCorrupt(Failure failure) {
+  if (failure.code == "FAISS_ERROR") failure.code = "CORRUPT_INDEX";
+  return failure;
+}
+
 // Runs a FAISS read under a LoadGuard: bounded allocations, and the partial index FAISS
 // leaks when its reader throws is freed (after the error is copied out of FAISS's exception).
 std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function<faiss::Index*()>& read) {
@@ -159,10 +182,20 @@ std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function
       return index;
     } catch (...) {
       guard.Pause();
-      failure = DescribeCurrentException();
+      failure = AsCorrupt(DescribeCurrentException());
     }
   }
   throw FailureException(std::move(failure));
+}
+
+// The checks every loaded index passes, then the reverse map of an IndexIDMap2.
+std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, bool wasIdMap2) {
+  try {
+    ValidateLoaded(*index);
+    return wasIdMap2 ? std::unique_ptr<faiss::Index>(AsIdMap2(std::move(index))) : std::move(index);
+  } catch (...) {
+    throw FailureException(AsCorrupt(DescribeCurrentException()));
+  }
 }
 
 }  // namespace
@@ -244,7 +277,7 @@ void RemoveStaleTemps(const std::string& path) {
   closedir(d);
 }
 
-void WriteIndexAtomic(const faiss::Index& index, const std::string& path) {
+void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const std::function<void()>& beforeRename) {
   static std::atomic<uint64_t> counter{0};
   RemoveStaleTemps(path);
   std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
@@ -273,6 +306,12 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path) {
     errno = err;
     ThrowErrno("cannot write", path);
   }
+  try {
+    if (beforeRename) beforeRename();
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     ThrowErrno("cannot rename over", path);
@@ -286,26 +325,32 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path) {
   }
 }
 
-faiss::Index* ReadIndexFile(const std::string& path, int ioFlags) {
+LoadedIndex ReadIndexFile(const std::string& path, int ioFlags) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) ThrowErrno("cannot read", path);
-  if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) == faiss::IO_FLAG_MMAP_IFC) {
-    // FAISS maps through its own reader, which cannot be wrapped to defer the IDMap2 reverse map.
-    char head[4] = {};
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) ThrowErrno("cannot read", path);
-    size_t got = std::fread(head, 1, 4, f);
-    std::fclose(f);
-    FAISS_THROW_IF_NOT_MSG(got < 4 || std::memcmp(head, kIdMap2, 4) != 0,
-                           "memory-mapping an IndexIDMap2 file is not supported; read it without mmap");
-    auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(path.c_str(), ioFlags); });
-    ValidateLoaded(*index);
-    return index.release();
+  if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) != faiss::IO_FLAG_MMAP_IFC) {
+    FileReader reader(path.c_str());
+    auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
+    return {CheckLoaded(std::move(index), reader.wasIdMap2), nullptr};
   }
-  FileReader reader(path.c_str());
-  auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
-  ValidateLoaded(*index);
-  return reader.wasIdMap2 ? AsIdMap2(std::move(index)) : index.release();
+  auto file = MappedFile::Open(path);
+  MappedReader reader(file->Mapping());
+  reader.name = path;
+  std::unique_ptr<faiss::Index> index;
+  try {
+    index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
+    if (reader.pos > file->Mapping()->size()) throw FailureException({"CORRUPT_INDEX", path + " ends inside its last vector"});
+  } catch (...) {
+    file->Check();  // a file changed while it was read says so
+    throw;
+  }
+  if (faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index.get())) {
+    if (auto* lists = dynamic_cast<faiss::ArrayInvertedLists*>(ivf->invlists)) {
+      for (auto& ids : lists->ids) OwnExactly(ids);
+    }
+  }
+  file->Check();
+  return {CheckLoaded(std::move(index), reader.wasIdMap2), std::move(file)};
 }
 
 std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
@@ -317,8 +362,7 @@ std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
 faiss::Index* DeserializeIndex(const uint8_t* data, size_t size) {
   SpanReader reader(data, size);
   auto index = GuardedRead(size, [&] { return faiss::read_index(&reader); });
-  ValidateLoaded(*index);
-  return reader.wasIdMap2 ? AsIdMap2(std::move(index)) : index.release();
+  return CheckLoaded(std::move(index), reader.wasIdMap2).release();
 }
 
 }  // namespace faiss_native

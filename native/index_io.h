@@ -4,19 +4,30 @@
 #include <faiss/Index.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "mapped_file.h"
 
 namespace faiss_native {
 
 // Writes to a temp file in the same directory, fsyncs, then renames over path: the target is
-// always either the old or the new complete index. Also removes temp files of writers that
-// were killed mid-write.
-void WriteIndexAtomic(const faiss::Index& index, const std::string& path);
+// always either the old or the new complete index. `beforeRename` may still refuse the
+// written data by throwing. Also removes temp files of writers that were killed mid-write.
+void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const std::function<void()>& beforeRename = nullptr);
+
+struct LoadedIndex {
+  std::unique_ptr<faiss::Index> index;
+  std::shared_ptr<MappedFile> file;  // the file it maps, with IO_FLAG_MMAP_IFC
+};
 
 // read_index with FAISS IO flags under a LoadGuard (load_guard.h), then the checks of
-// ValidateLoaded.
-faiss::Index* ReadIndexFile(const std::string& path, int ioFlags);
+// ValidateLoaded. Mapped indexes get their inverted lists' ids copied out of the mapping
+// (8 bytes a vector), so a file rewritten underneath can garble scores but never the ids
+// that IDMaps look up; codes stay mapped.
+LoadedIndex ReadIndexFile(const std::string& path, int ioFlags);
 
 std::vector<uint8_t> SerializeIndex(const faiss::Index& index);
 

@@ -54,32 +54,37 @@ void CompactAfterAdd(faiss::Index& index, faiss::idx_t added) {
   faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(&index);
   auto* lists = ivf ? dynamic_cast<faiss::ArrayInvertedLists*>(ivf->invlists) : nullptr;
   if (lists == nullptr || added * 8 < ivf->ntotal) return;
-  auto shrink = [](auto& list) {
-    using Vector = std::decay_t<decltype(list)>;
-    if (!list.is_owned || list.owned_data.capacity() == list.size()) return;
-    Vector exact(list.size());
-    std::copy(list.data(), list.data() + list.size(), exact.data());
-    list = std::move(exact);
-  };
   for (size_t i = 0; i < lists->nlist; i++) {
-    shrink(lists->codes[i]);
-    shrink(lists->ids[i]);
+    OwnExactly(lists->codes[i]);
+    OwnExactly(lists->ids[i]);
   }
 #ifdef __GLIBC__
   malloc_trim(0);
 #endif
 }
 
-// The prelude of every query job: the shared lock, the parallel gate for batches (FAISS
-// parallelises over queries; one query runs on its own thread), per-call IVF parameters.
+// Every read of an index's data: under the shared lock, and for a memory-mapped index between
+// two checks of its file, so that no read starts on data that is gone and no result computed
+// while the file changed is returned.
+template <typename Read>
+void ReadData(const IndexHandle& handle, Read&& read) {
+  ReadLock lock(*handle.mutex);
+  if (handle.file) handle.file->Check();
+  read(static_cast<const faiss::Index&>(*handle.index));
+  if (handle.file) handle.file->Check();
+}
+
+// The prelude of every query job: the parallel gate for batches (FAISS parallelises over
+// queries; one query runs on its own thread), per-call IVF parameters.
 template <typename Query>
 void RunQueries(const IndexHandle& handle, const float* x, faiss::idx_t n, int64_t nprobe, Query&& query) {
   CheckFinite(x, n, handle.index->d, "q");
-  ReadLock lock(*handle.mutex);
-  std::unique_lock<std::mutex> parallel;
-  if (n > 1) parallel = ParallelSection();
-  auto params = IvfParams(handle, nprobe);
-  query(*handle.index, params.get());
+  ReadData(handle, [&](const faiss::Index& index) {
+    std::unique_lock<std::mutex> parallel;
+    if (n > 1) parallel = ParallelSection();
+    auto params = IvfParams(handle, nprobe);
+    query(index, params.get());
+  });
 }
 
 // Keys of flat and SQ indexes are offsets into their codes, which FAISS reads unchecked.
@@ -242,7 +247,7 @@ Napi::Value IndexWrap::GetByResidual(const Napi::CallbackInfo& info) {
 
 std::shared_ptr<IndexHandle> IndexWrap::Changeable(Napi::Env env) const {
   auto handle = Live(env);
-  if (handle->mapped) {
+  if (handle->file) {
     throw Napi::TypeError::New(env, "index is memory-mapped (read with { mmap: true }) and cannot change; read it without mmap to modify it");
   }
   return handle;
@@ -408,10 +413,10 @@ Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
   auto out = FloatsArg(info, 1, size_t(d_));
   float* dest = out.Data();
   Work work = [handle, key, dest] {
-    ReadLock lock(*handle->mutex);
-    const faiss::Index& index = *handle->index;
-    if (dynamic_cast<const faiss::IndexFlatCodes*>(&index)) CheckOffsets(index, key, 1);
-    index.reconstruct(key, dest);
+    ReadData(*handle, [&](const faiss::Index& index) {
+      if (dynamic_cast<const faiss::IndexFlatCodes*>(&index)) CheckOffsets(index, key, 1);
+      index.reconstruct(key, dest);
+    });
   };
   return RunJob(info.Env(), Async, std::move(work), NoResult, {out});
 }
@@ -424,16 +429,16 @@ Napi::Value IndexWrap::ReconstructN(const Napi::CallbackInfo& info) {
   auto out = FloatsArg(info, 2, size_t(n) * size_t(d_));
   float* dest = out.Data();
   Work work = [handle, i0, n, dest] {
-    ReadLock lock(*handle->mutex);
-    const faiss::Index& index = *handle->index;
-    CheckOffsets(index, i0, n);
-    if (dynamic_cast<const faiss::IndexFlatCodes*>(&index) || dynamic_cast<const faiss::IndexIVF*>(&index)) {
-      index.reconstruct_n(i0, n, dest);
-    } else {
-      // FAISS's generic reconstruct_n calls reconstruct inside an OpenMP region, where the
-      // "not implemented" of an IDMap would terminate the process; one by one it throws cleanly.
-      for (int64_t i = 0; i < n; i++) index.reconstruct(i0 + i, dest + i * index.d);
-    }
+    ReadData(*handle, [&](const faiss::Index& index) {
+      CheckOffsets(index, i0, n);
+      if (dynamic_cast<const faiss::IndexFlatCodes*>(&index) || dynamic_cast<const faiss::IndexIVF*>(&index)) {
+        index.reconstruct_n(i0, n, dest);
+      } else {
+        // FAISS's generic reconstruct_n calls reconstruct inside an OpenMP region, where the
+        // "not implemented" of an IDMap would terminate the process; one by one it throws cleanly.
+        for (int64_t i = 0; i < n; i++) index.reconstruct(i0 + i, dest + i * index.d);
+      }
+    });
   };
   return RunJob(info.Env(), Async, std::move(work), NoResult, {out});
 }
@@ -442,10 +447,7 @@ template <bool Async>
 Napi::Value IndexWrap::Serialize(const Napi::CallbackInfo& info) {
   auto handle = Live(info.Env());
   auto bytes = std::make_shared<std::vector<uint8_t>>();
-  Work work = [handle, bytes] {
-    ReadLock lock(*handle->mutex);
-    *bytes = SerializeIndex(*handle->index);
-  };
+  Work work = [handle, bytes] { ReadData(*handle, [&](const faiss::Index& index) { *bytes = SerializeIndex(index); }); };
   Finish finish = [bytes](Napi::Env env) -> Napi::Value {
     // The Buffer takes over the vector's memory; no copy.
     auto* owner = new std::shared_ptr<std::vector<uint8_t>>(bytes);
@@ -460,8 +462,10 @@ Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
   auto handle = Live(info.Env());
   std::string path = info[0].As<Napi::String>();
   Work work = [handle, path] {
-    ReadLock lock(*handle->mutex);
-    WriteIndexAtomic(*handle->index, path);
+    ReadData(*handle, [&](const faiss::Index& index) {
+      // A mapped file that changed mid-write must not replace the target with garbled data.
+      WriteIndexAtomic(index, path, [&] { if (handle->file) handle->file->Check(); });
+    });
   };
   return RunJob(info.Env(), Async, std::move(work), NoResult, {});
 }
@@ -474,7 +478,7 @@ Napi::Value IndexWrap::View(Napi::Env env, faiss::Index* inner) {
   // Aliases the parent handle: the view keeps the parent, and all it keeps, alive.
   std::shared_ptr<faiss::Index> alias(handle, inner);
   auto view = std::make_shared<IndexHandle>(alias, handle->mutex, false);
-  view->mapped = handle->mapped;
+  view->file = handle->file;
   return Create(env, view);
 }
 

@@ -89,7 +89,7 @@ size_t LoadBudgetFor(size_t inputBytes) { return 4 * inputBytes + (size_t(64) <<
 void* Allocate(size_t size, size_t alignment) {
   LoadGuard::Record* record = current;
   if (record != nullptr && record->recording) {
-    if (size > record->budget) throw std::bad_alloc();
+    if (size > record->budget) throw LoadBudgetExceeded(size);
     record->budget -= size;
   }
   size_t bytes = size ? size : 1;

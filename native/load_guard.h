@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstddef>
+#include <new>
 
 namespace faiss_native {
 
@@ -30,6 +31,13 @@ class LoadGuard {
 
  private:
   Record* record_;
+};
+
+// An allocation over the guard's budget: the bytes being read ask for more memory than their
+// size can justify (a corrupted count or size field). A bad_alloc to the code that made it.
+struct LoadBudgetExceeded : std::bad_alloc {
+  explicit LoadBudgetExceeded(size_t requested) : requested(requested) {}
+  size_t requested;
 };
 
 // What reading `inputBytes` of index may allocate: the data itself, FAISS's side tables

@@ -1,0 +1,46 @@
+// MappedFile: an index file whose bytes an index reads through a memory mapping (read with
+// IO_FLAG_MMAP_IFC), watched so that another process truncating or rewriting it in place
+// (Python's write_index opens with "wb") gives an error instead of SIGBUS or wrong results.
+#pragma once
+
+#include <sys/stat.h>
+#if __has_include(<faiss/impl/mapped_io.h>)
+#include <faiss/impl/mapped_io.h>
+#else
+#include "vendor/mapped_io.h"
+#endif
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace faiss_native {
+
+class MappedFile {
+ public:
+  // Opens and maps the whole file. A read of a mapped page the file no longer has (it was
+  // truncated) is caught by a SIGBUS handler, which maps zeros there and marks the file.
+  static std::shared_ptr<MappedFile> Open(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // What FAISS's mapped reader reads from; the index keeps it (and the mapping) alive.
+  const std::shared_ptr<faiss::MmappedFileMappingOwner>& Mapping() const { return mapping_; }
+
+  // Throws a FILE_CHANGED failure when the file is not what was mapped any more: its size or
+  // modification time changed, or a read faulted. A file replaced by a rename (what
+  // writeIndex does) keeps the mapped inode intact, so it passes.
+  void Check() const;
+
+ private:
+  explicit MappedFile(std::string path);
+
+  std::string path_;
+  FILE* file_ = nullptr;  // kept open to fstat the mapped inode, not whatever the path names now
+  struct stat mapped_ = {};
+  std::shared_ptr<faiss::MmappedFileMappingOwner> mapping_;
+  int slot_ = -1;  // in the fault handler's table of mapped ranges
+};
+
+}  // namespace faiss_native
