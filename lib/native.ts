@@ -75,6 +75,7 @@ export interface NativeBinding {
   deserializeIndex(bytes: Uint8Array): Promise<NativeIndex>;
   deserializeIndexSync(bytes: Uint8Array): NativeIndex;
   normalizeL2(x: Float32Array, d: number): Float32Array;
+  setMemoryLimit(bytes: number): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setErrorClass(cls: typeof FaissError): void;

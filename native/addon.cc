@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "index_create.h"
 #include "index_wrap.h"
+#include "memory_limit.h"
 #include "threads.h"
 
 namespace {
@@ -28,6 +29,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportCreators(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("normalizeL2", Napi::Function::New<NormalizeL2>(env, "normalizeL2"));
+  exports.Set("setMemoryLimit", Napi::Function::New<SetMemoryLimit>(env, "setMemoryLimit"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));
   exports.Set("faissVersion", Napi::String::New(env, faiss::get_version()));

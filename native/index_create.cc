@@ -6,14 +6,17 @@
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/InvertedLists.h>
 
 #include <memory>
 
+#include "addon_data.h"
 #include "args.h"
 #include "errors.h"
 #include "index_io.h"
 #include "index_wrap.h"
 #include "jobs.h"
+#include "memory_limit.h"
 
 namespace faiss_native {
 
@@ -56,6 +59,12 @@ Napi::Value CreateIVFScalarQuantizer(const Napi::CallbackInfo& info) {
   auto qtype = faiss::ScalarQuantizer::QuantizerType(info[3].As<Napi::Number>().Int32Value());
   auto metric = faiss::MetricType(info[4].As<Napi::Number>().Int32Value());
   bool byResidual = info[5].As<Napi::Boolean>();
+  // Each list starts as two empty vectors, allocated (and zeroed) here for all nlist at once.
+  using Lists = faiss::ArrayInvertedLists;
+  Guarded(env, [&] {
+    CheckMemory(AddonData::Of(env)->memoryLimit, double(nlist) * (sizeof(Lists::codes[0]) + sizeof(Lists::ids[0])),
+                "an IVF index with nlist=" + std::to_string(nlist));
+  });
   if (info[0].IsNull()) {
     // Builds and owns its flat quantizer of the same metric, like the factory's "IVF<nlist>,SQ<n>".
     return IndexWrap::Create(env, NewHandle(Guarded(env, [&] {

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <mutex>
 #include <type_traits>
@@ -26,6 +27,7 @@
 #include "errors.h"
 #include "index_io.h"
 #include "jobs.h"
+#include "memory_limit.h"
 #include "threads.h"
 
 namespace faiss_native {
@@ -61,6 +63,45 @@ void CompactAfterAdd(faiss::Index& index, faiss::idx_t added) {
 #ifdef __GLIBC__
   malloc_trim(0);
 #endif
+}
+
+// What an add of n vectors grows the index by, against the memory limit.
+void CheckGrowth(size_t limit, const faiss::Index& index, faiss::idx_t n) {
+  CheckMemory(limit, double(n) * BytesPerVector(index), "adding " + std::to_string(n) + " vectors to " + ClassName(index));
+}
+
+// Range search whose results stay within the memory limit: queries go in blocks whose worst
+// case (every vector within the radius) fits half the limit, and a RangeError stops the search
+// once the results found pass the limit. A too generous radius on a large index would
+// otherwise grow FAISS's result buffers until the OOM killer ends the process.
+void BoundedRangeSearch(const faiss::Index& index, faiss::idx_t n, const float* x, float radius, const faiss::SearchParameters* params,
+                        size_t limit, faiss::RangeSearchResult& out) {
+  constexpr double kResult = sizeof(float) + sizeof(faiss::idx_t);
+  const double worstPerQuery = std::max(1.0, double(index.ntotal)) * kResult;
+  const auto block = faiss::idx_t(std::clamp(double(limit) / 2 / worstPerQuery, 1.0, double(n)));
+  if (block >= n) {
+    index.range_search(n, x, radius, &out, params);  // even the worst case fits
+    return;
+  }
+  std::vector<float> distances;
+  std::vector<faiss::idx_t> labels;
+  for (faiss::idx_t i0 = 0; i0 < n; i0 += block) {
+    const faiss::idx_t nb = std::min(block, n - i0);
+    faiss::RangeSearchResult part{size_t(nb)};
+    index.range_search(nb, x + i0 * index.d, radius, &part, params);
+    const size_t found = part.lims[nb];
+    char what[160];
+    std::snprintf(what, sizeof what, "rangeSearch with radius %g (%zu results in the first %zd of %zd queries)", double(radius),
+                  distances.size() + found, size_t(i0 + nb), size_t(n));
+    CheckMemory(limit, double(distances.size() + found) * kResult, what);
+    for (faiss::idx_t j = 0; j < nb; j++) out.lims[i0 + j + 1] = distances.size() + part.lims[j + 1];
+    distances.insert(distances.end(), part.distances, part.distances + found);
+    labels.insert(labels.end(), part.labels, part.labels + found);
+  }
+  out.distances = new float[distances.size()];
+  out.labels = new faiss::idx_t[labels.size()];
+  std::copy(distances.begin(), distances.end(), out.distances);
+  std::copy(labels.begin(), labels.end(), out.labels);
 }
 
 // Every read of an index's data: under the shared lock, and for a memory-mapped index between
@@ -281,7 +322,9 @@ Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
   Napi::Float32Array x = VectorsArg(info, 0, d_);
   const float* data = x.Data();  // honours the view's byteOffset
   auto n = faiss::idx_t(x.ElementLength() / d_);
-  return RunChange(info.Env(), Async, [data, n](faiss::Index& index) {
+  const size_t limit = AddonData::Of(info.Env())->memoryLimit;
+  return RunChange(info.Env(), Async, [data, n, limit](faiss::Index& index) {
+    CheckMemory(limit, TrainingBytes(index, n), "training on " + std::to_string(n) + " vectors");
     CheckFinite(data, n, index.d, "x");
     index.train(n, data);
   }, {x});
@@ -292,7 +335,9 @@ Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
   Napi::Float32Array x = VectorsArg(info, 0, d_);
   const float* data = x.Data();
   auto n = faiss::idx_t(x.ElementLength() / d_);
-  return RunChange(info.Env(), Async, [data, n](faiss::Index& index) {
+  const size_t limit = AddonData::Of(info.Env())->memoryLimit;
+  return RunChange(info.Env(), Async, [data, n, limit](faiss::Index& index) {
+    CheckGrowth(limit, index, n);
     CheckFinite(data, n, index.d, "x");
     index.add(n, data);
     CompactAfterAdd(index, n);
@@ -306,7 +351,9 @@ Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
   auto ids = IdsArg(info, 1, size_t(n));
   const float* data = x.Data();
   const faiss::idx_t* xids = ids.Data();
-  return RunChange(info.Env(), Async, [data, n, xids](faiss::Index& index) {
+  const size_t limit = AddonData::Of(info.Env())->memoryLimit;
+  return RunChange(info.Env(), Async, [data, n, xids, limit](faiss::Index& index) {
+    CheckGrowth(limit, index, n);
     CheckFinite(data, n, index.d, "x");
     index.add_with_ids(n, data, xids);
     CompactAfterAdd(index, n);
@@ -382,9 +429,10 @@ Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) {
   int64_t nprobe = CountArg(info, 2);
   const float* data = x.Data();
   auto result = std::make_shared<faiss::RangeSearchResult>(size_t(n));
-  Work work = [handle, data, n, radius, nprobe, result] {
+  const size_t limit = AddonData::Of(env)->memoryLimit;
+  Work work = [handle, data, n, radius, nprobe, result, limit] {
     RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
-      index.range_search(n, data, radius, result.get(), params);
+      BoundedRangeSearch(index, n, data, radius, params, limit, *result);
     });
   };
   Finish finish = [result, n](Napi::Env env) -> Napi::Value {
