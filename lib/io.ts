@@ -15,7 +15,9 @@ export const IO_FLAG_MMAP_IFC = 1 << 9;
 export interface ReadIndexOptions {
   /**
    * Map the file's vector codes into memory instead of reading them (IO_FLAG_MMAP_IFC): the
-   * pages load on demand and are shared between processes; the index cannot grow.
+   * pages load on demand and are shared between processes; the index cannot grow. If another
+   * process truncates or rewrites the file in place, calls fail with FaissError `FILE_CHANGED`;
+   * replace index files by renaming over them (as writeIndex does) to keep mapped readers going.
    */
   mmap?: boolean;
   /** Open memory-mapped data read-only (IO_FLAG_READ_ONLY). */
