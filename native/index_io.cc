@@ -1,13 +1,15 @@
 // Index IO: atomic file writes, reads with IO flags, in-memory buffers, post-load checks.
 #include "index_io.h"
 
+#include <faiss/IVFlib.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexScalarQuantizer.h>
+#include <faiss/VectorTransform.h>
 #include <faiss/impl/FaissAssert.h>
-#include <faiss/IVFlib.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cxxabi.h>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -24,6 +27,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <typeinfo>
 
 #include "errors.h"
 #include "index_handle.h"
@@ -125,12 +129,52 @@ void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq, int d, bool trained)
                          sq.trained.size(), ranges);
 }
 
+std::string TypeName(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? name.get() : type.name();
+}
+
 // a * b for sizes read from a file. A product that wraps around 2^64 could equal the real size
 // and let a lying count through (ntotal = 2^60 + n with 16-byte codes), so it is an error.
 size_t Product(size_t a, size_t b, const char* what) {
   size_t out;
   FAISS_THROW_IF_NOT_FMT(!__builtin_mul_overflow(a, b, &out), "%s overflows: %zd x %zd", what, a, b);
   return out;
+}
+
+// The types whose sizes ValidateLoaded checks in full. Any other (which a file from Python or a
+// crafted one may hold) is refused rather than trusted: its unchecked fields could still
+// send a search out of bounds. New families join with their checks.
+void CheckSupported(const faiss::Index& index) {
+  const std::type_info& t = typeid(index);
+  if (t == typeid(faiss::IndexFlat) || t == typeid(faiss::IndexFlatIP) || t == typeid(faiss::IndexFlatL2) ||
+      t == typeid(faiss::IndexScalarQuantizer) || t == typeid(faiss::IndexIVFFlat) || t == typeid(faiss::IndexIVFScalarQuantizer) ||
+      t == typeid(faiss::IndexIDMap) || t == typeid(faiss::IndexIDMap2) || t == typeid(faiss::IndexPreTransform)) {
+    return;
+  }
+  throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes yet"});
+}
+
+// A pre-transform step: its matrices and maps against its dimensions, or refused when unknown.
+void CheckTransform(const faiss::VectorTransform& t) {
+  FAISS_THROW_IF_NOT_FMT(t.d_in > 0 && t.d_out > 0, "pre-transform dimensions %d -> %d", t.d_in, t.d_out);
+  if (auto* linear = dynamic_cast<const faiss::LinearTransform*>(&t)) {
+    FAISS_THROW_IF_NOT_FMT(!t.is_trained || linear->A.size() == Product(size_t(t.d_in), size_t(t.d_out), "transform matrix size"),
+                           "transform matrix holds %zd values for %d x %d", linear->A.size(), t.d_out, t.d_in);
+    FAISS_THROW_IF_NOT_FMT(!t.is_trained || !linear->have_bias || linear->b.size() == size_t(t.d_out),
+                           "transform bias holds %zd values for %d outputs", linear->b.size(), t.d_out);
+  } else if (auto* centering = dynamic_cast<const faiss::CenteringTransform*>(&t)) {
+    FAISS_THROW_IF_NOT_MSG(t.d_in == t.d_out && (!t.is_trained || centering->mean.size() == size_t(t.d_in)),
+                           "centering transform does not match its dimension");
+  } else if (auto* remap = dynamic_cast<const faiss::RemapDimensionsTransform*>(&t)) {
+    FAISS_THROW_IF_NOT_MSG(remap->map.size() == size_t(t.d_out), "dimension map size differs from its output dimension");
+    for (int j : remap->map) FAISS_THROW_IF_NOT_MSG(j >= -1 && j < t.d_in, "dimension map points outside its input");
+  } else if (dynamic_cast<const faiss::NormalizationTransform*>(&t)) {
+    FAISS_THROW_IF_NOT_MSG(t.d_in == t.d_out, "normalization changes the dimension");
+  } else {
+    throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(typeid(t)) + " pre-transforms yet"});
+  }
 }
 
 void CheckInvertedLists(const faiss::IndexIVF& ivf) {
@@ -193,6 +237,8 @@ std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, b
   try {
     ValidateLoaded(*index);
     return wasIdMap2 ? std::unique_ptr<faiss::Index>(AsIdMap2(std::move(index))) : std::move(index);
+  } catch (const FailureException&) {
+    throw;  // already classified (a type this binding does not load)
   } catch (...) {
     throw FailureException(AsCorrupt(DescribeCurrentException()));
   }
@@ -201,6 +247,7 @@ std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, b
 }  // namespace
 
 void ValidateLoaded(const faiss::Index& index) {
+  CheckSupported(index);
   FAISS_THROW_IF_NOT_FMT(index.d > 0, "index has dimension %d", index.d);
   FAISS_THROW_IF_NOT_FMT(index.ntotal >= 0, "index has ntotal %zd", size_t(index.ntotal));
   FAISS_THROW_IF_NOT_FMT((index.metric_type >= faiss::METRIC_INNER_PRODUCT && index.metric_type <= faiss::METRIC_Lp) ||
@@ -218,6 +265,10 @@ void ValidateLoaded(const faiss::Index& index) {
   if (auto* sq = dynamic_cast<const faiss::IndexScalarQuantizer*>(&index)) {
     CheckScalarQuantizer(sq->sq, index.d, index.is_trained);
     FAISS_THROW_IF_NOT_MSG(sq->code_size == sq->sq.code_size, "index code size differs from its scalar quantizer's");
+  }
+  if (dynamic_cast<const faiss::IndexIVFFlat*>(&index)) {
+    FAISS_THROW_IF_NOT_MSG(static_cast<const faiss::IndexIVF&>(index).code_size == size_t(index.d) * sizeof(float),
+                           "IVF flat code size differs from d floats");
   }
   if (auto* ivfsq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(&index)) {
     CheckScalarQuantizer(ivfsq->sq, index.d, index.is_trained);
@@ -253,6 +304,7 @@ void ValidateLoaded(const faiss::Index& index) {
     int d = index.d;
     for (const faiss::VectorTransform* t : pre->chain) {
       FAISS_THROW_IF_NOT_MSG(t != nullptr && t->d_in == d, "pre-transform chain dimensions do not connect");
+      CheckTransform(*t);
       d = t->d_out;
     }
     FAISS_THROW_IF_NOT_MSG(d == pre->index->d, "pre-transform output dimension differs from its sub-index");

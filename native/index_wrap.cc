@@ -20,7 +20,6 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
-#include <type_traits>
 
 #include "addon_data.h"
 #include "args.h"

@@ -59,4 +59,12 @@ describe('hostile index bytes', () => {
     expect(() => faiss.deserializeIndexSync(bytes)).toThrow(/codes size overflows: 1152921504606846986 x 16/);
     expect(() => faiss.deserializeIndexSync(bytes)).toThrow(expect.objectContaining({ code: 'CORRUPT_INDEX' }));
   });
+
+  it('refuses index types whose fields it does not check, by name, rather than trust them', () => {
+    const hnsw = faiss.indexFactory(8, 'HNSW8'); // FAISS builds it; this binding has no checks for it yet
+    hnsw.addSync(new Float32Array(8 * 20).map((_, i) => (i * 7) % 5));
+    const bytes = hnsw.serializeSync();
+    expect(() => faiss.deserializeIndexSync(bytes)).toThrow(/faiss-native does not load faiss::IndexHNSWFlat indexes yet/);
+    expect(() => faiss.deserializeIndexSync(bytes)).toThrow(expect.objectContaining({ code: 'FAISS_ERROR' }));
+  });
 });
