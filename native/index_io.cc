@@ -386,13 +386,19 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags) {
     return {CheckLoaded(std::move(index), reader.wasIdMap2), nullptr};
   }
   auto file = MappedFile::Open(path);
-  MappedReader reader(file->Mapping());
-  reader.name = path;
   std::unique_ptr<faiss::Index> index;
+  bool wasIdMap2 = false;
   try {
+    MappedReader reader(file->Mapping());
+    reader.name = path;
     index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
-    if (reader.pos > file->Mapping()->size()) throw FailureException({"CORRUPT_INDEX", path + " ends inside its last vector"});
+    wasIdMap2 = reader.wasIdMap2;
+    if (reader.pos > file->Mapping()->size()) {
+      index.reset();
+      throw FailureException({"CORRUPT_INDEX", path + " ends inside its last vector"});
+    }
   } catch (...) {
+    file->ReleaseAfterFailedRead();
     file->Check();  // a file changed while it was read says so
     throw;
   }
@@ -402,7 +408,7 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags) {
     }
   }
   file->Check();
-  return {CheckLoaded(std::move(index), reader.wasIdMap2), std::move(file)};
+  return {CheckLoaded(std::move(index), wasIdMap2), std::move(file)};
 }
 
 std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {

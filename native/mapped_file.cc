@@ -109,9 +109,17 @@ MappedFile::~MappedFile() {
   if (file_ != nullptr) std::fclose(file_);
 }
 
+void MappedFile::ReleaseAfterFailedRead() {
+  if (mapping_.use_count() == 1) return;  // no view survived: the owner unmaps as usual
+  Unregister(slot_);
+  slot_ = -1;
+  // The leaked references keep the owner, whose destructor would unmap, alive for good.
+  munmap(mapping_->data(), mapping_->size());
+}
+
 void MappedFile::Check() const {
   struct stat now;
-  const bool faulted = ranges[slot_].faulted.load(std::memory_order_acquire);
+  const bool faulted = slot_ >= 0 && ranges[slot_].faulted.load(std::memory_order_acquire);
   const bool same = fstat(fileno(file_), &now) == 0 && now.st_size == mapped_.st_size && SameTime(now.st_mtim, mapped_.st_mtim);
   if (!faulted && same) return;
   throw FailureException({"FILE_CHANGED", "index file " + path_ +

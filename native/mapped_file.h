@@ -28,6 +28,10 @@ class MappedFile {
   // What FAISS's mapped reader reads from; the index keeps it (and the mapping) alive.
   const std::shared_ptr<faiss::MmappedFileMappingOwner>& Mapping() const { return mapping_; }
 
+  // After a read that failed: LoadGuard freed the partial index without its destructors, so
+  // the references its views held on the mapping are never released; unmap it here instead.
+  void ReleaseAfterFailedRead();
+
   // Throws a FILE_CHANGED failure when the file is not what was mapped any more: its size or
   // modification time changed, or a read faulted. A file replaced by a rename (what
   // writeIndex does) keeps the mapped inode intact, so it passes.

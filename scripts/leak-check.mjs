@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the native paths in a long loop and reports resident memory along the way: creation of
 // every index kind, train, add, search (sync and async), serialize and deserialize, file
-// write and read, dispose, and errors thrown from native code. Memory must stay flat.
+// write and read (also memory-mapped, with the file truncated underneath), dispose, and errors
+// thrown from native code. Memory must stay flat.
 //   node --expose-gc scripts/leak-check.mjs [cycles=100000] [--no-rss-limit]
 // Exits 1 when resident memory grows by more than 32 MB between the first and last tenth
 // (--no-rss-limit: not under AddressSanitizer, whose quarantine holds freed memory).
@@ -50,12 +51,19 @@ async function cycle(i) {
   if (i % 10 === 0) {
     await ivf.write(file);
     (await faiss.readIndex(file)).dispose();
+    // Mapped, then the file truncated underneath: FILE_CHANGED, and the mapping freed.
+    const mapped = faiss.readIndexSync(file, { mmap: true });
+    mapped.searchSync(q, 3, { nprobe: 4 });
+    fs.truncateSync(file, 100);
+    mustThrow(() => mapped.searchSync(q, 3));
+    mapped.dispose();
   }
   // Errors from native code: FAISS refusals, NaN, hostile bytes.
   mustThrow(() => new faiss.IndexIVFScalarQuantizer(d, 4, 'QT_8bit').addSync(q));
   mustThrow(() => flat.addSync(new Float32Array(d).fill(Number.NaN)));
   mustThrow(() => faiss.deserializeIndexSync(bytes.subarray(0, bytes.length - 3)));
   mustThrow(() => faiss.indexFactory(d, 'Nonsense'));
+  mustThrow(() => new faiss.IndexIVFScalarQuantizer(d, 2 ** 31 - 1, 'QT_8bit')); // lists over the memory limit
   flat.dispose();
   ivf.dispose();
   idmap.dispose();
