@@ -208,9 +208,10 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
   }
 }
 
-// What FAISS or our checks refuse while loading untrusted bytes is corrupt data.
+// What FAISS, the standard library (a length_error from a vector sized by a corrupted count)
+// or our checks refuse while loading untrusted bytes is corrupt data.
 Failure AsCorrupt(Failure failure) {
-  if (failure.code == "FAISS_ERROR") failure.code = "CORRUPT_INDEX";
+  if (failure.code == "FAISS_ERROR" || failure.code == "NATIVE_ERROR") failure.code = "CORRUPT_INDEX";
   return failure;
 }
 
