@@ -8,6 +8,7 @@ import {
   checkK,
   checkPath,
   checkPositiveInt,
+  describe,
   resultArrays,
   toIds,
   toVectors,
@@ -230,6 +231,22 @@ export class Index {
     return this.native.removeIdsSync(toIds(ids));
   }
 
+  /**
+   * Moves every vector of `other` into this index (FAISS's `merge_from`), off the event loop.
+   * `other` is left empty, as in FAISS. Both must have the same type, dimension and metric;
+   * IVF indexes must share their coarse centroids and scalar quantizer (train one index, then
+   * copy it with serialize/deserialize). `addId` is added to the ids moved into an IVF index;
+   * flat indexes number the moved vectors from ntotal on, IDMaps keep their ids.
+   */
+  async mergeFrom(other: Index, addId = 0): Promise<void> {
+    await this.native.mergeFrom(checkOther(other).native, checkCount(addId, 'addId'));
+  }
+
+  /** {@link mergeFrom} on the calling thread. */
+  mergeFromSync(other: Index, addId = 0): void {
+    this.native.mergeFromSync(checkOther(other).native, checkCount(addId, 'addId'));
+  }
+
   /** Removes every vector (training is kept). Off the event loop. */
   async reset(): Promise<void> {
     await this.native.reset();
@@ -335,6 +352,11 @@ export class Index {
     if (typeof radius !== 'number' || Number.isNaN(radius)) throw new RangeError(`radius must be a number; got ${String(radius)}`);
     return { queries: toVectors(q, this.d, 'q'), nprobe: this.#nprobeOption(options.nprobe) };
   }
+}
+
+function checkOther(other: unknown): Index {
+  if (!(other instanceof Index)) throw new TypeError(`other must be a faiss-native Index; got ${describe(other)}`);
+  return other;
 }
 
 function checkKey(key: unknown): number | bigint {

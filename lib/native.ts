@@ -42,6 +42,8 @@ export interface NativeIndex {
   removeIdsSync(ids: BigInt64Array): number;
   reset(): Promise<void>;
   resetSync(): void;
+  mergeFrom(other: NativeIndex, addId: number): Promise<void>;
+  mergeFromSync(other: NativeIndex, addId: number): void;
   serialize(): Promise<Buffer>;
   serializeSync(): Buffer;
   write(path: string): Promise<void>;

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
+#include <typeinfo>
 
 #include "addon_data.h"
 #include "args.h"
@@ -62,6 +63,41 @@ void CompactAfterAdd(faiss::Index& index, faiss::idx_t added) {
 #ifdef __GLIBC__
   malloc_trim(0);
 #endif
+}
+
+// Refuses merges FAISS would get wrong or check only by a bare assertion: other dimensions or
+// metrics (an IP and an L2 flat index are the same type to FAISS), other types, untrained
+// IVF layers (FAISS would compare centroids the quantizers do not hold yet), other scalar
+// quantizers. FAISS then checks the rest (nlist, code sizes, identical coarse centroids).
+void CheckMergeable(const faiss::Index& into, const faiss::Index& from) {
+  if (into.d != from.d) {
+    throw InvalidArgument("cannot merge an index of d=" + std::to_string(from.d) + " into one of d=" + std::to_string(into.d));
+  }
+  if (into.metric_type != from.metric_type) {
+    throw InvalidArgument("cannot merge an index of metric " + std::to_string(from.metric_type) + " into one of metric " +
+                          std::to_string(into.metric_type));
+  }
+  FAISS_THROW_IF_NOT_FMT(typeid(into) == typeid(from), "cannot merge %s into %s: merging needs two indexes of the same type",
+                         ClassName(from).c_str(), ClassName(into).c_str());
+  if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&into)) {
+    auto& other = static_cast<const faiss::IndexIVF&>(from);
+    FAISS_THROW_IF_NOT_MSG(ivf->is_trained && other.is_trained, "cannot merge untrained IVF indexes");
+    FAISS_THROW_IF_NOT_FMT(ivf->nlist == other.nlist, "cannot merge an IVF index of nlist=%zd into one of nlist=%zd", other.nlist,
+                           ivf->nlist);
+  }
+  if (auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(&into)) {
+    auto& other = static_cast<const faiss::IndexIVFScalarQuantizer&>(from);
+    FAISS_THROW_IF_NOT_MSG(sq->sq.qtype == other.sq.qtype && sq->sq.trained == other.sq.trained && sq->by_residual == other.by_residual,
+                           "cannot merge: the scalar quantizers differ (train one index, then copy it, e.g. by serialize)");
+  }
+  if (auto* sq = dynamic_cast<const faiss::IndexScalarQuantizer*>(&into)) {
+    auto& other = static_cast<const faiss::IndexScalarQuantizer&>(from);
+    FAISS_THROW_IF_NOT_MSG(sq->sq.qtype == other.sq.qtype && sq->sq.trained == other.sq.trained,
+                           "cannot merge: the scalar quantizers differ (train one index, then copy it, e.g. by serialize)");
+  }
+  if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&into)) {
+    CheckMergeable(*idmap->index, *static_cast<const faiss::IndexIDMap&>(from).index);
+  }
 }
 
 // What an add of n vectors grows the index by, against the memory limit.
@@ -179,6 +215,8 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::RemoveIds<false>>("removeIdsSync"),
           InstanceMethod<&IndexWrap::Reset<true>>("reset"),
           InstanceMethod<&IndexWrap::Reset<false>>("resetSync"),
+          InstanceMethod<&IndexWrap::MergeFrom<true>>("mergeFrom"),
+          InstanceMethod<&IndexWrap::MergeFrom<false>>("mergeFromSync"),
           InstanceMethod<&IndexWrap::Serialize<true>>("serialize"),
           InstanceMethod<&IndexWrap::Serialize<false>>("serializeSync"),
           InstanceMethod<&IndexWrap::Write<true>>("write"),
@@ -383,6 +421,41 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
 template <bool Async>
 Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
   return RunChange(info.Env(), Async, [](faiss::Index& index) { index.reset(); }, {});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::MergeFrom(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto into = Changeable(env);
+  auto from = HandleOf(env, info[0]);
+  IndexWrap* source = Unwrap(info[0].As<Napi::Object>());
+  if (from->file) throw Napi::TypeError::New(env, "other is memory-mapped (read with { mmap: true }) and cannot be emptied by a merge");
+  // Indexes built over one another share a lock; merging them would merge an index with itself.
+  if (from->mutex == into->mutex) throw Napi::TypeError::New(env, "cannot merge an index into itself or into an index it is part of");
+  auto addId = faiss::idx_t(CountArg(info, 1));
+  const size_t limit = AddonData::Of(env)->memoryLimit;
+  Work work = [into, from, addId, limit] {
+    WriteLock a(*into->mutex, std::defer_lock), b(*from->mutex, std::defer_lock);
+    std::lock(a, b);
+    auto parallel = ParallelSection();
+    CheckMergeable(*into->index, *from->index);
+    CheckGrowth(limit, *into->index, from->index->ntotal);
+    try {
+      into->index->merge_from(*from->index, addId);
+    } catch (...) {
+      into->Refresh();
+      from->Refresh();
+      throw;
+    }
+    into->Refresh();
+    from->Refresh();
+  };
+  Finish finish = [this, source](Napi::Env env) {
+    ReportMemory(env);
+    source->ReportMemory(env);
+    return env.Undefined();
+  };
+  return RunJob(env, Async, std::move(work), std::move(finish), {Value(), info[0].As<Napi::Object>()});
 }
 
 Napi::Value IndexWrap::MakeDirectMap(const Napi::CallbackInfo& info) {

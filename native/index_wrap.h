@@ -54,6 +54,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   template <bool Async>
   Napi::Value Reset(const Napi::CallbackInfo& info);
   template <bool Async>
+  Napi::Value MergeFrom(const Napi::CallbackInfo& info);  // (other, addId): moves other's vectors here
+  template <bool Async>
   Napi::Value Serialize(const Napi::CallbackInfo& info);  // -> Buffer
   template <bool Async>
   Napi::Value Write(const Napi::CallbackInfo& info);  // (path)
