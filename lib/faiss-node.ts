@@ -139,22 +139,26 @@ export class Index {
   static read<T extends typeof Index>(this: T, fname: string): InstanceType<T> {
     expectArgs(arguments, 1);
     if (typeof fname !== 'string') throw new TypeError('Invalid the first argument type, must be a string.');
-    return new (this as unknown as new (w: typeof WRAP, i: NativeIndex) => InstanceType<T>)(WRAP, readIndexSync(fname));
+    return wrap(this, readIndexSync(fname));
   }
 
   static fromBuffer<T extends typeof Index>(this: T, src: Buffer): InstanceType<T> {
     expectArgs(arguments, 1);
     if (!Buffer.isBuffer(src)) throw new TypeError('Invalid the first argument type, must be a buffer.');
-    return new (this as unknown as new (w: typeof WRAP, i: NativeIndex) => InstanceType<T>)(WRAP, deserializeIndexSync(src));
+    return wrap(this, deserializeIndexSync(src));
   }
 
   static fromFactory(dims: number, descriptor: string, metric?: MetricType): Index {
     if (arguments.length < 2) throw new Error(`Expected 2 or 3 arguments, but got ${arguments.length}.`);
     if (typeof dims !== 'number') throw new TypeError('Invalid the first argument type, must be a number.');
     if (typeof descriptor !== 'string') throw new TypeError('Invalid the second argument type, must be a string.');
-    const index = indexFactory(dims, descriptor, typeof metric === 'number' ? (metric as 0 | 1) : MetricType.METRIC_L2);
-    return new (Index as unknown as new (w: typeof WRAP, i: NativeIndex) => Index)(WRAP, index);
+    return wrap(Index, indexFactory(dims, descriptor, typeof metric === 'number' ? (metric as 0 | 1) : MetricType.METRIC_L2));
   }
+}
+
+/** An instance of `cls` around an index the binding already made (read, fromBuffer, fromFactory). */
+function wrap<T extends typeof Index>(cls: T, index: NativeIndex): InstanceType<T> {
+  return new (cls as unknown as new (tag: typeof WRAP, index: NativeIndex) => InstanceType<T>)(WRAP, index);
 }
 
 /** faiss-node's IndexFlatL2: exact squared-L2 search. */
