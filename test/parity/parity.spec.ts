@@ -190,3 +190,52 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python fais
     }
   });
 });
+
+describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('mergeFrom parity with Python merge_from on SIFT', () => {
+  const data = sift();
+  const MERGES: { name: string; make: (base: Float32Array) => Index; ids?: boolean; addId: (n: number) => number }[] = [
+    { name: 'IndexFlatIP', make: () => new IndexFlatIP(data.d), addId: () => 0 },
+    {
+      name: 'IVF64 QT_8bit',
+      make: (base) => {
+        const ivf = new IndexIVFScalarQuantizer(data.d, 64, 'QT_8bit');
+        ivf.trainSync(base);
+        return ivf;
+      },
+      addId: (n) => n / 2, // the second half keeps the ids one index would have given it
+    },
+    { name: 'IndexIDMap2(FlatL2)', make: () => new IndexIDMap2(new IndexFlatL2(data.d)), ids: true, addId: () => 0 },
+  ];
+
+  it.each(MERGES)('$name: the same merged file bytes and results as Python', async ({ name, make, ids: withIds, addId }) => {
+    const { d, base, queries } = data;
+    const n = base.length / d;
+    const half = n / 2;
+    const ids = withIds ? BigInt64Array.from({ length: n }, (_, i) => ID_BASE + BigInt(i) * 7n) : undefined;
+    const at = (f: string) => path.join(dir, `merge-${name.replace(/\W+/g, '_')}-${f}`);
+    writeNpy(at('base.npy'), base, [n, d]);
+    if (ids) writeNpy(at('ids.npy'), ids, [n]);
+    make(base).writeSync(at('trained.index'));
+
+    const a = await readIndex(at('trained.index'));
+    const b = await readIndex(at('trained.index'));
+    if (ids) {
+      await a.addWithIds(base.subarray(0, half * d), ids.subarray(0, half));
+      await b.addWithIds(base.subarray(half * d), ids.subarray(half));
+    } else {
+      await a.add(base.subarray(0, half * d));
+      await b.add(base.subarray(half * d));
+    }
+    await a.mergeFrom(b, addId(n));
+    expect([a.ntotal, b.ntotal]).toEqual([n, 0]);
+
+    runPython([{ op: 'merge', trained: at('trained.index'), base: at('base.npy'), ids: ids && at('ids.npy'), addId: addId(n), indexOut: at('py.index') }], dir);
+    expect(Buffer.compare(await a.serialize(), fs.readFileSync(at('py.index')))).toBe(0);
+    const python = await readIndex(at('py.index'));
+    const options = a instanceof IndexIVFScalarQuantizer ? { nprobe: 8 } : {};
+    const c = compare(await a.search(queries, K, options), await python.search(queries, K, options));
+    rows.push({ index: `mergeFrom ${name}`, direction: 'node merges, python merges', nprobe: 'nprobe' in options ? 8 : 0, nq: queries.length / d, ...c });
+    expect(c.labelsIdentical).toBe(true);
+    expect(c.maxDistanceDiff).toBe(0);
+  });
+});

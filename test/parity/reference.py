@@ -67,8 +67,26 @@ def search(job):
         np.save(f"{job['out']}_I{nprobe}.npy", I)
 
 
+def merge(job):
+    """Two copies of a trained (empty) index get one half of the vectors each; the second is
+    merged into the first, which is written out."""
+    base = np.load(job["base"])
+    half = base.shape[0] // 2
+    a, b = faiss.read_index(job["trained"]), faiss.read_index(job["trained"])
+    if job.get("ids"):
+        ids = np.load(job["ids"])
+        a.add_with_ids(base[:half], ids[:half])
+        b.add_with_ids(base[half:], ids[half:])
+    else:
+        a.add(base[:half])
+        b.add(base[half:])
+    a.merge_from(b, job["addId"])
+    assert b.ntotal == 0
+    faiss.write_index(a, job["indexOut"])
+
+
 if __name__ == "__main__":
     with open(sys.argv[1]) as f:
         jobs = json.load(f)
     for job in jobs:
-        {"build": build, "search": search}[job["op"]](job)
+        {"build": build, "search": search, "merge": merge}[job["op"]](job)
