@@ -27,6 +27,10 @@ export interface SearchResult {
 
 const WRAP = Symbol('wrap an existing index');
 
+// faiss-node loads any type FAISS knows, so its read and fromBuffer do here too: our checks
+// still run on every type they cover, and the rest (HNSW, PQ, ...) is trusted as faiss-node did.
+const TRUSTED = { trusted: true } as const;
+
 function expectArgs(args: IArguments, n: number, text = `${n} argument${n === 1 ? '' : 's'}`): void {
   if (args.length !== n) throw new Error(`Expected ${text}, but got ${args.length}.`);
 }
@@ -139,13 +143,13 @@ export class Index {
   static read<T extends typeof Index>(this: T, fname: string): InstanceType<T> {
     expectArgs(arguments, 1);
     if (typeof fname !== 'string') throw new TypeError('Invalid the first argument type, must be a string.');
-    return wrap(this, readIndexSync(fname));
+    return wrap(this, readIndexSync(fname, TRUSTED));
   }
 
   static fromBuffer<T extends typeof Index>(this: T, src: Buffer): InstanceType<T> {
     expectArgs(arguments, 1);
     if (!Buffer.isBuffer(src)) throw new TypeError('Invalid the first argument type, must be a buffer.');
-    return wrap(this, deserializeIndexSync(src));
+    return wrap(this, deserializeIndexSync(src, TRUSTED));
   }
 
   static fromFactory(dims: number, descriptor: string, metric?: MetricType): Index {

@@ -19,6 +19,7 @@ export {
   serializeIndexSync,
   writeIndex,
   writeIndexSync,
+  type LoadOptions,
   type ReadIndexOptions,
 } from './io';
 export { getNumThreads, setNumThreads } from './threads';

@@ -11,8 +11,20 @@ export const IO_FLAG_MMAP = 0x646f0008;
 /** Memory-map vector codes, of flat indexes and of IVF lists alike (FAISS's IO_FLAG_MMAP_IFC). */
 export const IO_FLAG_MMAP_IFC = 1 << 9;
 
+/** Options of {@link readIndex} and {@link deserializeIndex}. */
+export interface LoadOptions {
+  /**
+   * The data comes from a source you trust (your own Python job, say): index types that
+   * faiss-native does not yet check field by field (HNSW, PQ, IVF-PQ, ...) load as FAISS and
+   * Python load them. Their base-class fields (dimension, counts, codes, inverted lists, IDMap
+   * ids) are still checked, but a crafted file of such a type can crash the process. Without
+   * it those types are refused with a FaissError. Default false.
+   */
+  trusted?: boolean;
+}
+
 /** Options of {@link readIndex}. */
-export interface ReadIndexOptions {
+export interface ReadIndexOptions extends LoadOptions {
   /**
    * Map the file's vector codes into memory instead of reading them (IO_FLAG_MMAP_IFC): the
    * pages load on demand and are shared between processes; the index cannot grow. If another
@@ -32,6 +44,13 @@ function ioFlags(options: ReadIndexOptions): number {
   return (mmap ? IO_FLAG_MMAP_IFC : 0) | (readOnly ? IO_FLAG_READ_ONLY : 0) | raw;
 }
 
+function trusted(options: LoadOptions): boolean {
+  if (options.trusted !== undefined && typeof options.trusted !== 'boolean') {
+    throw new TypeError(`options.trusted must be a boolean; got ${describe(options.trusted)}`);
+  }
+  return options.trusted ?? false;
+}
+
 function checkBytes(bytes: unknown): Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes must be a Buffer or Uint8Array; got ${describe(bytes)}`);
   return bytes;
@@ -40,15 +59,16 @@ function checkBytes(bytes: unknown): Uint8Array {
 /**
  * Reads an index file written by faiss-native or Python faiss, off the event loop. The result
  * is an instance of the matching class (IndexFlatIP, IndexIVFScalarQuantizer, ...).
- * Corrupt or truncated files give a FaissError.
+ * Corrupt or truncated files give a FaissError `CORRUPT_INDEX`; types faiss-native does not
+ * check yet need `trusted: true`.
  */
 export async function readIndex(path: string, options: ReadIndexOptions = {}): Promise<Index> {
-  return Index.fromNative(await native.readIndex(checkPath(path), ioFlags(options)));
+  return Index.fromNative(await native.readIndex(checkPath(path), ioFlags(options), trusted(options)));
 }
 
 /** {@link readIndex} on the calling thread. */
 export function readIndexSync(path: string, options: ReadIndexOptions = {}): Index {
-  return Index.fromNative(native.readIndexSync(checkPath(path), ioFlags(options)));
+  return Index.fromNative(native.readIndexSync(checkPath(path), ioFlags(options), trusted(options)));
 }
 
 /** Writes an index atomically (temp file, then rename), off the event loop: `index.write(path)`. */
@@ -71,14 +91,17 @@ export function serializeIndexSync(index: Index): Buffer {
   return checkIndex(index).serializeSync();
 }
 
-/** Reads an index from bytes in FAISS's file format (no copy of the input), off the event loop. */
-export async function deserializeIndex(bytes: Uint8Array): Promise<Index> {
-  return Index.fromNative(await native.deserializeIndex(checkBytes(bytes)));
+/**
+ * Reads an index from bytes in FAISS's file format (no copy of the input), off the event loop.
+ * Same checks and options as {@link readIndex}.
+ */
+export async function deserializeIndex(bytes: Uint8Array, options: LoadOptions = {}): Promise<Index> {
+  return Index.fromNative(await native.deserializeIndex(checkBytes(bytes), trusted(options)));
 }
 
 /** {@link deserializeIndex} on the calling thread. */
-export function deserializeIndexSync(bytes: Uint8Array): Index {
-  return Index.fromNative(native.deserializeIndexSync(checkBytes(bytes)));
+export function deserializeIndexSync(bytes: Uint8Array, options: LoadOptions = {}): Index {
+  return Index.fromNative(native.deserializeIndexSync(checkBytes(bytes), trusted(options)));
 }
 
 function checkIndex(index: unknown): Index {

@@ -72,10 +72,10 @@ export interface NativeBinding {
     byResidual: boolean,
   ): NativeIndex;
   createIDMap(index: NativeIndex, two: boolean): NativeIndex;
-  readIndex(path: string, ioFlags: number): Promise<NativeIndex>;
-  readIndexSync(path: string, ioFlags: number): NativeIndex;
-  deserializeIndex(bytes: Uint8Array): Promise<NativeIndex>;
-  deserializeIndexSync(bytes: Uint8Array): NativeIndex;
+  readIndex(path: string, ioFlags: number, trusted: boolean): Promise<NativeIndex>;
+  readIndexSync(path: string, ioFlags: number, trusted: boolean): NativeIndex;
+  deserializeIndex(bytes: Uint8Array, trusted: boolean): Promise<NativeIndex>;
+  deserializeIndexSync(bytes: Uint8Array, trusted: boolean): NativeIndex;
   normalizeL2(x: Float32Array, d: number): Float32Array;
   setMemoryLimit(bytes: number): void;
   setNumThreads(n: number): void;

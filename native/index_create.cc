@@ -107,25 +107,31 @@ Napi::Value RunCreate(Napi::Env env, bool async, std::function<std::shared_ptr<I
   return RunJob(env, async, std::move(work), std::move(finish), keepAlive);
 }
 
-// readIndex(path, ioFlags) / readIndexSync
+LoadTypes LoadTypesOf(const Napi::Value& trusted) {
+  return trusted.ToBoolean() ? LoadTypes::kAny : LoadTypes::kChecked;
+}
+
+// readIndex(path, ioFlags, trusted) / readIndexSync
 template <bool Async>
 Napi::Value ReadIndex(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>();
   int flags = info[1].As<Napi::Number>().Int32Value();
-  return RunCreate(info.Env(), Async, [path, flags] {
-    LoadedIndex loaded = ReadIndexFile(path, flags);
+  LoadTypes types = LoadTypesOf(info[2]);
+  return RunCreate(info.Env(), Async, [path, flags, types] {
+    LoadedIndex loaded = ReadIndexFile(path, flags, types);
     return NewHandle(loaded.index.release(), std::move(loaded.file));
   }, {});
 }
 
-// deserializeIndex(bytes: Uint8Array) / deserializeIndexSync
+// deserializeIndex(bytes: Uint8Array, trusted) / deserializeIndexSync
 template <bool Async>
 Napi::Value Deserialize(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "expected a Uint8Array");
   auto bytes = info[0].As<Napi::Uint8Array>();
   const uint8_t* data = bytes.Data();
   size_t size = bytes.ByteLength();
-  return RunCreate(info.Env(), Async, [data, size] { return NewHandle(DeserializeIndex(data, size)); }, {bytes});
+  LoadTypes types = LoadTypesOf(info[1]);
+  return RunCreate(info.Env(), Async, [data, size, types] { return NewHandle(DeserializeIndex(data, size, types)); }, {bytes});
 }
 
 }  // namespace

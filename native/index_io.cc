@@ -153,11 +153,11 @@ void CheckSupported(const faiss::Index& index) {
       t == typeid(faiss::IndexIDMap) || t == typeid(faiss::IndexIDMap2) || t == typeid(faiss::IndexPreTransform)) {
     return;
   }
-  throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes yet"});
+  throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes yet (unless read with trusted: true)"});
 }
 
 // A pre-transform step: its matrices and maps against its dimensions, or refused when unknown.
-void CheckTransform(const faiss::VectorTransform& t) {
+void CheckTransform(const faiss::VectorTransform& t, LoadTypes types) {
   FAISS_THROW_IF_NOT_FMT(t.d_in > 0 && t.d_out > 0, "pre-transform dimensions %d -> %d", t.d_in, t.d_out);
   if (auto* linear = dynamic_cast<const faiss::LinearTransform*>(&t)) {
     FAISS_THROW_IF_NOT_FMT(!t.is_trained || linear->A.size() == Product(size_t(t.d_in), size_t(t.d_out), "transform matrix size"),
@@ -172,8 +172,9 @@ void CheckTransform(const faiss::VectorTransform& t) {
     for (int j : remap->map) FAISS_THROW_IF_NOT_MSG(j >= -1 && j < t.d_in, "dimension map points outside its input");
   } else if (dynamic_cast<const faiss::NormalizationTransform*>(&t)) {
     FAISS_THROW_IF_NOT_MSG(t.d_in == t.d_out, "normalization changes the dimension");
-  } else {
-    throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(typeid(t)) + " pre-transforms yet"});
+  } else if (types == LoadTypes::kChecked) {
+    throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(typeid(t)) +
+                                               " pre-transforms yet (unless read with trusted: true)"});
   }
 }
 
@@ -234,9 +235,9 @@ std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function
 }
 
 // The checks every loaded index passes, then the reverse map of an IndexIDMap2.
-std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, bool wasIdMap2) {
+std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, bool wasIdMap2, LoadTypes types) {
   try {
-    ValidateLoaded(*index);
+    ValidateLoaded(*index, types);
     return wasIdMap2 ? std::unique_ptr<faiss::Index>(AsIdMap2(std::move(index))) : std::move(index);
   } catch (const FailureException&) {
     throw;  // already classified (a type this binding does not load)
@@ -247,8 +248,8 @@ std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, b
 
 }  // namespace
 
-void ValidateLoaded(const faiss::Index& index) {
-  CheckSupported(index);
+void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
+  if (types == LoadTypes::kChecked) CheckSupported(index);
   FAISS_THROW_IF_NOT_FMT(index.d > 0, "index has dimension %d", index.d);
   FAISS_THROW_IF_NOT_FMT(index.ntotal >= 0, "index has ntotal %zd", size_t(index.ntotal));
   FAISS_THROW_IF_NOT_FMT((index.metric_type >= faiss::METRIC_INNER_PRODUCT && index.metric_type <= faiss::METRIC_Lp) ||
@@ -279,7 +280,7 @@ void ValidateLoaded(const faiss::Index& index) {
     FAISS_THROW_IF_NOT_MSG(ivf->nlist > 0, "IVF index with no lists");
     FAISS_THROW_IF_NOT_MSG(ivf->quantizer != nullptr, "IVF index without a quantizer");
     FAISS_THROW_IF_NOT_MSG(ivf->quantizer->d == ivf->d, "IVF quantizer dimension differs from the index's");
-    ValidateLoaded(*ivf->quantizer);
+    ValidateLoaded(*ivf->quantizer, types);
     FAISS_THROW_IF_NOT_MSG(!ivf->is_trained || size_t(ivf->quantizer->ntotal) == ivf->nlist,
                            "trained IVF index whose quantizer does not hold nlist centroids");
     CheckInvertedLists(*ivf);
@@ -289,7 +290,7 @@ void ValidateLoaded(const faiss::Index& index) {
     FAISS_THROW_IF_NOT_MSG(idmap->index->d == index.d, "IDMap sub-index dimension differs");
     FAISS_THROW_IF_NOT_MSG(idmap->id_map.size() == size_t(idmap->index->ntotal), "IDMap id count differs from its sub-index");
     FAISS_THROW_IF_NOT_MSG(idmap->id_map.size() == size_t(idmap->ntotal), "IDMap id count differs from its ntotal");
-    ValidateLoaded(*idmap->index);
+    ValidateLoaded(*idmap->index, types);
     // The sub-index returns positions into id_map; an IVF stores them in its lists.
     auto* lists = dynamic_cast<const faiss::IndexIVF*>(idmap->index)
                       ? dynamic_cast<const faiss::ArrayInvertedLists*>(static_cast<const faiss::IndexIVF*>(idmap->index)->invlists)
@@ -305,11 +306,11 @@ void ValidateLoaded(const faiss::Index& index) {
     int d = index.d;
     for (const faiss::VectorTransform* t : pre->chain) {
       FAISS_THROW_IF_NOT_MSG(t != nullptr && t->d_in == d, "pre-transform chain dimensions do not connect");
-      CheckTransform(*t);
+      CheckTransform(*t, types);
       d = t->d_out;
     }
     FAISS_THROW_IF_NOT_MSG(d == pre->index->d, "pre-transform output dimension differs from its sub-index");
-    ValidateLoaded(*pre->index);
+    ValidateLoaded(*pre->index, types);
   }
 }
 
@@ -378,13 +379,13 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
   }
 }
 
-LoadedIndex ReadIndexFile(const std::string& path, int ioFlags) {
+LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types) {
   struct stat st;
   if (stat(path.c_str(), &st) != 0) ThrowErrno("cannot read", path);
   if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) != faiss::IO_FLAG_MMAP_IFC) {
     FileReader reader(path.c_str());
     auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
-    return {CheckLoaded(std::move(index), reader.wasIdMap2), nullptr};
+    return {CheckLoaded(std::move(index), reader.wasIdMap2, types), nullptr};
   }
   auto file = MappedFile::Open(path);
   std::unique_ptr<faiss::Index> index;
@@ -409,7 +410,7 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags) {
     }
   }
   file->Check();
-  return {CheckLoaded(std::move(index), wasIdMap2), std::move(file)};
+  return {CheckLoaded(std::move(index), wasIdMap2, types), std::move(file)};
 }
 
 std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
@@ -418,10 +419,10 @@ std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
   return std::move(writer.data);
 }
 
-faiss::Index* DeserializeIndex(const uint8_t* data, size_t size) {
+faiss::Index* DeserializeIndex(const uint8_t* data, size_t size, LoadTypes types) {
   SpanReader reader(data, size);
   auto index = GuardedRead(size, [&] { return faiss::read_index(&reader); });
-  return CheckLoaded(std::move(index), reader.wasIdMap2).release();
+  return CheckLoaded(std::move(index), reader.wasIdMap2, types).release();
 }
 
 }  // namespace faiss_native

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Index, IndexFlatIP, IndexFlatL2, MetricType } from '../lib/faiss-node';
-import { indexFactory, IndexIVFScalarQuantizer, serializeIndexSync } from '../lib';
+import { indexFactory, IndexIVFScalarQuantizer, readIndexSync, serializeIndexSync } from '../lib';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-fn-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -201,5 +201,20 @@ describe('beyond faiss-node 0.5.1 tests', () => {
     const generic = Index.fromBuffer(indexFactory(2, 'IDMap,Flat').serializeSync());
     expect(generic.ntotal()).toBe(0);
     fromIvf.dispose();
+  });
+
+  it('read and fromBuffer also take the types that the main API loads only with trusted: true (as faiss-node did)', () => {
+    const hnsw = indexFactory(4, 'HNSW8');
+    const x = Float32Array.from({ length: 4 * 50 }, (_, i) => Math.cos(i * 0.7));
+    hnsw.addSync(x);
+    const file = path.join(dir, 'hnsw.index');
+    hnsw.writeSync(file);
+    expect(() => readIndexSync(file)).toThrow(/does not load faiss::IndexHNSWFlat indexes yet/);
+    const expected = hnsw.searchSync(x.subarray(0, 8), 3);
+    for (const loaded of [IndexFlatL2.read(file), Index.fromBuffer(fs.readFileSync(file))]) {
+      expect(loaded.ntotal()).toBe(50);
+      expect(loaded.search(Array.from(x.subarray(0, 8)), 3)).toEqual({ distances: Array.from(expected.distances), labels: Array.from(expected.labels, Number) });
+      loaded.dispose();
+    }
   });
 });

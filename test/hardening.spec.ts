@@ -60,11 +60,27 @@ describe('hostile index bytes', () => {
     expect(() => faiss.deserializeIndexSync(bytes)).toThrow(expect.objectContaining({ code: 'CORRUPT_INDEX' }));
   });
 
-  it('refuses index types whose fields it does not check, by name, rather than trust them', () => {
+  it('refuses index types whose fields it does not check, by name, unless the caller trusts the data', () => {
     const hnsw = faiss.indexFactory(8, 'HNSW8'); // FAISS builds it; this binding has no checks for it yet
-    hnsw.addSync(new Float32Array(8 * 20).map((_, i) => (i * 7) % 5));
+    const x = new Float32Array(8 * 20).map((_, i) => (i * 7) % 5);
+    hnsw.addSync(x);
     const bytes = hnsw.serializeSync();
-    expect(() => faiss.deserializeIndexSync(bytes)).toThrow(/faiss-native does not load faiss::IndexHNSWFlat indexes yet/);
+    expect(() => faiss.deserializeIndexSync(bytes)).toThrow(/faiss-native does not load faiss::IndexHNSWFlat indexes yet \(unless read with trusted: true\)/);
     expect(() => faiss.deserializeIndexSync(bytes)).toThrow(expect.objectContaining({ code: 'FAISS_ERROR' }));
+    expect(() => faiss.deserializeIndexSync(bytes, { trusted: 1 as unknown as boolean })).toThrow(TypeError);
+    const loaded = faiss.deserializeIndexSync(bytes, { trusted: true });
+    expect(loaded.ntotal).toBe(20);
+    expect(loaded.searchSync(x.subarray(0, 16), 5)).toEqual(hnsw.searchSync(x.subarray(0, 16), 5));
+  });
+
+  it('still checks the base-class fields of trusted types', () => {
+    const pq = faiss.indexFactory(8, 'PQ4x4');
+    const x = new Float32Array(8 * 300).map((_, i) => Math.sin(i));
+    pq.trainSync(x);
+    pq.addSync(x.subarray(0, 80));
+    const bytes = Buffer.from(pq.serializeSync());
+    expect(bytes.readBigInt64LE(8)).toBe(10n);
+    bytes.writeBigInt64LE(2n ** 62n, 8);
+    expect(() => faiss.deserializeIndexSync(bytes, { trusted: true })).toThrow(expect.objectContaining({ code: 'CORRUPT_INDEX' }));
   });
 });

@@ -23,6 +23,7 @@ import {
 } from '../../lib';
 import { SIFT_GT_K, sift } from '../helpers/data';
 import { readNpy, writeNpy } from '../helpers/npy';
+import * as FaissNode from '../../lib/faiss-node';
 import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
 
 interface Spec {
@@ -237,5 +238,44 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('mergeFrom parity with P
     rows.push({ index: `mergeFrom ${name}`, direction: 'node merges, python merges', nprobe: 'nprobe' in options ? 8 : 0, nq: queries.length / d, ...c });
     expect(c.labelsIdentical).toBe(true);
     expect(c.maxDistanceDiff).toBe(0);
+  });
+});
+
+describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('faiss-native/faiss-node reads any type Python writes', () => {
+  const data = sift();
+  const TYPES = [
+    { name: '"HNSW32"', description: 'HNSW32', nprobe: 0 },
+    { name: '"IVF64,PQ16x4"', description: 'IVF64,PQ16x4', nprobe: 1 }, // the nprobe its file holds
+  ];
+
+  it.each(TYPES)('$name: read and fromBuffer give the bytes and results of Python', async ({ name, description, nprobe }) => {
+    const { d, base, queries } = data;
+    const nq = queries.length / d;
+    const at = (f: string) => path.join(dir, `compat-${name.replace(/\W+/g, '_')}-${f}`);
+    writeNpy(at('base.npy'), base, [base.length / d, d]);
+    writeNpy(at('queries.npy'), queries, [nq, d]);
+    const spec: Spec = { kind: 'factory', metric: 'l2', description };
+    runPython(
+      [
+        { op: 'build', spec, base: at('base.npy'), indexOut: at('py.index'), bytesOut: at('py.bytes') },
+        { op: 'search', index: at('py.index'), queries: at('queries.npy'), k: K, nprobes: [nprobe], out: at('py-own') },
+      ],
+      dir,
+    );
+    // The main API refuses types it does not check yet unless told the file is trusted.
+    await expect(readIndex(at('py.index'))).rejects.toThrow(/does not load faiss::Index\w+ indexes yet/);
+    const bytes = fs.readFileSync(at('py.bytes'));
+    const fromFile = FaissNode.IndexFlatL2.read(at('py.index'));
+    const fromBytes = FaissNode.Index.fromBuffer(bytes);
+    const python = pythonResults(at('py-own'), nprobe);
+    for (const [direction, index] of [['python writes file, faiss-node compat reads', fromFile], ['python serializes, faiss-node compat fromBuffer', fromBytes]] as const) {
+      expect(Buffer.compare(index.toBuffer(), bytes)).toBe(0);
+      const r = index.search(queries, K);
+      const c = compare({ distances: Float32Array.from(r.distances), labels: BigInt64Array.from(r.labels, BigInt) }, python);
+      rows.push({ index: `faiss-node compat ${name}`, direction, nprobe, nq, ...c });
+      expect(c.labelsIdentical, direction).toBe(true);
+      expect(c.maxDistanceDiff, direction).toBe(0);
+      index.dispose();
+    }
   });
 });
