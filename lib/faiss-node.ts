@@ -152,7 +152,9 @@ export class Index {
     return wrap(this, deserializeIndexSync(src, TRUSTED));
   }
 
-  static fromFactory(dims: number, descriptor: string, metric?: MetricType): Index {
+  // `| number`: TypeScript enums are nominal, so faiss-node's own MetricType (in types that
+  // still name it, such as LangChain's) must be accepted too.
+  static fromFactory(dims: number, descriptor: string, metric?: MetricType | number): Index {
     if (arguments.length < 2) throw new Error(`Expected 2 or 3 arguments, but got ${arguments.length}.`);
     if (typeof dims !== 'number') throw new TypeError('Invalid the first argument type, must be a number.');
     if (typeof descriptor !== 'string') throw new TypeError('Invalid the second argument type, must be a string.');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Creates the Python reference environment for the parity specs: a virtualenv in
-// .venv-python/ with faiss-cpu pinned to the FAISS version bundled here, and numpy. Other
-// versions (the benchmarks compare with the newest too) go to .venv-python-<version>/.
+// .venv-python/ with faiss-cpu pinned to the FAISS version bundled here, numpy, and Python
+// LangChain (whose saved FAISS stores the LangChain spec loads). Other faiss-cpu versions (the
+// benchmarks compare with the newest too) go to .venv-python-<version>/, without LangChain.
 //   node scripts/python-reference.mjs [version]   create it if missing, print its python
 // Idempotent: a venv whose faiss reports the right version is reused.
 import { spawnSync } from 'node:child_process';
@@ -16,21 +17,25 @@ const pythonOf = (version) => path.join(venvOf(version), 'bin', 'python');
 export const PYTHON = pythonOf(FAISS_VERSION);
 const log = (msg) => process.stderr.write(`python-reference: ${msg}\n`);
 
+const LANGCHAIN = 'langchain-community==0.4.2';
+const packagesOf = (version) => [`faiss-cpu==${version}`, 'numpy', ...(version === FAISS_VERSION ? [LANGCHAIN] : [])];
+
 function installedVersion(version) {
   if (!fs.existsSync(pythonOf(version))) return null;
-  const r = spawnSync(pythonOf(version), ['-c', 'import faiss, numpy; print(faiss.__version__)'], { encoding: 'utf8' });
+  const imports = version === FAISS_VERSION ? 'faiss, numpy, langchain_community' : 'faiss, numpy';
+  const r = spawnSync(pythonOf(version), ['-W', 'ignore', '-c', `import ${imports}; print(faiss.__version__)`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** Returns the python of a venv with faiss-cpu==version (default: the bundled FAISS's), creating it on first use. */
+/** Returns the python of a venv with faiss-cpu==version (default: the bundled FAISS's, with LangChain), creating it on first use. */
 export function ensurePythonReference(version = FAISS_VERSION) {
   const venv = venvOf(version);
   if (installedVersion(version) === version) return pythonOf(version);
-  log(`creating ${path.relative(root, venv)} with faiss-cpu==${version} and numpy`);
+  log(`creating ${path.relative(root, venv)} with ${packagesOf(version).join(', ')}`);
   const python = process.env.PYTHON || 'python3';
   for (const [cmd, args] of [
     [python, ['-m', 'venv', '--clear', venv]],
-    [pythonOf(version), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `faiss-cpu==${version}`, 'numpy']],
+    [pythonOf(version), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packagesOf(version)]],
   ]) {
     const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (needs python3 with venv, and PyPI)`);

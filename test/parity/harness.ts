@@ -9,7 +9,7 @@ import { readNpy } from '../helpers/npy';
 export const PYTHON = path.join(__dirname, '..', '..', '.venv-python', 'bin', 'python');
 
 export interface Job {
-  op: 'build' | 'search' | 'merge';
+  op: 'build' | 'search' | 'merge' | 'langchain';
   [key: string]: unknown;
 }
 

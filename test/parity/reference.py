@@ -1,7 +1,8 @@
 """Python side of the parity specs: builds, reads and searches indexes with faiss-cpu.
 
 Run by test/parity/harness.ts as `python reference.py job.json`; vectors and results
-travel as .npy files, indexes as FAISS files or serialized bytes.
+travel as .npy files, indexes as FAISS files or serialized bytes. The `langchain` job saves a
+Python LangChain FAISS store for test/langchain.spec.ts.
 """
 import json
 import sys
@@ -85,8 +86,37 @@ def merge(job):
     faiss.write_index(a, job["indexOut"])
 
 
+def langchain(job):
+    """A store saved by Python LangChain, as its users make one:
+    FAISS.from_embeddings(...).save_local(dir) (an IndexFlatL2 file and a pickled docstore)."""
+    import warnings
+
+    warnings.filterwarnings("ignore")  # langchain-community announces its sunset on import
+    from langchain_community.vectorstores import FAISS
+    from langchain_core.embeddings import Embeddings
+
+    class Precomputed(Embeddings):
+        """The vectors come with the texts; nothing is embedded here."""
+
+        def embed_documents(self, texts):
+            raise NotImplementedError
+
+        def embed_query(self, text):
+            raise NotImplementedError
+
+    vectors = np.load(job["vectors"])
+    texts = job["texts"]
+    store = FAISS.from_embeddings(
+        list(zip(texts, vectors.tolist())),
+        Precomputed(),
+        metadatas=[{"row": i} for i in range(len(texts))],
+        ids=job["ids"],
+    )
+    store.save_local(job["out"])
+
+
 if __name__ == "__main__":
     with open(sys.argv[1]) as f:
         jobs = json.load(f)
     for job in jobs:
-        {"build": build, "search": search, "merge": merge}[job["op"]](job)
+        {"build": build, "search": search, "merge": merge, "langchain": langchain}[job["op"]](job)
