@@ -6,6 +6,8 @@
 // same FAISS) and Python faiss-cpu. When prebuilds/linux-x64 exists (`npm run prebuild`), Flat and
 // IVF-SQ8 also run through both builds of the addon, the Debian 12 development build and the
 // Debian 11 prebuild, in child processes (node_bench.mjs), so that the two compare in one run.
+// Last, the LangChain-shaped workload (langchain-shaped.mjs): faiss-native/faiss-node against
+// the native API and against faiss-node 0.5.1 itself.
 // Writes results/bench/<time>/{results.json,report.md,recall-qps.svg}.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { langchainShaped } from './langchain-shaped.mjs';
 import { renderReport } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -302,6 +305,9 @@ for (const ds of datasets()) {
   fs.rmSync(bFile);
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1)); // after each dataset
 }
+
+results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
+fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
 
 const { markdown, svg } = renderReport(results);
 fs.writeFileSync(path.join(outDir, 'report.md'), markdown);

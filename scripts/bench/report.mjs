@@ -44,6 +44,15 @@ export function targets(results) {
       rows.push([`${ds.name}: ${what} throughput, Debian 11 prebuild / Debian 12 build, Flat and IVF-SQ8 (median, min)`, `${f(median(v))}, ${f(Math.min(...v))}`, '>= 0.97']);
     }
   }
+  const lc = results.langchainShaped;
+  if (lc) {
+    const shape = `LangChain-shaped (d=${lc.d}, ${lc.nAdd} single adds, ${lc.nSearch} single searches k=${lc.k})`;
+    rows.push([`${shape}: faiss-native/faiss-node / native API, search p50 time`, f(lc.ratios.compatOverNativeSearchP50), '<= 1.5']);
+    rows.push([`${shape}: faiss-native/faiss-node / native API, add time`, f(lc.ratios.compatOverNativeAdd), 'informative']);
+    if (!lc.faissNodeMissing) {
+      rows.push([`${shape}: faiss-node 0.5.1 / faiss-native/faiss-node, search p50 and add time`, `${f(lc.ratios.faissNodeOverCompatSearchP50)}, ${f(lc.ratios.faissNodeOverCompatAdd)}`, 'peer']);
+    }
+  }
   for (const ds of results.datasets) {
     rows.push([`${ds.name}: 4 concurrent async nq=250 / one sync nq=1000 (flat)`, f(ds.concurrency.asyncFourBatches250Ms / ds.concurrency.syncBatch1000Ms), 'about 1']);
   }
@@ -92,7 +101,19 @@ export function renderReport(results) {
       });
     }
   }
+  if (results.langchainShaped) renderLangchainShaped(results.langchainShaped, push);
   return { markdown: lines.join('\n') + '\n', svg: renderPlot(results.datasets.at(-1)) };
+}
+
+const IMPL_NAMES = { compat: 'faiss-native/faiss-node (number[])', native: 'faiss-native API (Float32Array, sync)', 'faiss-node': 'faiss-node 0.5.1 (Debian FAISS 1.7.3)' };
+
+function renderLangchainShaped(lc, push) {
+  push('', `### LangChain-shaped: IndexFlatL2, d=${lc.d}, ${lc.nAdd} add calls of one vector, then ${lc.nSearch} searches of one question, k=${lc.k} (medians of ${lc.rounds} alternating runs)`, '');
+  push('| implementation | add s (us per call) | search p50 us | search p99 us | searches per second | same labels as native |', '|---|---|---|---|---|---|');
+  for (const [impl, r] of Object.entries(lc.impls)) {
+    push(`| ${IMPL_NAMES[impl]} | ${f(r.addS, 3)} (${f(r.addUsPerCall, 1)}) | ${f(r.searchP50Us, 0)} | ${f(r.searchP99Us, 0)} | ${f(r.searchQps, 0)} | ${r.labelsAgree ? 'yes' : 'NO'} |`);
+  }
+  if (lc.faissNodeMissing) push('', `faiss-node 0.5.1 not compared: ${lc.faissNodeMissing}`);
 }
 
 /** recall@10 (x) against one-query throughput (y, log) for each index; Node solid, C++ dashed, Python dotted. */
