@@ -3,6 +3,11 @@
 /** Why the native layer failed. */
 export type FaissErrorCode = 'FAISS_ERROR' | 'CORRUPT_INDEX' | 'FILE_CHANGED' | 'OUT_OF_MEMORY' | 'NATIVE_ERROR';
 
+// One addon serves every copy of this package in a process (the .node file loads once), and it
+// throws the FaissError class of the copy that loaded last; a shared brand keeps `instanceof`
+// true in every copy.
+const BRAND = Symbol.for('faiss-native.FaissError');
+
 /**
  * Thrown (or rejected) when FAISS refuses an operation, e.g. adding to an untrained index.
  * Bad arguments are caught earlier and raise TypeError or RangeError instead.
@@ -20,5 +25,10 @@ export class FaissError extends Error {
     super(message);
     this.name = 'FaissError';
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 }

@@ -140,6 +140,11 @@ export class Index {
     this.#index.dispose();
   }
 
+  /** `using index = IndexFlatL2.read(file)` frees it at the end of the block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
   static read<T extends typeof Index>(this: T, fname: string): InstanceType<T> {
     expectArgs(arguments, 1);
     if (typeof fname !== 'string') throw new TypeError('Invalid the first argument type, must be a string.');

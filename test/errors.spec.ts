@@ -1,4 +1,5 @@
 // Bad input gets a clear TypeError/RangeError naming the argument; FAISS failures a FaissError.
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { FaissError, indexFactory, IndexFlatIP, IndexFlatL2 } from '../lib';
 
@@ -66,5 +67,18 @@ describe('FaissError', () => {
     expect((error as FaissError).code).toBe('FAISS_ERROR');
     expect((error as FaissError).name).toBe('FaissError');
     expect((error as FaissError).message).toMatch(/could not parse index string NoSuchIndexType/);
+  });
+});
+
+describe('FaissError across copies of the package', () => {
+  it('is instanceof FaissError in every copy loaded in one process (they share one addon)', () => {
+    // dist/ is a second copy of lib/ here; it re-registers its own class with the addon.
+    const dist = createRequire(import.meta.url)('../dist') as { FaissError: typeof FaissError; IndexFlatL2: typeof IndexFlatL2 };
+    expect(dist.FaissError).not.toBe(FaissError);
+    expect(new dist.FaissError('x')).toBeInstanceOf(FaissError);
+    expect(new FaissError('x')).toBeInstanceOf(dist.FaissError);
+    expect(new Error('x')).not.toBeInstanceOf(FaissError);
+    expect(() => indexFactory(4, 'IVF2,Flat').addSync(new Float32Array(4))).toThrow(FaissError);
+    expect(() => new dist.IndexFlatL2(4).addSync(new Float32Array(3))).toThrow(RangeError);
   });
 });

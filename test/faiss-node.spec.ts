@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Index, IndexFlatIP, IndexFlatL2, MetricType } from '../lib/faiss-node';
-import { indexFactory, IndexIVFScalarQuantizer, readIndexSync, serializeIndexSync } from '../lib';
+import { FaissError, indexFactory, IndexIVFScalarQuantizer, readIndexSync, serializeIndexSync } from '../lib';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-fn-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -201,6 +201,17 @@ describe('beyond faiss-node 0.5.1 tests', () => {
     const generic = Index.fromBuffer(indexFactory(2, 'IDMap,Flat').serializeSync());
     expect(generic.ntotal()).toBe(0);
     fromIvf.dispose();
+  });
+
+  it('shares the lifetime and errors of faiss-native: dispose, Symbol.dispose, FaissError', () => {
+    const index = new IndexFlatL2(2);
+    index.add([1, 0]);
+    index[Symbol.dispose]();
+    expect(() => index.ntotal()).toThrow(TypeError);
+    const ivf = Index.fromFactory(2, 'IVF4,Flat');
+    expect(() => ivf.add([1, 0])).toThrow(FaissError);
+    ivf.dispose();
+    expect(() => ivf.add([1, 0])).toThrow(TypeError);
   });
 
   it('read and fromBuffer also take the types that the main API loads only with trusted: true (as faiss-node did)', () => {
