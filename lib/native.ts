@@ -80,6 +80,8 @@ export interface NativeBinding {
   setMemoryLimit(bytes: number): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** Single-query flat searches that ran on every thread (native/flat_search.h), for the specs. */
+  flatSplitSearches(): number;
   setErrorClass(cls: typeof FaissError): void;
   readonly faissVersion: string;
   readonly compileOptions: string;

@@ -25,6 +25,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
+#include "flat_search.h"
 #include "index_io.h"
 #include "jobs.h"
 #include "memory_limit.h"
@@ -485,6 +486,7 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   faiss::idx_t* ids = labels.Data();
   Work work = [handle, data, n, k, d, ids, nprobe] {
     RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
+      if (n == 1 && params == nullptr && SearchFlatOnAllThreads(index, data, k, d, ids)) return;
       index.search(n, data, k, d, ids, params);
     });
   };

@@ -14,6 +14,8 @@ std::mutex parallelGate;
 
 std::unique_lock<std::mutex> ParallelSection() { return std::unique_lock<std::mutex>(parallelGate); }
 
+std::unique_lock<std::mutex> TryParallelSection() { return std::unique_lock<std::mutex>(parallelGate, std::try_to_lock); }
+
 void ApplyThreadCount() {
   int n = requestedThreads.load();
   if (n > 0 && omp_get_max_threads() != n) omp_set_num_threads(n);

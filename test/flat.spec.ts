@@ -1,7 +1,9 @@
 // IndexFlatIP / IndexFlatL2 against a brute force computed in the test, on random and real data.
 import { describe, expect, it } from 'vitest';
-import { buildInfo, IndexFlatIP, IndexFlatL2, METRIC_INNER_PRODUCT, METRIC_L2 } from '../lib';
-import { randomVectors, sift } from './helpers/data';
+import { buildInfo, getNumThreads, IndexFlatIP, IndexFlatL2, METRIC_INNER_PRODUCT, METRIC_L2, setNumThreads } from '../lib';
+import { native } from '../lib/native';
+import { bruteForce, score } from './helpers/brute-force';
+import { randomVectors, rng, sift } from './helpers/data';
 import { expectExact } from './helpers/expect-exact';
 
 describe.each([
@@ -115,4 +117,51 @@ it(`runs the SIMD variant the environment asks for (FAISS_OPT_LEVEL=${process.en
   if (requested) expect(buildInfo.simdLevel).toBe(requested);
   const marker = { generic: /^(?!.*AVX)/, avx2: /AVX2/, avx512: /AVX512/ }[buildInfo.simdLevel];
   expect(buildInfo.compileOptions).toMatch(marker);
+});
+
+// One query over a flat index runs on every thread (native/flat_search.cc): threads compute
+// slices of the distances with FAISS's kernels and FAISS's result handler takes them in id
+// order, so results must equal FAISS's one-thread scan bit for bit, ties included.
+describe('one query on every thread', () => {
+  const d = 64;
+  const n = 20_000; // 1.28M floats, above the 4 MB the split needs
+  const next = rng(5);
+  // Values in {0, 1, 2}: many vectors tie on every distance.
+  const base = Float32Array.from({ length: n * d }, () => Math.floor(next() * 3));
+  const queries = Float32Array.from({ length: 20 * d }, () => Math.floor(next() * 3));
+  const each = (index: IndexFlatIP | IndexFlatL2, k: number) =>
+    Array.from({ length: 20 }, (_, q) => index.searchSync(queries.subarray(q * d, (q + 1) * d), k));
+
+  it.each([
+    ['ip', IndexFlatIP],
+    ['l2', IndexFlatL2],
+  ] as const)('%s: the same distances and labels as the one-thread scan for k = 1, 10, 99; k = 100 stays on one thread', (metric, IndexClass) => {
+    const index = new IndexClass(d);
+    index.addSync(base);
+    const threads = getNumThreads();
+    const truth = Array.from({ length: 20 }, (_, q) => bruteForce(metric, base, queries.subarray(q * d, (q + 1) * d), d, 100).scores[0]);
+    let ties = 0;
+    try {
+      for (const k of [1, 10, 99, 100]) {
+        setNumThreads(1);
+        const serial = each(index, k);
+        setNumThreads(2);
+        const before = native.flatSplitSearches();
+        const split = each(index, k);
+        expect(native.flatSplitSearches() - before, `k=${k}`).toBe(k < 100 ? 20 : 0);
+        expect(split, `k=${k}`).toEqual(serial);
+        for (let q = 0; q < 20; q++) {
+          const { distances, labels } = split[q];
+          // Independently: each label's true distance is the one reported, and they are the best.
+          expect(Array.from(distances)).toEqual(Array.from(truth[q].subarray(0, k)));
+          labels.forEach((label, r) => expect(score(metric, queries, q, base, Number(label), d)).toBe(distances[r]));
+          for (let r = 1; r < k; r++) if (distances[r] === distances[r - 1]) ties++;
+        }
+      }
+    } finally {
+      setNumThreads(threads);
+    }
+    expect(ties).toBeGreaterThan(100); // the data did exercise the tie rules
+    index.dispose();
+  });
 });
