@@ -3,6 +3,7 @@
 import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
+import { SearchBatcher } from './search-batcher';
 import {
   checkCount,
   checkK,
@@ -53,10 +54,18 @@ export class Index {
   #native: NativeIndex | undefined;
   /** Indexes this one was built over (quantizer, sub-index), kept for their getters. */
   protected readonly related = new Map<string, Index>();
+  readonly #batcher: SearchBatcher;
+  /**
+   * Concurrent async one-query searches with the same k and options run as one FAISS call
+   * (default true): those that arrive while a call runs go together next, up to 19, with the
+   * results each would get alone; an idle index searches at once. False: one call each.
+   */
+  coalesceSearches = true;
 
   protected constructor(nat: NativeIndex) {
     this.#native = nat;
     this.d = nat.d;
+    this.#batcher = new SearchBatcher(nat.d, () => this.native);
   }
 
   /** Wraps a native index in the most specific class of lib/ (as Python's downcast_index). */
@@ -154,7 +163,8 @@ export class Index {
    */
   async search(q: VectorsInput, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     const { nat, queries, result, nprobe } = this.#prepareSearch(q, k, options);
-    if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels, nprobe);
+    if (result.nq === 1 && this.coalesceSearches) await this.#batcher.search(queries, result, nprobe);
+    else if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels, nprobe);
     return result;
   }
 

@@ -486,7 +486,7 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   faiss::idx_t* ids = labels.Data();
   Work work = [handle, data, n, k, d, ids, nprobe] {
     RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
-      if (n == 1 && params == nullptr && SearchFlatOnAllThreads(index, data, k, d, ids)) return;
+      if (params == nullptr && SearchFlatOnAllThreads(index, n, data, k, d, ids)) return;
       index.search(n, data, k, d, ids, params);
     });
   };

@@ -119,10 +119,10 @@ it(`runs the SIMD variant the environment asks for (FAISS_OPT_LEVEL=${process.en
   expect(buildInfo.compileOptions).toMatch(marker);
 });
 
-// One query over a flat index runs on every thread (native/flat_search.cc): threads compute
-// slices of the distances with FAISS's kernels and FAISS's result handler takes them in id
+// A few queries over a flat index run on every thread (native/flat_search.cc): threads compute
+// slices of the distances with FAISS's kernels and FAISS's result handlers take them in id
 // order, so results must equal FAISS's one-thread scan bit for bit, ties included.
-describe('one query on every thread', () => {
+describe('one query (or a few) on every thread', () => {
   const d = 64;
   const n = 20_000; // 1.28M floats, above the 4 MB the split needs
   const next = rng(5);
@@ -150,6 +150,15 @@ describe('one query on every thread', () => {
         const split = each(index, k);
         expect(native.flatSplitSearches() - before, `k=${k}`).toBe(k < 100 ? 20 : 0);
         expect(split, `k=${k}`).toEqual(serial);
+        // Batches under FAISS's BLAS threshold (nq < 20) take the same kernel, each vector read once.
+        for (const nq of [5, 19]) {
+          setNumThreads(1);
+          const serialBatch = index.searchSync(queries.subarray(0, nq * d), k);
+          setNumThreads(2);
+          const at = native.flatSplitSearches();
+          expect(index.searchSync(queries.subarray(0, nq * d), k), `k=${k} nq=${nq}`).toEqual(serialBatch);
+          expect(native.flatSplitSearches() - at).toBe(k < 100 ? 1 : 0);
+        }
         for (let q = 0; q < 20; q++) {
           const { distances, labels } = split[q];
           // Independently: each label's true distance is the one reported, and they are the best.

@@ -1,0 +1,86 @@
+// Concurrent async one-query searches on one index become one FAISS call: while a call runs,
+// the queries that arrive wait, then go together. No timer: an idle index searches at once.
+// A batch stays under FAISS's BLAS threshold (20 queries), below which FAISS searches each
+// query of a batch exactly as it searches it alone, so every result equals that of its own call.
+import type { NativeIndex } from './native';
+import type { SearchResult } from './vectors';
+
+/** Most queries in one coalesced call: at 20, FAISS computes flat distances with BLAS (other rounding). */
+export const MAX_COALESCED = 19;
+
+interface Pending {
+  query: Float32Array;
+  result: SearchResult;
+  nprobe: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class SearchBatcher {
+  #running = false;
+  #waiting: Pending[] = [];
+
+  /** `native` gives the index's native handle, or throws once it is disposed. */
+  constructor(
+    private readonly d: number,
+    private readonly native: () => NativeIndex,
+  ) {}
+
+  /** Searches one query into `result`, alone if nothing runs, else with those that arrive meanwhile. */
+  search(query: Float32Array, result: SearchResult, nprobe: number): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.#waiting.push({ query, result, nprobe, resolve, reject }));
+    if (!this.#running) void this.#drain();
+    return done;
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    while (this.#waiting.length > 0) await this.#run(this.#take());
+    this.#running = false;
+  }
+
+  /** The oldest waiting query and those with the same k and nprobe, up to MAX_COALESCED. */
+  #take(): Pending[] {
+    const [first] = this.#waiting;
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.#waiting) {
+      const same = p.result.k === first.result.k && p.nprobe === first.nprobe;
+      (same && batch.length < MAX_COALESCED ? batch : rest).push(p);
+    }
+    this.#waiting = rest;
+    return batch;
+  }
+
+  async #run(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) return this.#alone(batch[0]);
+    const { d } = this;
+    const { k } = batch[0].result;
+    const queries = new Float32Array(batch.length * d);
+    batch.forEach((p, i) => queries.set(p.query, i * d));
+    const distances = new Float32Array(batch.length * k);
+    const labels = new BigInt64Array(batch.length * k);
+    try {
+      await this.native().search(queries, k, distances, labels, batch[0].nprobe);
+    } catch {
+      // One bad query (a NaN) fails the whole call, and so does disposal: each query goes
+      // again alone, so only those at fault fail, each with its own error.
+      for (const p of batch) await this.#alone(p);
+      return;
+    }
+    batch.forEach((p, i) => {
+      p.result.distances.set(distances.subarray(i * k, (i + 1) * k));
+      p.result.labels.set(labels.subarray(i * k, (i + 1) * k));
+      p.resolve();
+    });
+  }
+
+  async #alone(p: Pending): Promise<void> {
+    try {
+      await this.native().search(p.query, p.result.k, p.result.distances, p.result.labels, p.nprobe);
+      p.resolve();
+    } catch (err) {
+      p.reject(err);
+    }
+  }
+}
