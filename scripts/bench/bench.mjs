@@ -124,6 +124,36 @@ async function nodeWorkloads(index, ds, nprobes, isIvf, plan) {
   return runs;
 }
 
+/**
+ * CLIENTS concurrent clients, each awaiting one single-query search after another, with
+ * coalescing on and off (alternating rounds): queries per second, p50 and p99 latency.
+ */
+const CLIENTS = 32;
+async function coalescing(index, queries, d) {
+  const nq = queries.length / d;
+  const perClient = FULL ? 40 : 15;
+  const once = async (on) => {
+    index.coalesceSearches = on;
+    const lat = [];
+    const t0 = now();
+    await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
+      for (let i = 0; i < perClient; i++) {
+        const q = (c * perClient + i) % nq;
+        const t = now();
+        await index.search(queries.subarray(q * d, (q + 1) * d), K);
+        lat.push(us(t));
+      }
+    }));
+    return { qps: lat.length / (us(t0) / 1e6), p50_us: median(lat), p99_us: pct(lat, 0.99) };
+  };
+  await once(true); // warm-up
+  const runs = { on: [], off: [] };
+  for (let r = 0; r < 3; r++) for (const on of r % 2 ? [false, true] : [true, false]) runs[on ? 'on' : 'off'].push(await once(on));
+  index.coalesceSearches = true;
+  const med = (list) => ({ qps: median(list.map((x) => x.qps)), p50_us: median(list.map((x) => x.p50_us)), p99_us: median(list.map((x) => x.p99_us)) });
+  return { clients: CLIENTS, on: med(runs.on), off: med(runs.off) };
+}
+
 function recall(labels, exact, nq, at) {
   let hit = 0;
   for (let q = 0; q < nq; q++) {
@@ -295,6 +325,7 @@ for (const ds of datasets()) {
   // Concurrent async batch searches against one sync batch of the same total size.
   const flat = new faiss.IndexFlatIP(d);
   flat.addSync(base);
+  entry.coalescing = await coalescing(flat, queries, d);
   let t0 = now();
   flat.searchSync(queries, K);
   const oneBatchMs = us(t0) / 1e3;

@@ -53,6 +53,11 @@ export function targets(results) {
       rows.push([`${shape}: faiss-node 0.5.1 / faiss-native/faiss-node, search p50 and add time`, `${f(lc.ratios.faissNodeOverCompatSearchP50)}, ${f(lc.ratios.faissNodeOverCompatAdd)}`, 'peer']);
     }
   }
+  for (const ds of results.datasets.filter((x) => x.coalescing)) {
+    const { clients, on, off } = ds.coalescing;
+    rows.push([`${ds.name}: ${clients} concurrent one-query searches (flat), queries per second coalesced / one call each (p99 us: ${f(on.p99_us, 0)} / ${f(off.p99_us, 0)})`,
+      `${f(on.qps, 0)} / ${f(off.qps, 0)} = ${f(on.qps / off.qps)}`, '>= 3']);
+  }
   for (const ds of results.datasets) {
     rows.push([`${ds.name}: 4 concurrent async nq=250 / one sync nq=1000 (flat)`, f(ds.concurrency.asyncFourBatches250Ms / ds.concurrency.syncBatch1000Ms), 'about 1']);
   }
