@@ -157,7 +157,8 @@ export class Index {
   }
 
   /**
-   * Finds the k nearest vectors of each query, off the event loop.
+   * Finds the k nearest vectors of each query, off the event loop. One-query calls made while
+   * another runs go together in one FAISS call (see {@link Index.coalesceSearches}).
    * @example
    * const { distances, labels } = await index.search(queries, 10, { nprobe: 16 });
    */

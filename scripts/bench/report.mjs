@@ -53,9 +53,9 @@ export function targets(results) {
       rows.push([`${shape}: faiss-node 0.5.1 / faiss-native/faiss-node, search p50 and add time`, `${f(lc.ratios.faissNodeOverCompatSearchP50)}, ${f(lc.ratios.faissNodeOverCompatAdd)}`, 'peer']);
     }
   }
-  for (const ds of results.datasets.filter((x) => x.coalescing)) {
-    const { clients, on, off } = ds.coalescing;
-    rows.push([`${ds.name}: ${clients} concurrent one-query searches (flat), queries per second coalesced / one call each (p99 us: ${f(on.p99_us, 0)} / ${f(off.p99_us, 0)})`,
+  if (results.coalescing) {
+    const { clients, n, d, on, off } = results.coalescing;
+    rows.push([`Flat n=${n / 1000}k d=${d}: ${clients} concurrent one-query searches, queries per second coalesced / one call each (p50 us ${f(on.p50_us, 0)} / ${f(off.p50_us, 0)}, p99 us ${f(on.p99_us, 0)} / ${f(off.p99_us, 0)})`,
       `${f(on.qps, 0)} / ${f(off.qps, 0)} = ${f(on.qps / off.qps)}`, '>= 3']);
   }
   for (const ds of results.datasets) {
