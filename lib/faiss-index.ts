@@ -65,7 +65,7 @@ export class Index {
   protected constructor(nat: NativeIndex) {
     this.#native = nat;
     this.d = nat.d;
-    this.#batcher = new SearchBatcher(nat.d, () => this.native);
+    this.#batcher = new SearchBatcher(nat.d);
   }
 
   /** Wraps a native index in the most specific class of lib/ (as Python's downcast_index). */
@@ -164,7 +164,7 @@ export class Index {
    */
   async search(q: VectorsInput, k: number, options: SearchOptions = {}): Promise<SearchResult> {
     const { nat, queries, result, nprobe } = this.#prepareSearch(q, k, options);
-    if (result.nq === 1 && this.coalesceSearches) await this.#batcher.search(queries, result, nprobe);
+    if (result.nq === 1 && this.coalesceSearches) await this.#batcher.search(nat, queries, result, nprobe);
     else if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels, nprobe);
     return result;
   }
@@ -297,10 +297,14 @@ export class Index {
     this.native.makeDirectMap();
   }
 
-  /** Frees the native index (after any running job ends). Later calls throw a TypeError. */
+  /**
+   * Frees the native index (after any running job ends, and any search asked for before, which
+   * may wait to be coalesced). Later calls throw a TypeError.
+   */
   dispose(): void {
-    this.#native?.dispose();
+    const nat = this.#native;
     this.#native = undefined;
+    if (nat) this.#batcher.whenIdle(() => nat.dispose());
   }
 
   [Symbol.dispose](): void {

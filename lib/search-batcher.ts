@@ -2,6 +2,7 @@
 // the queries that arrive wait, then go together. No timer: an idle index searches at once.
 // A batch stays under FAISS's BLAS threshold (20 queries), below which FAISS searches each
 // query of a batch exactly as it searches it alone, so every result equals that of its own call.
+// A search asked for before dispose() still runs, as it would have without coalescing.
 import type { NativeIndex } from './native';
 import type { SearchResult } from './vectors';
 
@@ -9,6 +10,8 @@ import type { SearchResult } from './vectors';
 export const MAX_COALESCED = 19;
 
 interface Pending {
+  /** The index's native object when the search was asked for (dispose waits for it). */
+  nat: NativeIndex;
   query: Float32Array;
   result: SearchResult;
   nprobe: number;
@@ -19,24 +22,28 @@ interface Pending {
 export class SearchBatcher {
   #running = false;
   #waiting: Pending[] = [];
+  #idle: (() => void)[] = [];
 
-  /** `native` gives the index's native handle, or throws once it is disposed. */
-  constructor(
-    private readonly d: number,
-    private readonly native: () => NativeIndex,
-  ) {}
+  constructor(private readonly d: number) {}
 
   /** Searches one query into `result`, alone if nothing runs, else with those that arrive meanwhile. */
-  search(query: Float32Array, result: SearchResult, nprobe: number): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.#waiting.push({ query, result, nprobe, resolve, reject }));
+  search(nat: NativeIndex, query: Float32Array, result: SearchResult, nprobe: number): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.#waiting.push({ nat, query, result, nprobe, resolve, reject }));
     if (!this.#running) void this.#drain();
     return done;
+  }
+
+  /** Calls `fn` once every search asked for so far has finished (at once if none waits). */
+  whenIdle(fn: () => void): void {
+    if (this.#running) this.#idle.push(fn);
+    else fn();
   }
 
   async #drain(): Promise<void> {
     this.#running = true;
     while (this.#waiting.length > 0) await this.#run(this.#take());
     this.#running = false;
+    for (const fn of this.#idle.splice(0)) fn();
   }
 
   /** The oldest waiting query and those with the same k and nprobe, up to MAX_COALESCED. */
@@ -61,10 +68,10 @@ export class SearchBatcher {
     const distances = new Float32Array(batch.length * k);
     const labels = new BigInt64Array(batch.length * k);
     try {
-      await this.native().search(queries, k, distances, labels, batch[0].nprobe);
+      await batch[0].nat.search(queries, k, distances, labels, batch[0].nprobe);
     } catch {
-      // One bad query (a NaN) fails the whole call, and so does disposal: each query goes
-      // again alone, so only those at fault fail, each with its own error.
+      // One bad query (a NaN) fails the whole call: each query goes again alone, so only
+      // those at fault fail, each with its own error.
       for (const p of batch) await this.#alone(p);
       return;
     }
@@ -77,7 +84,7 @@ export class SearchBatcher {
 
   async #alone(p: Pending): Promise<void> {
     try {
-      await this.native().search(p.query, p.result.k, p.result.distances, p.result.labels, p.nprobe);
+      await p.nat.search(p.query, p.result.k, p.result.distances, p.result.labels, p.nprobe);
       p.resolve();
     } catch (err) {
       p.reject(err);

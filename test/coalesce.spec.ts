@@ -82,15 +82,17 @@ describe('coalesced searches', () => {
     index.dispose();
   });
 
-  it('dispose while batches wait: the running call completes, the waiting ones reject with TypeError', async () => {
+  it('dispose while batches wait: every search asked for before completes; later calls throw TypeError', async () => {
     const index = new IndexFlatIP(d);
     await index.add(base);
-    const expected = index.searchSync(query(0), 5);
+    const expected = Array.from({ length: 40 }, (_, i) => index.searchSync(query(i), 5));
+    const sizes = countCalls(index);
     const pending = Array.from({ length: 40 }, (_, i) => index.search(query(i), 5));
     index.dispose();
-    const settled = await Promise.allSettled(pending);
-    expect(settled[0]).toEqual({ status: 'fulfilled', value: expected });
-    for (const s of settled.slice(1)) expect(s.status === 'rejected' && s.reason).toBeInstanceOf(TypeError);
+    await expect(index.search(query(0), 5)).rejects.toThrow(TypeError);
+    expect(await Promise.all(pending)).toEqual(expected);
+    expect(sizes).toEqual([1, MAX_COALESCED, MAX_COALESCED, 1]);
+    expect(() => index.ntotal).toThrow(TypeError);
   });
 
   it('coalesceSearches = false: one call per search', async () => {
