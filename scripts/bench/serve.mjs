@@ -109,6 +109,7 @@ async function main() {
   for (const coalesce of [true, false]) {
     const { child, port } = await startServer(coalesce);
     try {
+      await load(port, 8, 1); // warm-up (page faults, JIT), not reported
       for (const connections of CONCURRENCY) {
         log(`coalescing ${coalesce ? 'on' : 'off'}, ${connections} connections, ${seconds} s`);
         rows.push({ coalescing: coalesce ? 'on' : 'off', ...(await load(port, connections, seconds)) });
