@@ -37,12 +37,9 @@ function expectArgs(args: IArguments, n: number, text = `${n} argument${n === 1 
 
 // faiss-node's checks of a number[] (a Float32Array is taken as it is).
 function toFloats(x: unknown, d: number): Float32Array {
-  if (x instanceof Float32Array) {
-    if (x.length % d !== 0) throw new Error('Invalid the given array length.');
-    return x;
-  }
-  if (!Array.isArray(x)) throw new TypeError('Invalid the first argument type, must be an Array.');
+  if (!(x instanceof Float32Array) && !Array.isArray(x)) throw new TypeError('Invalid the first argument type, must be an Array.');
   if (x.length % d !== 0) throw new Error('Invalid the given array length.');
+  if (x instanceof Float32Array) return x;
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
     if (typeof x[i] !== 'number') throw new Error(`Expected a Number as array item. (at: ${i})`);
