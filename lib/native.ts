@@ -80,8 +80,9 @@ export interface NativeBinding {
   setMemoryLimit(bytes: number): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
-  /** Single-query flat searches that ran on every thread (native/flat_search.h), for the specs. */
+  /** Flat and IVF-SQ searches of a few queries that ran on every thread (native/split_search.h), for the specs. */
   flatSplitSearches(): number;
+  ivfSplitSearches(): number;
   setErrorClass(cls: typeof FaissError): void;
   readonly faissVersion: string;
   readonly compileOptions: string;

@@ -12,7 +12,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
-#include "flat_search.h"
+#include "split_search.h"
 #include "index_create.h"
 #include "index_wrap.h"
 #include "memory_limit.h"
@@ -57,6 +57,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flatSplitSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(FlatSplitSearches()));
   }, "flatSplitSearches"));
+  exports.Set("ivfSplitSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(IvfSplitSearches()));
+  }, "ivfSplitSearches"));
   exports.Set("faissVersion", Napi::String::New(env, faiss::get_version()));
   // What the linked FAISS library was compiled with, e.g. "OPTIMIZE AVX512 ".
   exports.Set("compileOptions", Napi::String::New(env, faiss::get_compile_options()));

@@ -25,7 +25,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
-#include "flat_search.h"
+#include "split_search.h"
 #include "index_io.h"
 #include "jobs.h"
 #include "memory_limit.h"
@@ -486,7 +486,7 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   faiss::idx_t* ids = labels.Data();
   Work work = [handle, data, n, k, d, ids, nprobe] {
     RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
-      if (params == nullptr && SearchFlatOnAllThreads(index, n, data, k, d, ids)) return;
+      if (SearchOnAllThreads(index, n, data, k, d, ids, params)) return;
       index.search(n, data, k, d, ids, params);
     });
   };

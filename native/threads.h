@@ -14,8 +14,8 @@ void ApplyThreadCount();
 // Held by every job that runs FAISS's OpenMP/BLAS parallel regions (batches, adds, training):
 // one such job at a time uses all the threads, instead of several teams oversubscribing the
 // cores (measured: 4 concurrent batch searches took 4.5x longer than one batch of the same
-// total size). Single-query searches are single-threaded in FAISS; a flat one takes every
-// thread when the gate is free (flat_search.h) and stays on its own thread when it is not.
+// total size). Single-query searches are single-threaded in FAISS; a flat or IVF-SQ one takes
+// every thread when the gate is free (split_search.h) and stays on its own thread when it is not.
 // Take it after the index lock, so no cycle can form.
 std::unique_lock<std::mutex> ParallelSection();
 

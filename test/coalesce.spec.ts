@@ -7,7 +7,7 @@ import { MAX_COALESCED } from '../lib/search-batcher';
 import { randomVectors, rng } from './helpers/data';
 
 const d = 64;
-const n = 20_000; // above the 4 MB where flat batches take native/flat_search.cc
+const n = 20_000; // above the 4 MB where flat batches take native/split_search.cc
 const next = rng(9);
 const base = Float32Array.from({ length: n * d }, () => Math.floor(next() * 3)); // many ties
 const queries = Float32Array.from({ length: 64 * d }, () => Math.floor(next() * 3));
@@ -47,7 +47,7 @@ describe('coalesced searches', () => {
     const split = native.flatSplitSearches();
     const together = await Promise.all(Array.from({ length: 64 }, (_, i) => index.search(query(i), 10, options)));
     expect(together).toEqual(separate);
-    // Flat batches run on native/flat_search.cc's kernel, IVF ones in FAISS.
+    // Flat batches run on native/split_search.cc's kernel, IVF ones in FAISS.
     expect(native.flatSplitSearches() - split).toBe(index instanceof IndexIVFScalarQuantizer ? 0 : sizes.length);
     expect(sizes[0]).toBe(1); // the first searches at once, alone
     expect(Math.max(...sizes)).toBe(MAX_COALESCED);

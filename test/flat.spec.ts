@@ -119,7 +119,7 @@ it(`runs the SIMD variant the environment asks for (FAISS_OPT_LEVEL=${process.en
   expect(buildInfo.compileOptions).toMatch(marker);
 });
 
-// A few queries over a flat index run on every thread (native/flat_search.cc): threads compute
+// A few queries over a flat index run on every thread (native/split_search.cc): threads compute
 // slices of the distances with FAISS's kernels and FAISS's result handlers take them in id
 // order, so results must equal FAISS's one-thread scan bit for bit, ties included.
 describe('one query (or a few) on every thread', () => {

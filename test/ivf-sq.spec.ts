@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FaissError,
+  getNumThreads,
   indexFactory,
   IndexFlatIP,
   IndexFlatL2,
@@ -11,9 +12,11 @@ import {
   METRIC_INNER_PRODUCT,
   METRIC_L2,
   ScalarQuantizer,
+  setNumThreads,
   type QuantizerType,
 } from '../lib';
-import { randomVectors, recallAt, sift } from './helpers/data';
+import { native } from '../lib/native';
+import { randomVectors, recallAt, rng, sift } from './helpers/data';
 import { expectExact } from './helpers/expect-exact';
 
 const NLIST = 32;
@@ -168,5 +171,90 @@ describe('IndexIVFScalarQuantizer construction and training', () => {
     expect(() => flat.searchSync(new Float32Array(4), 1, { nprobe: 2 })).toThrow('options.nprobe: this index (IndexFlat) has no IVF layer');
     const ivf = new IndexIVFScalarQuantizer(4, 2, 'QT_8bit');
     expect(() => (ivf.nprobe = 0)).toThrow(new RangeError('nprobe must be a positive integer; got 0'));
+  });
+});
+
+// A query with fewer queries than threads runs on every thread (native/split_search.cc):
+// threads take the probed lists, one thread feeds their distances to FAISS's heap in probe
+// order, and a large enough flat quantizer splits its coarse search the same way.
+describe('IndexIVFScalarQuantizer: one query on every thread', () => {
+  const d = 64;
+  const n = 20_000;
+  const next = rng(9);
+  // 2000 vectors, each 10 times: copies share a list and a code, so their distances tie.
+  const distinct = Float32Array.from({ length: 2000 * d }, () => Math.floor(next() * 3));
+  const base = Float32Array.from({ length: n * d }, (_, i) => distinct[i % distinct.length]);
+  const queries = Float32Array.from({ length: 20 * d }, () => Math.floor(next() * 3));
+
+  function build(metric: number, nlist: number, qtype: QuantizerType) {
+    // Centroids picked from the data (k-means on these integer vectors adds nothing to the test).
+    const quantizer = metric === METRIC_L2 ? new IndexFlatL2(d) : new IndexFlatIP(d);
+    const pick = rng(3);
+    const centroids = new Float32Array(nlist * d);
+    for (let c = 0; c < nlist; c++) {
+      const row = Math.floor(pick() * n);
+      centroids.set(base.subarray(row * d, (row + 1) * d), c * d);
+    }
+    quantizer.addSync(centroids.map((v, i) => v + ((i * 7919) % 13) / 100)); // distinct centroids
+    const index = new IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric);
+    index.trainSync(base.subarray(0, 5000 * d));
+    index.addSync(base);
+    return index;
+  }
+
+  // nlist 16: the lists split, the 16 x 64 quantizer does not; nlist 2048: both split.
+  it.each([
+    ['ip', METRIC_INNER_PRODUCT, 16, 'QT_8bit'],
+    ['l2 (by residual)', METRIC_L2, 16, 'QT_4bit'],
+    ['ip', METRIC_INNER_PRODUCT, 2048, 'QT_8bit'],
+    ['l2 (by residual)', METRIC_L2, 2048, 'QT_fp16'],
+  ] as const)('%s (metric %i), nlist %i, %s: the results of FAISS\'s one-thread search, ties included', async (_, metric, nlist, qtype) => {
+    const index = build(metric, nlist, qtype);
+    const threads = getNumThreads();
+    const each = (k: number, nprobe: number) =>
+      Array.from({ length: 20 }, (_, q) => index.searchSync(queries.subarray(q * d, (q + 1) * d), k, { nprobe }));
+    let ties = 0;
+    let split = 0;
+    try {
+      for (const k of [1, 10, 50]) {
+        for (const nprobe of [1, 4, 16, nlist]) {
+          setNumThreads(1);
+          const serial = each(k, nprobe);
+          setNumThreads(2);
+          const before = native.ivfSplitSearches();
+          expect(each(k, nprobe), `k=${k} nprobe=${nprobe}`).toEqual(serial);
+          split += native.ivfSplitSearches() - before;
+          for (const { distances } of serial) for (let r = 1; r < k; r++) if (distances[r] === distances[r - 1]) ties++;
+        }
+      }
+      // The index's own nprobe (no per-call parameters) and the async path take it too.
+      index.nprobe = 8;
+      setNumThreads(1);
+      const serial = await index.search(queries.subarray(0, d), 10);
+      setNumThreads(2);
+      const before = native.ivfSplitSearches();
+      expect(await index.search(queries.subarray(0, d), 10)).toEqual(serial);
+      expect(native.ivfSplitSearches() - before).toBe(1);
+    } finally {
+      setNumThreads(threads);
+    }
+    // nlist 16: nprobe 1 stays serial (too few codes); nlist 2048: the coarse search always splits.
+    expect(split).toBe(nlist === 16 ? 3 * 3 * 20 : 3 * 4 * 20);
+    expect(ties).toBeGreaterThan(200); // the data did exercise the tie rules
+    index.dispose();
+  });
+
+  it('batches of as many queries as threads stay in FAISS (it splits them by query)', () => {
+    const index = build(METRIC_INNER_PRODUCT, 16, 'QT_8bit');
+    const threads = getNumThreads();
+    try {
+      setNumThreads(2);
+      const before = native.ivfSplitSearches();
+      index.searchSync(queries.subarray(0, 2 * d), 10, { nprobe: 8 });
+      expect(native.ivfSplitSearches() - before).toBe(0);
+    } finally {
+      setNumThreads(threads);
+    }
+    index.dispose();
   });
 });

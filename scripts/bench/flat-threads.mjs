@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One-query flat search on one thread (FAISS's own serial scan) against every thread
-// (native/flat_search.cc), in one process, alternating 3 rounds of 60 queries each; prints the
+// (native/split_search.cc), in one process, alternating 3 rounds of 60 queries each; prints the
 // p50 latencies, the scan speed they imply and the speed-up, per database size:
 //   node scripts/bench/flat-threads.mjs
 import path from 'node:path';
