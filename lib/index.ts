@@ -37,4 +37,6 @@ export const buildInfo = Object.freeze({
   simdLevel,
   nativePath,
   compileOptions: native.compileOptions.trim(),
+  /** OpenBLAS's kernels in use (e.g. "SkylakeX"), or "" when FAISS was linked to another BLAS. */
+  openblasCore: native.openblasCore().trim(),
 });

@@ -86,6 +86,8 @@ export interface NativeBinding {
   setErrorClass(cls: typeof FaissError): void;
   readonly faissVersion: string;
   readonly compileOptions: string;
+  /** OpenBLAS's kernels in use (e.g. "SkylakeX"), or "" when the BLAS is not OpenBLAS. */
+  openblasCore(): string;
 }
 
 // CPU flags each level's code uses (FAISS's CMake: -mavx2 -mfma -mf16c -mpopcnt, plus AVX-512 F/CD/VL/DQ/BW).
@@ -98,6 +100,16 @@ const REQUIRED_FLAGS: Record<SimdLevel, string[]> = {
 /** The fastest level a CPU with these flags (as in /proc/cpuinfo) can run. */
 export function bestLevelFor(flags: ReadonlySet<string>): SimdLevel {
   return [...SIMD_LEVELS].reverse().find((level) => REQUIRED_FLAGS[level].every((f) => flags.has(f))) ?? 'generic';
+}
+
+/**
+ * The OpenBLAS kernels for a CPU whose best level is this one. OpenBLAS picks its kernels from
+ * the CPU's model number, and falls back to its slowest x86-64 kernels ("Prescott", SSE3) on a
+ * model it does not know, as virtual machines often report: there the matrix products of batch
+ * searches ran 2.5-3x slower (scripts/bench/openblas-core.mjs). The flags say what the CPU runs.
+ */
+export function openblasCoreFor(level: SimdLevel): string | undefined {
+  return { generic: undefined, avx2: 'Haswell', avx512: 'SkylakeX' }[level];
 }
 
 function cpuFlags(): Set<string> {
@@ -136,7 +148,11 @@ function candidates(level: SimdLevel): string[] {
 }
 
 function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
-  const wanted = chooseLevel(bestLevelFor(cpuFlags()), process.env.FAISS_OPT_LEVEL);
+  const cpuBest = bestLevelFor(cpuFlags());
+  const wanted = chooseLevel(cpuBest, process.env.FAISS_OPT_LEVEL);
+  // Read once, when OpenBLAS loads with the addon; yours (OPENBLAS_CORETYPE) wins.
+  const core = openblasCoreFor(cpuBest);
+  if (core && process.env.OPENBLAS_CORETYPE === undefined) process.env.OPENBLAS_CORETYPE = core;
   // Fall back to lower levels when a variant was not built (e.g. your own FAISS has only one).
   for (let i = SIMD_LEVELS.indexOf(wanted); i >= 0; i--) {
     const level = SIMD_LEVELS[i];

@@ -1,6 +1,7 @@
 // Module entry point: one per SIMD variant, each linked to its own FAISS build.
 #include <faiss/utils/distances.h>
 #include <faiss/utils/utils.h>
+#include <dlfcn.h>
 #include <napi.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -12,10 +13,10 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
-#include "split_search.h"
 #include "index_create.h"
 #include "index_wrap.h"
 #include "memory_limit.h"
+#include "split_search.h"
 #include "threads.h"
 
 namespace {
@@ -60,6 +61,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ivfSplitSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(IvfSplitSearches()));
   }, "ivfSplitSearches"));
+  exports.Set("openblasCore", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    // Looked up, not linked: FAISS built against another BLAS has no such symbol.
+    using CoreName = char* (*)();
+    auto corename = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+    return Napi::String::New(info.Env(), corename ? corename() : "");
+  }, "openblasCore"));
   exports.Set("faissVersion", Napi::String::New(env, faiss::get_version()));
   // What the linked FAISS library was compiled with, e.g. "OPTIMIZE AVX512 ".
   exports.Set("compileOptions", Napi::String::New(env, faiss::get_compile_options()));

@@ -25,11 +25,11 @@ namespace {
 
 constexpr size_t kBlock = 8192;                 // database vectors a round; threads split each round
 constexpr size_t kMinFloats = size_t(1) << 20;  // 4 MB: below it, waking threads costs more than it saves
-// An IVF search holds the threads already: its coarse search splits from 512 KB of centroids.
-constexpr size_t kMinQuantizerFloats = size_t(1) << 17;
+// An IVF search holds the threads already: its coarse search splits from 1 MB of centroids.
+constexpr size_t kMinQuantizerFloats = size_t(1) << 18;
 // IVF: probed codes x d below which waking threads costs more than it saves (at nprobe 1 the
 // 100k x 768 bench index scans about 100 codes).
-constexpr size_t kMinIvfWork = size_t(1) << 18;
+constexpr size_t kMinIvfWork = size_t(1) << 17;
 std::atomic<uint64_t> flatSplits{0};
 std::atomic<uint64_t> ivfSplits{0};
 

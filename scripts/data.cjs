@@ -84,4 +84,26 @@ function bruteForceGroundTruth(base, queries, d, k) {
   return { ip, l2 };
 }
 
-module.exports = { mulberry32, readSift, bruteForceGroundTruth };
+/**
+ * Clustered, L2-normalised vectors, like passage embeddings: n vectors around the given centres
+ * (a Float32Array of centres x d), Gaussian spread 0.7 per coordinate.
+ */
+function clustered(n, d, seed, centres) {
+  const rnd = mulberry32(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(rnd() * (centres.length / d));
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const v = centres[c * d + j] + 0.7 * gauss();
+      out[i * d + j] = v;
+      norm += v * v;
+    }
+    const scale = 1 / Math.sqrt(norm);
+    for (let j = 0; j < d; j++) out[i * d + j] *= scale;
+  }
+  return out;
+}
+
+module.exports = { mulberry32, readSift, bruteForceGroundTruth, clustered };

@@ -202,12 +202,12 @@ describe('IndexIVFScalarQuantizer: one query on every thread', () => {
     return index;
   }
 
-  // nlist 16: the lists split, the 16 x 64 quantizer does not; nlist 2048: both split.
+  // nlist 16: the lists split, the 16 x 64 quantizer does not; nlist 4096 (1 MB of centroids): both split.
   it.each([
     ['ip', METRIC_INNER_PRODUCT, 16, 'QT_8bit'],
     ['l2 (by residual)', METRIC_L2, 16, 'QT_4bit'],
-    ['ip', METRIC_INNER_PRODUCT, 2048, 'QT_8bit'],
-    ['l2 (by residual)', METRIC_L2, 2048, 'QT_fp16'],
+    ['ip', METRIC_INNER_PRODUCT, 4096, 'QT_8bit'],
+    ['l2 (by residual)', METRIC_L2, 4096, 'QT_fp16'],
   ] as const)('%s (metric %i), nlist %i, %s: the results of FAISS\'s one-thread search, ties included', async (_, metric, nlist, qtype) => {
     const index = build(metric, nlist, qtype);
     const threads = getNumThreads();
@@ -238,7 +238,7 @@ describe('IndexIVFScalarQuantizer: one query on every thread', () => {
     } finally {
       setNumThreads(threads);
     }
-    // nlist 16: nprobe 1 stays serial (too few codes); nlist 2048: the coarse search always splits.
+    // nlist 16: nprobe 1 stays serial (too few codes); nlist 4096: the coarse search always splits.
     expect(split).toBe(nlist === 16 ? 3 * 3 * 20 : 3 * 4 * 20);
     expect(ties).toBeGreaterThan(200); // the data did exercise the tie rules
     index.dispose();

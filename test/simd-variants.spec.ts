@@ -2,7 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bestLevelFor, chooseLevel } from '../lib/native';
+import { buildInfo } from '../lib';
+import { bestLevelFor, chooseLevel, openblasCoreFor } from '../lib/native';
 
 describe('choosing a variant', () => {
   const avx2 = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'popcnt'];
@@ -30,6 +31,27 @@ describe('choosing a variant', () => {
       process.off('warning', onWarning);
     }
     expect(() => chooseLevel('avx2', 'sse9')).toThrow(/FAISS_OPT_LEVEL must be one of generic, avx2, avx512; got "sse9"/);
+  });
+});
+
+// OpenBLAS reads OPENBLAS_CORETYPE once, when it loads with the addon: so in child processes.
+function openblasCoreWith(env: Record<string, string | undefined>): string {
+  const clean = { ...process.env, ...env };
+  for (const key of Object.keys(clean)) if (clean[key] === undefined) delete clean[key];
+  const script = "process.stdout.write(require('./dist').buildInfo.openblasCore)";
+  return spawnSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), env: clean, encoding: 'utf8' }).stdout;
+}
+
+describe('OpenBLAS kernels', () => {
+  it('are chosen from the CPU flags, since OpenBLAS takes its SSE3 kernels on CPU models it does not know', () => {
+    expect(openblasCoreFor('avx512')).toBe('SkylakeX');
+    expect(openblasCoreFor('avx2')).toBe('Haswell');
+    expect(openblasCoreFor('generic')).toBeUndefined(); // OpenBLAS's own detection
+  });
+
+  it.runIf(buildInfo.openblasCore !== '' && buildInfo.simdLevel !== 'generic')('are in use unless OPENBLAS_CORETYPE says otherwise', () => {
+    expect(openblasCoreWith({ OPENBLAS_CORETYPE: undefined, FAISS_OPT_LEVEL: undefined })).toBe(openblasCoreFor(buildInfo.simdLevel));
+    expect(openblasCoreWith({ OPENBLAS_CORETYPE: 'Nehalem' })).toBe('Nehalem'); // yours wins
   });
 });
 

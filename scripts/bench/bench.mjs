@@ -22,7 +22,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { mulberry32, readSift } = require(path.join(root, 'scripts', 'data.cjs'));
+const { clustered, mulberry32, readSift } = require(path.join(root, 'scripts', 'data.cjs'));
 const FULL = process.argv.includes('--full');
 const K = 10;
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -43,18 +43,6 @@ const KINDS = [
 ];
 
 // ---- data ----
-
-/** Clustered, L2-normalised vectors, like passage embeddings: n around n/100 centres. */
-function clustered(n, d, seed, centres) {
-  const rnd = mulberry32(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
-  const out = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(rnd() * (centres.length / d));
-    for (let j = 0; j < d; j++) out[i * d + j] = centres[c * d + j] + 0.7 * gauss();
-  }
-  return faiss.normalizeL2(out, d);
-}
 
 function datasets() {
   const list = [];
