@@ -25,10 +25,11 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
-#include "split_search.h"
+#include "flat_add.h"
 #include "index_io.h"
 #include "jobs.h"
 #include "memory_limit.h"
+#include "split_search.h"
 #include "threads.h"
 
 namespace faiss_native {
@@ -376,6 +377,7 @@ Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
   const size_t limit = AddonData::Of(info.Env())->memoryLimit;
   return RunChange(info.Env(), Async, [data, n, limit](faiss::Index& index) {
     CheckGrowth(limit, index, n);
+    if (AddFlatOnAllThreads(index, n, data)) return;
     CheckFinite(data, n, index.d, "x");
     index.add(n, data);
     CompactAfterAdd(index, n);

@@ -174,3 +174,42 @@ describe('one query (or a few) on every thread', () => {
     index.dispose();
   });
 });
+
+// Adds of 4 MB and more copy and check on every thread (native/flat_add.cc).
+describe('large adds on every thread', () => {
+  const d = 64;
+  const n = 20_000; // 5.12 MB
+  const data = randomVectors(2 * n, d, 17);
+
+  it('store exactly the vectors given, in order, over several adds, as FAISS\'s own add does', async () => {
+    const index = new IndexFlatL2(d);
+    index.addSync(data.subarray(0, n * d));
+    await index.add(data.subarray(n * d));
+    expect(index.ntotal).toBe(2 * n);
+    expect(index.reconstructNSync(0, 2 * n)).toEqual(data);
+    // Against adds under 4 MB (FAISS's IndexFlat::add), 1000 vectors at a time.
+    const small = new IndexFlatL2(d);
+    for (let i = 0; i < 2 * n; i += 1000) small.addSync(data.subarray(i * d, (i + 1000) * d));
+    expect(index.searchSync(data.subarray(0, 50 * d), 5)).toEqual(small.searchSync(data.subarray(0, 50 * d), 5));
+    index.dispose();
+    small.dispose();
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+  ])('refuse %s anywhere, naming where, and leave the index as it was', async (name, value) => {
+    const index = new IndexFlatIP(d);
+    index.addSync(data.subarray(0, n * d));
+    const bad = data.slice(n * d);
+    bad[(n - 3) * d + 7] = value; // near the end: after most chunks were copied
+    const message = `x must hold finite numbers; got ${name} at vector ${n - 3}, component 7`;
+    expect(() => index.addSync(bad)).toThrow(new RangeError(message));
+    await expect(index.add(bad)).rejects.toThrow(new RangeError(message));
+    expect(index.ntotal).toBe(n);
+    expect(index.reconstructNSync(0, n)).toEqual(data.subarray(0, n * d));
+    await index.add(data.subarray(n * d)); // and it goes on growing from where it was
+    expect(index.reconstructNSync(0, 2 * n)).toEqual(data);
+    index.dispose();
+  });
+});
