@@ -8,6 +8,9 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/index_io.h>
 #include <omp.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -36,21 +39,56 @@ static double Percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, size_t(p * (v.size() - 1) + 0.5))];
 }
 
-// A streaming read of `mib` MiB (summing 64-bit words), best of 5, with 1 thread and with all.
+// Sums floats with four independent accumulators, 64 bytes a load where the CPU has AVX-512 (as
+// the flat scan's kernel reads them): a plain 8-byte loop measured 6.5-9.4 GB/s on one thread
+// here, under the scan itself, so it could not be the scan's ceiling.
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static float SumAvx512(const float* x, size_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  for (size_t i = 0; i + 64 <= n; i += 64) {
+    a0 = _mm512_add_ps(a0, _mm512_loadu_ps(x + i));
+    a1 = _mm512_add_ps(a1, _mm512_loadu_ps(x + i + 16));
+    a2 = _mm512_add_ps(a2, _mm512_loadu_ps(x + i + 32));
+    a3 = _mm512_add_ps(a3, _mm512_loadu_ps(x + i + 48));
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+#endif
+
+static float SumPlain(const float* x, size_t n) {
+  float a[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i + 4 <= n; i += 4)
+    for (int j = 0; j < 4; j++) a[j] += x[i + j];
+  return a[0] + a[1] + a[2] + a[3];
+}
+
+// A streaming read of `mib` MiB, best of 5, with 1 thread and with all (each thread its slice).
 static int Bandwidth(size_t mib) {
-  size_t n = mib * (1 << 20) / sizeof(uint64_t);
-  std::vector<uint64_t> buf(n, 1);
+  size_t n = mib * (1 << 20) / sizeof(float);
+  std::vector<float> buf(n, 1.0f);
+  bool avx512 = false;
+#if defined(__x86_64__)
+  avx512 = __builtin_cpu_supports("avx512f");
+#endif
   std::printf("{");
   for (int threads : {1, omp_get_max_threads()}) {
     double best = 1e9;
-    uint64_t sum = 0;
+    float sum = 0;
     for (int rep = 0; rep < 5; rep++) {
       auto t0 = Clock::now();
-#pragma omp parallel for reduction(+ : sum) num_threads(threads)
-      for (size_t i = 0; i < n; i++) sum += buf[i];
+#pragma omp parallel num_threads(threads) reduction(+ : sum)
+      {
+        const size_t t = size_t(omp_get_thread_num()), nt = size_t(omp_get_num_threads());
+        const size_t from = n * t / nt / 64 * 64, to = n * (t + 1) / nt / 64 * 64;
+#if defined(__x86_64__)
+        sum += avx512 ? SumAvx512(buf.data() + from, to - from) : SumPlain(buf.data() + from, to - from);
+#else
+        sum += SumPlain(buf.data() + from, to - from);
+#endif
+      }
       best = std::min(best, Seconds(t0, Clock::now()));
     }
-    std::printf("%s\"threads%d_GBps\": %.3f", threads == 1 ? "" : ", ", threads, n * sizeof(uint64_t) / best / 1e9);
+    std::printf("%s\"threads%d_GBps\": %.3f", threads == 1 ? "" : ", ", threads, n * sizeof(float) / best / 1e9);
     if (sum == 42) std::printf(" ");  // keeps the loop
   }
   std::printf("}\n");

@@ -32,7 +32,8 @@ export function targets(results) {
   rows.push([`${smallest.name}: one query, async p50 minus C++ p50 (median over runs)`, `${f(median(async), 1)} us`, '<= 40 us']);
   const flat = largest.indexes.find((ix) => ix.kind === 'Flat');
   const gbps = (largest.n * largest.d * 4) / (flat.runs.node[0].single.p50_us * 1e3);
-  rows.push([`${largest.name}: exact one-query scan speed / 1-thread streaming read (${f(results.bandwidth.threads1_GBps)} GB/s)`, `${f(gbps)} GB/s = ${f(gbps / results.bandwidth.threads1_GBps)}`, '>= 0.70']);
+  const allThreads = Object.values(results.bandwidth).at(-1);
+  rows.push([`${largest.name}: exact one-query scan speed (every thread) / all-thread streaming read (${f(allThreads)} GB/s)`, `${f(gbps)} GB/s = ${f(gbps / allThreads)}`, '>= 0.90']);
   const probed = [...results.datasets].reverse().find((ds) => ds.indexes.some((ix) => ix.rssGrowth !== undefined));
   for (const ix of probed?.indexes ?? []) rows.push([`${probed.name}: ${ix.kind} resident memory growth / index size`, f(ix.rssGrowth / ix.bytes), '< 1.10']);
   for (const ds of results.datasets) {
