@@ -6,8 +6,9 @@
 // same FAISS) and Python faiss-cpu. When prebuilds/linux-x64 exists (`npm run prebuild`), Flat and
 // IVF-SQ8 also run through both builds of the addon, the Debian 12 development build and the
 // Debian 11 prebuild, in child processes (node_bench.mjs), so that the two compare in one run.
-// Last, the LangChain-shaped workload (langchain-shaped.mjs): faiss-native/faiss-node against
-// the native API and against faiss-node 0.5.1 itself.
+// Then the LangChain-shaped workload (langchain-shaped.mjs): faiss-native/faiss-node against
+// the native API and against faiss-node 0.5.1 itself. Last, python-peers.mjs: Python time / our
+// time, workload by workload, in paired rounds.
 // Writes results/bench/<time>/{results.json,report.md,recall-qps.svg}.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { langchainShaped } from './langchain-shaped.mjs';
+import { pythonPeers } from './python-peers.mjs';
 import { renderReport } from './report.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -334,6 +336,8 @@ for (const ds of datasets()) {
 log(`${CLIENTS} concurrent one-query searches, coalesced and not`);
 results.coalescing = await coalescing();
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
+log('Python peers: paired rounds, workload by workload (python-peers.mjs)');
+results.pythonPeers = await pythonPeers({ rounds: FULL ? 15 : 5, n: FULL ? 100_000 : 50_000, outDir, log });
 fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
 
 const { markdown, svg } = renderReport(results);
