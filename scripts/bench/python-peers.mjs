@@ -95,7 +95,7 @@ export async function pythonPeers({ rounds = 15, dims = [128, 256, 768], n: N = 
   return { n: N, nlist: NLIST, rounds, rows, builds, markdown: lines.join('\n') + '\n' };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const outDir = path.join(root, 'results', 'bench', `peers-${stamp}`);
