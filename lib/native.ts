@@ -106,7 +106,7 @@ export function bestLevelFor(flags: ReadonlySet<string>): SimdLevel {
  * The OpenBLAS kernels for a CPU whose best level is this one. OpenBLAS picks its kernels from
  * the CPU's model number, and falls back to its slowest x86-64 kernels ("Prescott", SSE3) on a
  * model it does not know, as virtual machines often report: there the matrix products of batch
- * searches ran 2.5-3x slower (scripts/bench/openblas-core.mjs). The flags say what the CPU runs.
+ * searches ran 2.5-4x slower (scripts/bench/env-ab.mjs). The flags say what the CPU runs.
  */
 export function openblasCoreFor(level: SimdLevel): string | undefined {
   return { generic: undefined, avx2: 'Haswell', avx512: 'SkylakeX' }[level];
@@ -150,9 +150,18 @@ function candidates(level: SimdLevel): string[] {
 function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
   const cpuBest = bestLevelFor(cpuFlags());
   const wanted = chooseLevel(cpuBest, process.env.FAISS_OPT_LEVEL);
-  // Read once, when OpenBLAS loads with the addon; yours (OPENBLAS_CORETYPE) wins.
-  const core = openblasCoreFor(cpuBest);
-  if (core && process.env.OPENBLAS_CORETYPE === undefined) process.env.OPENBLAS_CORETYPE = core;
+  // OpenBLAS reads it once, when it loads with the addon; yours (OPENBLAS_CORETYPE) wins. It is
+  // removed again after loading, so that child processes get the environment you gave.
+  const core = process.env.OPENBLAS_CORETYPE === undefined ? openblasCoreFor(cpuBest) : undefined;
+  if (core) process.env.OPENBLAS_CORETYPE = core;
+  try {
+    return loadLevel(wanted);
+  } finally {
+    if (core) delete process.env.OPENBLAS_CORETYPE;
+  }
+}
+
+function loadLevel(wanted: SimdLevel): { binding: NativeBinding; level: SimdLevel; file: string } {
   // Fall back to lower levels when a variant was not built (e.g. your own FAISS has only one).
   for (let i = SIMD_LEVELS.indexOf(wanted); i >= 0; i--) {
     const level = SIMD_LEVELS[i];

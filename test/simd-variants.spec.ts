@@ -38,8 +38,10 @@ describe('choosing a variant', () => {
 function openblasCoreWith(env: Record<string, string | undefined>): string {
   const clean = { ...process.env, ...env };
   for (const key of Object.keys(clean)) if (clean[key] === undefined) delete clean[key];
-  const script = "process.stdout.write(require('./dist').buildInfo.openblasCore)";
-  return spawnSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), env: clean, encoding: 'utf8' }).stdout;
+  const script = "const { openblasCore } = require('./dist').buildInfo; process.stdout.write(JSON.stringify([openblasCore, process.env.OPENBLAS_CORETYPE ?? null]))";
+  const [core, after] = JSON.parse(spawnSync(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), env: clean, encoding: 'utf8' }).stdout);
+  expect(after, 'OPENBLAS_CORETYPE after loading').toBe(env.OPENBLAS_CORETYPE ?? null); // child processes get the environment given
+  return core;
 }
 
 describe('OpenBLAS kernels', () => {
@@ -49,7 +51,7 @@ describe('OpenBLAS kernels', () => {
     expect(openblasCoreFor('generic')).toBeUndefined(); // OpenBLAS's own detection
   });
 
-  it.runIf(buildInfo.openblasCore !== '' && buildInfo.simdLevel !== 'generic')('are in use unless OPENBLAS_CORETYPE says otherwise', () => {
+  it.runIf(buildInfo.openblasCore !== '' && buildInfo.simdLevel !== 'generic')('are in use unless OPENBLAS_CORETYPE says otherwise, which is left as it was', () => {
     expect(openblasCoreWith({ OPENBLAS_CORETYPE: undefined, FAISS_OPT_LEVEL: undefined })).toBe(openblasCoreFor(buildInfo.simdLevel));
     expect(openblasCoreWith({ OPENBLAS_CORETYPE: 'Nehalem' })).toBe('Nehalem'); // yours wins
   });

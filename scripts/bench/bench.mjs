@@ -169,7 +169,10 @@ function writeFloats(file, data) {
 }
 
 function runJson(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  // The C++ floor measures FAISS without the binding, so it gets the OpenBLAS kernels the addon
+  // chose (lib/native.ts); Python runs with the environment as given, as its users run it.
+  const env = cmd.endsWith('floor') && faiss.buildInfo.openblasCore ? { ...process.env, OPENBLAS_CORETYPE: faiss.buildInfo.openblasCore } : process.env;
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, env });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
