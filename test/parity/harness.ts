@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SearchResult } from '../../lib';
+import { buildInfo, type SearchResult } from '../../lib';
 import { readNpy } from '../helpers/npy';
 
 // Created by scripts/python-reference.mjs (vitest's global setup, and .ci/run).
@@ -17,7 +17,11 @@ export interface Job {
 export function runPython(jobs: Job[], dir: string): void {
   const file = path.join(dir, `jobs-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(file, JSON.stringify(jobs));
-  const r = spawnSync(PYTHON, [path.join(__dirname, 'reference.py'), file], { encoding: 'utf8' });
+  // The same OpenBLAS kernels as ours: BLAS-computed parts (PQ distance tables, batch flat
+  // distances) round differently in other kernels, and Python's OpenBLAS picks its SSE3 ones on
+  // CPU models it does not know (lib/native.ts).
+  const env = buildInfo.openblasCore ? { ...process.env, OPENBLAS_CORETYPE: buildInfo.openblasCore } : process.env;
+  const r = spawnSync(PYTHON, [path.join(__dirname, 'reference.py'), file], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`reference.py failed:\n${r.stderr}`);
 }
 
