@@ -46,16 +46,21 @@ int64_t CountArg(const Napi::CallbackInfo& info, size_t i) {
   return v;
 }
 
-void CheckFinite(const float* x, size_t n, int d, const char* name) {
-  const size_t total = n * size_t(d);
-  // Branch-free OR over the exponent bits vectorises; the slow search below runs only on failure.
+bool AnyNonFinite(const float* x, size_t count) {
+  // Branch-free OR over the exponent bits vectorises.
   uint32_t bad = 0;
-  for (size_t i = 0; i < total; i++) {
+  for (size_t i = 0; i < count; i++) {
     uint32_t bits;
     std::memcpy(&bits, x + i, sizeof bits);
     bad |= (bits & 0x7f800000u) == 0x7f800000u;
   }
-  if (!bad) return;
+  return bad != 0;
+}
+
+void CheckFinite(const float* x, size_t n, int d, const char* name) {
+  const size_t total = n * size_t(d);
+  if (!AnyNonFinite(x, total)) return;
+  // The slow search for the first bad value runs only on failure.
   for (size_t i = 0; i < total; i++) {
     if (!std::isfinite(x[i])) {
       throw InvalidArgument(std::string(name) + " must hold finite numbers; got " + (std::isnan(x[i]) ? "NaN" : "Infinity") +

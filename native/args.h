@@ -22,4 +22,7 @@ int64_t CountArg(const Napi::CallbackInfo& info, size_t i);
 // Throws InvalidArgument naming `name` and the first bad position if x holds NaN or Infinity.
 void CheckFinite(const float* x, size_t n, int d, const char* name);
 
+// Whether any of x[0..count) is NaN or infinite (CheckFinite's fast pass, without the message).
+bool AnyNonFinite(const float* x, size_t count);
+
 }  // namespace faiss_native

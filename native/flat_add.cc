@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <typeinfo>
 
 #include "args.h"
+#include "index_handle.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14; older C headers (the Debian 11 prebuild's) lack it
@@ -21,7 +21,7 @@ namespace faiss_native {
 namespace {
 
 constexpr size_t kMinBytes = size_t(4) << 20;  // below it, one thread copies faster than two wake up
-constexpr size_t kChunk = size_t(64) << 10;     // bytes copied, then checked while still in cache
+constexpr size_t kChunk = size_t(64) << 10;     // bytes copied, then checked while still in cache (whole floats)
 
 // Has the kernel map (and zero) the pages of [begin, end) on all threads, before resize's
 // memset would fault them in one at a time on one. A kernel before 5.14 refuses the advice
@@ -41,22 +41,10 @@ void Prefault(uint8_t* begin, uint8_t* end) {
   }
 }
 
-// Whether any of the floats in [p, p + bytes) is NaN or infinite (branch-free, so it vectorises).
-bool AnyNonFinite(const uint8_t* p, size_t bytes) {
-  uint32_t bad = 0;
-  for (size_t i = 0; i + 4 <= bytes; i += 4) {
-    uint32_t bits;
-    std::memcpy(&bits, p + i, sizeof bits);
-    bad |= (bits & 0x7f800000u) == 0x7f800000u;
-  }
-  return bad != 0;
-}
-
 }  // namespace
 
 bool AddFlatOnAllThreads(faiss::Index& index, faiss::idx_t n, const float* x) {
-  const std::type_info& type = typeid(index);
-  if (type != typeid(faiss::IndexFlat) && type != typeid(faiss::IndexFlatIP) && type != typeid(faiss::IndexFlatL2)) return false;
+  if (!IsPlainFlat(index)) return false;
   auto& flat = static_cast<faiss::IndexFlat&>(index);
   auto& codes = flat.codes;
   const size_t bytes = size_t(n) * flat.code_size;
@@ -78,7 +66,7 @@ bool AddFlatOnAllThreads(faiss::Index& index, faiss::idx_t n, const float* x) {
     const size_t at = size_t(c) * kChunk;
     const size_t len = std::min(kChunk, bytes - at);
     std::memcpy(dst + at, src + at, len);
-    bad = bad || AnyNonFinite(dst + at, len);
+    bad = bad || AnyNonFinite(reinterpret_cast<const float*>(dst + at), len / sizeof(float));
   }
   if (bad) {
     codes.resize(before);

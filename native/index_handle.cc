@@ -8,6 +8,8 @@
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexScalarQuantizer.h>
 
+#include <typeinfo>
+
 namespace faiss_native {
 
 IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<std::shared_mutex> mutex, bool ownsMemory)
@@ -43,6 +45,11 @@ int64_t NativeBytes(const faiss::Index& index) {
   }
   if (auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(&index)) return pre->index ? NativeBytes(*pre->index) : 0;
   return 0;
+}
+
+bool IsPlainFlat(const faiss::Index& index) {
+  const std::type_info& type = typeid(index);
+  return type == typeid(faiss::IndexFlat) || type == typeid(faiss::IndexFlatIP) || type == typeid(faiss::IndexFlatL2);
 }
 
 std::string ClassName(const faiss::Index& index) {

@@ -64,4 +64,7 @@ int64_t NativeBytes(const faiss::Index& index);
 // The most specific class name lib/ knows how to wrap ("IndexFlat", "IndexIVFScalarQuantizer", ...).
 std::string ClassName(const faiss::Index& index);
 
+// An IndexFlat, IndexFlatIP or IndexFlatL2 itself (not a subclass with codes of its own).
+bool IsPlainFlat(const faiss::Index& index);
+
 }  // namespace faiss_native

@@ -17,6 +17,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "index_handle.h"
 #include "threads.h"
 
 namespace faiss_native {
@@ -36,8 +37,7 @@ std::atomic<uint64_t> ivfSplits{0};
 // ---- flat ----
 
 bool FlatApplies(const faiss::Index& index, faiss::idx_t n, faiss::idx_t k, size_t minFloats = kMinFloats) {
-  const std::type_info& type = typeid(index);
-  if (type != typeid(faiss::IndexFlat) && type != typeid(faiss::IndexFlatIP) && type != typeid(faiss::IndexFlatL2)) return false;
+  if (!IsPlainFlat(index)) return false;
   if (index.metric_type != faiss::METRIC_INNER_PRODUCT && index.metric_type != faiss::METRIC_L2) return false;
   if (n < 1 || n >= faiss::distance_compute_blas_threshold || k >= faiss::distance_compute_min_k_reservoir) return false;
   return size_t(index.ntotal) * size_t(index.d) >= minFloats;
