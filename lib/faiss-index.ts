@@ -4,6 +4,7 @@ import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
 import { SearchBatcher } from './search-batcher';
+import { toNativeFilter, toNativeParams, type IdFilter, type SearchParams } from './search-params';
 import {
   checkCount,
   checkK,
@@ -18,19 +19,14 @@ import {
   type VectorsInput,
 } from './vectors';
 
-/** Options of {@link Index.search}. */
-export interface SearchOptions {
-  /** Inverted lists to visit for this call only (IVF indexes); the index's nprobe is unchanged. */
-  nprobe?: number;
+/** Options of {@link Index.search}: the call's {@link SearchParams}, and where to write. */
+export interface SearchOptions extends SearchParams {
   /** Arrays to write the results into (reused across calls, as Python's `D=` and `I=`). */
   out?: { distances: Float32Array; labels: BigInt64Array };
 }
 
 /** Options of {@link Index.rangeSearch}. */
-export interface RangeSearchOptions {
-  /** Inverted lists to visit for this call only (IVF indexes). */
-  nprobe?: number;
-}
+export type RangeSearchOptions = SearchParams;
 
 /** Range search output: the results of query i are at positions lims[i] to lims[i + 1] - 1. */
 export interface RangeSearchResult {
@@ -122,6 +118,18 @@ export class Index {
     this.#ivf('nprobe').nprobe = checkPositiveInt(value, 'nprobe');
   }
 
+  /**
+   * Candidate list size of graph searches (default 16), for an index with an HNSW layer.
+   * Setting it waits for running searches; prefer `search(q, k, { efSearch })` under load.
+   */
+  get efSearch(): number {
+    return this.#hnsw('efSearch').efSearch as number;
+  }
+
+  set efSearch(value: number) {
+    this.#hnsw('efSearch').efSearch = checkPositiveInt(value, 'efSearch');
+  }
+
   /** Trains the index on representative vectors (k-means for IVF, ranges for SQ), off the event loop. */
   async train(x: VectorsInput): Promise<void> {
     await this.native.train(this.#trainingSet(x));
@@ -161,18 +169,20 @@ export class Index {
    * another runs go together in one FAISS call (see {@link Index.coalesceSearches}).
    * @example
    * const { distances, labels } = await index.search(queries, 10, { nprobe: 16 });
+   * // only among documents 1000 to 1999:
+   * await index.search(queries, 10, { filter: { range: [1000, 2000] } });
    */
-  async search(q: VectorsInput, k: number, options: SearchOptions = {}): Promise<SearchResult> {
-    const { nat, queries, result, nprobe } = this.#prepareSearch(q, k, options);
-    if (result.nq === 1 && this.coalesceSearches) await this.#batcher.search(nat, queries, result, nprobe);
-    else if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels, nprobe);
+  async search(q: VectorsInput, k: number, options?: SearchOptions): Promise<SearchResult> {
+    const { nat, queries, result, params } = this.#prepareSearch(q, k, options);
+    if (result.nq === 1 && this.coalesceSearches && params?.filter === undefined) await this.#batcher.search(nat, queries, result, params);
+    else if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels, params);
     return result;
   }
 
   /** Finds the k nearest vectors of each query on the calling thread. */
-  searchSync(q: VectorsInput, k: number, options: SearchOptions = {}): SearchResult {
-    const { nat, queries, result, nprobe } = this.#prepareSearch(q, k, options);
-    if (queries.length > 0) nat.searchSync(queries, result.k, result.distances, result.labels, nprobe);
+  searchSync(q: VectorsInput, k: number, options?: SearchOptions): SearchResult {
+    const { nat, queries, result, params } = this.#prepareSearch(q, k, options);
+    if (queries.length > 0) nat.searchSync(queries, result.k, result.distances, result.labels, params);
     return result;
   }
 
@@ -180,15 +190,15 @@ export class Index {
    * Finds every vector within `radius` of each query: inner product above it, or squared L2
    * distance below it. Off the event loop.
    */
-  async rangeSearch(q: VectorsInput, radius: number, options: RangeSearchOptions = {}): Promise<RangeSearchResult> {
-    const { queries, nprobe } = this.#prepareRange(q, radius, options);
-    return { ...(await this.native.rangeSearch(queries, radius, nprobe)), nq: queries.length / this.d };
+  async rangeSearch(q: VectorsInput, radius: number, options?: RangeSearchOptions): Promise<RangeSearchResult> {
+    const { queries, params } = this.#prepareRange(q, radius, options);
+    return { ...(await this.native.rangeSearch(queries, radius, params)), nq: queries.length / this.d };
   }
 
   /** Range search on the calling thread. */
-  rangeSearchSync(q: VectorsInput, radius: number, options: RangeSearchOptions = {}): RangeSearchResult {
-    const { queries, nprobe } = this.#prepareRange(q, radius, options);
-    return { ...this.native.rangeSearchSync(queries, radius, nprobe), nq: queries.length / this.d };
+  rangeSearchSync(q: VectorsInput, radius: number, options?: RangeSearchOptions): RangeSearchResult {
+    const { queries, params } = this.#prepareRange(q, radius, options);
+    return { ...this.native.rangeSearchSync(queries, radius, params), nq: queries.length / this.d };
   }
 
   /**
@@ -230,16 +240,20 @@ export class Index {
   }
 
   /**
-   * Removes the vectors with these ids and returns how many were removed. A flat index
-   * renumbers the vectors after each removed one, as FAISS does. Off the event loop.
+   * Removes the vectors with these ids, or those a filter selects, and returns how many were
+   * removed. A flat index renumbers the vectors after each removed one, as FAISS does. Off the
+   * event loop.
+   * @example
+   * await index.removeIds([3, 7]);
+   * await index.removeIds({ range: [0, 1000] });
    */
-  async removeIds(ids: IdsInput): Promise<number> {
-    return this.native.removeIds(toIds(ids));
+  async removeIds(ids: IdsInput | IdFilter): Promise<number> {
+    return this.native.removeIds(toRemoval(ids));
   }
 
   /** {@link removeIds} on the calling thread. */
-  removeIdsSync(ids: IdsInput): number {
-    return this.native.removeIdsSync(toIds(ids));
+  removeIdsSync(ids: IdsInput | IdFilter): number {
+    return this.native.removeIdsSync(toRemoval(ids));
   }
 
   /**
@@ -345,28 +359,35 @@ export class Index {
     return vectors;
   }
 
+  #hnsw(what: string): NativeIndex {
+    const nat = this.native;
+    if (nat.efSearch === undefined) throw new TypeError(`${what}: this index (${nat.className}) has no HNSW layer`);
+    return nat;
+  }
+
   #withIds(x: VectorsInput, ids: IdsInput): [Float32Array, BigInt64Array] {
     const vectors = toVectors(x, this.d);
     return [vectors, toIds(ids, vectors.length / this.d)];
   }
 
-  #nprobeOption(nprobe: number | undefined): number {
-    if (nprobe === undefined) return 0; // the index's own
-    this.#ivf('options.nprobe');
-    return checkPositiveInt(nprobe, 'options.nprobe');
-  }
-
-  #prepareSearch(q: VectorsInput, k: number, options: SearchOptions) {
+  #prepareSearch(q: VectorsInput, k: number, options: SearchOptions | undefined) {
     const nat = this.native;
     const queries = toVectors(q, this.d, 'q');
-    const result = resultArrays(queries.length / this.d, checkK(k), options.out);
-    return { nat, queries, result, nprobe: this.#nprobeOption(options.nprobe) };
+    const params = toNativeParams(options, nat, 'search', ['out']);
+    const result = resultArrays(queries.length / this.d, checkK(k), options?.out);
+    return { nat, queries, result, params };
   }
 
-  #prepareRange(q: VectorsInput, radius: number, options: RangeSearchOptions) {
+  #prepareRange(q: VectorsInput, radius: number, options: RangeSearchOptions | undefined) {
     if (typeof radius !== 'number' || Number.isNaN(radius)) throw new RangeError(`radius must be a number; got ${String(radius)}`);
-    return { queries: toVectors(q, this.d, 'q'), nprobe: this.#nprobeOption(options.nprobe) };
+    const nat = this.native;
+    return { queries: toVectors(q, this.d, 'q'), params: toNativeParams(options, nat, 'rangeSearch') };
   }
+}
+
+/** removeIds's argument: a list of ids (numbers allowed), or any filter. */
+function toRemoval(ids: unknown) {
+  return Array.isArray(ids) ? { ids: toIds(ids), not: false } : toNativeFilter(ids, 'ids');
 }
 
 function checkOther(other: unknown): Index {

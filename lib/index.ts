@@ -2,6 +2,7 @@
 import { native, nativePath, simdLevel } from './native';
 
 export { Index, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
+export type { IdFilter, SearchParams } from './search-params';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
 export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type QuantizerType } from './scalar-quantizer';
 export { IndexIDMap, IndexIDMap2 } from './id-map';

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FaissError } from './errors';
 import { loadError, platform } from './load-error';
+import type { NativeIdFilter, NativeSearchParams } from './search-params';
 
 /** FAISS builds inside the package, slowest to fastest (arm64 has generic only: NEON is its baseline). */
 export const SIMD_LEVELS = ['generic', 'avx2', 'avx512'] as const;
@@ -21,6 +22,7 @@ export interface NativeIndex {
   readonly className: string;
   readonly nlist: number | undefined;
   nprobe: number | undefined;
+  efSearch: number | undefined;
   readonly qtype: number | undefined;
   readonly byResidual: boolean | undefined;
   train(x: Float32Array): Promise<void>;
@@ -29,17 +31,16 @@ export interface NativeIndex {
   addSync(x: Float32Array): void;
   addWithIds(x: Float32Array, ids: BigInt64Array): Promise<void>;
   addWithIdsSync(x: Float32Array, ids: BigInt64Array): void;
-  /** nprobe 0: the index's own. */
-  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, nprobe: number): Promise<void>;
-  searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, nprobe: number): void;
-  rangeSearch(x: Float32Array, radius: number, nprobe: number): Promise<NativeRangeResult>;
-  rangeSearchSync(x: Float32Array, radius: number, nprobe: number): NativeRangeResult;
+  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): Promise<void>;
+  searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): void;
+  rangeSearch(x: Float32Array, radius: number, params?: NativeSearchParams): Promise<NativeRangeResult>;
+  rangeSearchSync(x: Float32Array, radius: number, params?: NativeSearchParams): NativeRangeResult;
   reconstruct(key: number | bigint, out: Float32Array): Promise<void>;
   reconstructSync(key: number | bigint, out: Float32Array): void;
   reconstructN(i0: number, n: number, out: Float32Array): Promise<void>;
   reconstructNSync(i0: number, n: number, out: Float32Array): void;
-  removeIds(ids: BigInt64Array): Promise<number>;
-  removeIdsSync(ids: BigInt64Array): number;
+  removeIds(filter: NativeIdFilter): Promise<number>;
+  removeIdsSync(filter: NativeIdFilter): number;
   reset(): Promise<void>;
   resetSync(): void;
   mergeFrom(other: NativeIndex, addId: number): Promise<void>;

@@ -4,6 +4,7 @@
 // query of a batch exactly as it searches it alone, so every result equals that of its own call.
 // A search asked for before dispose() still runs, as it would have without coalescing.
 import type { NativeIndex } from './native';
+import type { NativeSearchParams } from './search-params';
 import type { SearchResult } from './vectors';
 
 /** Most queries in one coalesced call: at 20, FAISS computes flat distances with BLAS (other rounding). */
@@ -14,7 +15,8 @@ interface Pending {
   nat: NativeIndex;
   query: Float32Array;
   result: SearchResult;
-  nprobe: number;
+  /** Without a filter (filtered searches are not coalesced). */
+  params: NativeSearchParams | undefined;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -27,8 +29,8 @@ export class SearchBatcher {
   constructor(private readonly d: number) {}
 
   /** Searches one query into `result`, alone if nothing runs, else with those that arrive meanwhile. */
-  search(nat: NativeIndex, query: Float32Array, result: SearchResult, nprobe: number): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => this.#waiting.push({ nat, query, result, nprobe, resolve, reject }));
+  search(nat: NativeIndex, query: Float32Array, result: SearchResult, params: NativeSearchParams | undefined): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.#waiting.push({ nat, query, result, params, resolve, reject }));
     if (!this.#running) void this.#drain();
     return done;
   }
@@ -46,13 +48,13 @@ export class SearchBatcher {
     for (const fn of this.#idle.splice(0)) fn();
   }
 
-  /** The oldest waiting query and those with the same k and nprobe, up to MAX_COALESCED. */
+  /** The oldest waiting query and those with the same k and parameters, up to MAX_COALESCED. */
   #take(): Pending[] {
     const [first] = this.#waiting;
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     for (const p of this.#waiting) {
-      const same = p.result.k === first.result.k && p.nprobe === first.nprobe;
+      const same = p.result.k === first.result.k && sameParams(p.params, first.params);
       (same && batch.length < MAX_COALESCED ? batch : rest).push(p);
     }
     this.#waiting = rest;
@@ -68,7 +70,7 @@ export class SearchBatcher {
     const distances = new Float32Array(batch.length * k);
     const labels = new BigInt64Array(batch.length * k);
     try {
-      await batch[0].nat.search(queries, k, distances, labels, batch[0].nprobe);
+      await batch[0].nat.search(queries, k, distances, labels, batch[0].params);
     } catch {
       // One bad query (a NaN) fails the whole call: each query goes again alone, so only
       // those at fault fail, each with its own error.
@@ -84,10 +86,15 @@ export class SearchBatcher {
 
   async #alone(p: Pending): Promise<void> {
     try {
-      await p.nat.search(p.query, p.result.k, p.result.distances, p.result.labels, p.nprobe);
+      await p.nat.search(p.query, p.result.k, p.result.distances, p.result.labels, p.params);
       p.resolve();
     } catch (err) {
       p.reject(err);
     }
   }
+}
+
+function sameParams(a: NativeSearchParams | undefined, b: NativeSearchParams | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.nprobe === b.nprobe && a.maxCodes === b.maxCodes && a.efSearch === b.efSearch;
 }

@@ -1,13 +1,17 @@
 // IndexHandle: locking, state mirrors, memory accounting and type names.
 #include "index_handle.h"
 
+#include <cxxabi.h>
 #include <faiss/IVFlib.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexRefine.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexScalarQuantizer.h>
 
+#include <cstdlib>
 #include <typeinfo>
 
 namespace faiss_native {
@@ -24,6 +28,22 @@ std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<Mapp
 }
 
 faiss::IndexIVF* IndexHandle::Ivf() const { return faiss::ivflib::try_extract_index_ivf(index.get()); }
+
+faiss::IndexHNSW* IndexHandle::Hnsw() const {
+  faiss::Index* at = index.get();
+  while (true) {
+    if (auto* idmap = dynamic_cast<faiss::IndexIDMap*>(at)) at = idmap->index;
+    else if (auto* pt = dynamic_cast<faiss::IndexPreTransform*>(at)) at = pt->index;
+    else if (auto* refine = dynamic_cast<faiss::IndexRefine*>(at)) at = refine->base_index;
+    else return dynamic_cast<faiss::IndexHNSW*>(at);
+  }
+}
+
+std::string TypeName(const std::type_info& type) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? name.get() : type.name();
+}
 
 void IndexHandle::Refresh() {
   ntotal = index->ntotal;

@@ -8,12 +8,14 @@
 #include <memory>
 #include <shared_mutex>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "mapped_file.h"
 
 namespace faiss {
 struct IndexIVF;
+struct IndexHNSW;
 }
 
 namespace faiss_native {
@@ -41,6 +43,8 @@ struct IndexHandle {
 
   // The IVF layer (itself, or under an IDMap / pre-transform), or nullptr.
   faiss::IndexIVF* Ivf() const;
+  // The HNSW layer (itself, or under an IDMap / pre-transform / refinement), or nullptr.
+  faiss::IndexHNSW* Hnsw() const;
   // Refreshes the mirrors; call with the mutex held.
   void Refresh();
 };
@@ -63,6 +67,9 @@ int64_t NativeBytes(const faiss::Index& index);
 
 // The most specific class name lib/ knows how to wrap ("IndexFlat", "IndexIVFScalarQuantizer", ...).
 std::string ClassName(const faiss::Index& index);
+
+// FAISS's name of a C++ type ("faiss::IndexHNSWFlat").
+std::string TypeName(const std::type_info& type);
 
 // An IndexFlat, IndexFlatIP or IndexFlatL2 itself (not a subclass with codes of its own).
 bool IsPlainFlat(const faiss::Index& index);

@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cxxabi.h>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -127,12 +126,6 @@ void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq, int d, bool trained)
   if (sq.qtype == SQ::QT_8bit_uniform || sq.qtype == SQ::QT_4bit_uniform) ranges = 2;
   FAISS_THROW_IF_NOT_FMT(!trained || sq.trained.size() == ranges, "scalar quantizer holds %zd trained values, expected %zd",
                          sq.trained.size(), ranges);
-}
-
-std::string TypeName(const std::type_info& type) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
-  return status == 0 && name ? name.get() : type.name();
 }
 
 // a * b for sizes read from a file. A product that wraps around 2^64 could equal the real size

@@ -2,6 +2,7 @@
 #include "index_wrap.h"
 
 #include <faiss/IndexFlatCodes.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexScalarQuantizer.h>
@@ -29,6 +30,7 @@
 #include "index_io.h"
 #include "jobs.h"
 #include "memory_limit.h"
+#include "search_params.h"
 #include "split_search.h"
 #include "threads.h"
 
@@ -38,17 +40,6 @@ namespace {
 
 using ReadLock = std::shared_lock<std::shared_mutex>;
 using WriteLock = std::unique_lock<std::shared_mutex>;
-
-// Per-call IVF parameters, so concurrent searches with different nprobe never race.
-std::unique_ptr<faiss::SearchParametersIVF> IvfParams(const IndexHandle& handle, int64_t nprobe) {
-  if (nprobe <= 0) return nullptr;  // the index's own nprobe
-  faiss::IndexIVF* ivf = handle.Ivf();
-  FAISS_THROW_IF_NOT_MSG(ivf != nullptr, "nprobe given for an index without an IVF layer");
-  auto params = std::make_unique<faiss::SearchParametersIVF>();
-  params->nprobe = size_t(nprobe);
-  params->max_codes = ivf->max_codes;  // SearchParametersIVF's own default would override it
-  return params;
-}
 
 // After a bulk add, gives each inverted list of an IVF index exactly the memory it uses:
 // FAISS grows the lists by doubling, which left IVF indexes 1.4-1.6x their size in resident
@@ -117,7 +108,7 @@ void BoundedRangeSearch(const faiss::Index& index, faiss::idx_t n, const float* 
   const double worstPerQuery = std::max(1.0, double(index.ntotal)) * kResult;
   const auto block = faiss::idx_t(std::clamp(double(limit) / 2 / worstPerQuery, 1.0, double(n)));
   if (block >= n) {
-    index.range_search(n, x, radius, &out, params);  // even the worst case fits
+    RangeSearchWith(index, n, x, radius, &out, params);  // even the worst case fits
     return;
   }
   std::vector<float> distances;
@@ -125,7 +116,7 @@ void BoundedRangeSearch(const faiss::Index& index, faiss::idx_t n, const float* 
   for (faiss::idx_t i0 = 0; i0 < n; i0 += block) {
     const faiss::idx_t nb = std::min(block, n - i0);
     faiss::RangeSearchResult part{size_t(nb)};
-    index.range_search(nb, x + i0 * index.d, radius, &part, params);
+    RangeSearchWith(index, nb, x + i0 * index.d, radius, &part, params);
     const size_t found = part.lims[nb];
     char what[160];
     std::snprintf(what, sizeof what, "rangeSearch with radius %g (%zu results in the first %zd of %zd queries)", double(radius),
@@ -153,14 +144,14 @@ void ReadData(const IndexHandle& handle, Read&& read) {
 }
 
 // The prelude of every query job: the parallel gate for batches (FAISS parallelises over
-// queries; one query runs on its own thread), per-call IVF parameters.
+// queries; one query runs on its own thread), the call's FAISS parameters.
 template <typename Query>
-void RunQueries(const IndexHandle& handle, const float* x, faiss::idx_t n, int64_t nprobe, Query&& query) {
+void RunQueries(const IndexHandle& handle, const float* x, faiss::idx_t n, const SearchSpec* spec, Query&& query) {
   CheckFinite(x, n, handle.index->d, "q");
   ReadData(handle, [&](const faiss::Index& index) {
     std::unique_lock<std::mutex> parallel;
     if (n > 1) parallel = ParallelSection();
-    auto params = IvfParams(handle, nprobe);
+    SearchParams params(index, spec);
     query(index, params.get());
   });
 }
@@ -197,6 +188,7 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor<&IndexWrap::GetClassName>("className"),
           InstanceAccessor<&IndexWrap::GetNlist>("nlist"),
           InstanceAccessor<&IndexWrap::GetNprobe, &IndexWrap::SetNprobe>("nprobe"),
+          InstanceAccessor<&IndexWrap::GetEfSearch, &IndexWrap::SetEfSearch>("efSearch"),
           InstanceAccessor<&IndexWrap::GetQtype>("qtype"),
           InstanceAccessor<&IndexWrap::GetByResidual>("byResidual"),
           InstanceMethod<&IndexWrap::Train<true>>("train"),
@@ -313,6 +305,20 @@ void IndexWrap::SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& val
   ivf->nprobe = size_t(nprobe);
 }
 
+Napi::Value IndexWrap::GetEfSearch(const Napi::CallbackInfo& info) {
+  faiss::IndexHNSW* hnsw = Live(info.Env())->Hnsw();
+  return hnsw ? Napi::Number::New(info.Env(), double(hnsw->hnsw.efSearch)) : info.Env().Undefined();
+}
+
+void IndexWrap::SetEfSearch(const Napi::CallbackInfo& info, const Napi::Value& value) {
+  auto handle = Live(info.Env());
+  faiss::IndexHNSW* hnsw = handle->Hnsw();
+  if (hnsw == nullptr) throw Napi::TypeError::New(info.Env(), "efSearch: this index has no HNSW layer");
+  int efSearch = value.As<Napi::Number>().Int32Value();
+  WriteLock lock(*handle->mutex);  // as SetNprobe
+  hnsw->hnsw.efSearch = efSearch;
+}
+
 Napi::Value IndexWrap::GetQtype(const Napi::CallbackInfo& info) {
   auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(Live(info.Env())->index.get());
   return sq ? Napi::Number::New(info.Env(), sq->sq.qtype) : info.Env().Undefined();
@@ -334,7 +340,7 @@ std::shared_ptr<IndexHandle> IndexWrap::Changeable(Napi::Env env) const {
 }
 
 Napi::Value IndexWrap::RunChange(Napi::Env env, bool async, std::function<void(faiss::Index&)> change,
-                                 const std::vector<Napi::Object>& keepAlive) {
+                                 const std::vector<Napi::Object>& keepAlive, std::function<Napi::Value(Napi::Env)> result) {
   auto handle = Changeable(env);
   Work work = [handle, change = std::move(change)] {
     WriteLock lock(*handle->mutex);
@@ -349,9 +355,9 @@ Napi::Value IndexWrap::RunChange(Napi::Env env, bool async, std::function<void(f
   };
   std::vector<Napi::Object> alive(keepAlive);
   alive.push_back(Value());
-  Finish finish = [this](Napi::Env env) {
+  Finish finish = [this, result = std::move(result)](Napi::Env env) {
     ReportMemory(env);
-    return env.Undefined();
+    return result ? result(env) : env.Undefined();
   };
   return RunJob(env, async, std::move(work), std::move(finish), alive);
 }
@@ -402,23 +408,16 @@ Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
 
 template <bool Async>
 Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
-  auto ids = IdsArg(info, 0, 0);
+  std::vector<Napi::Object> keepAlive;
+  IdFilter filter = ReadIdFilter(info[0], keepAlive);
   auto removed = std::make_shared<size_t>(0);
-  const faiss::idx_t* list = ids.Data();
-  size_t n = ids.ElementLength();
-  auto handle = Changeable(info.Env());
-  Work work = [handle, list, n, removed] {
-    WriteLock lock(*handle->mutex);
-    auto parallel = ParallelSection();
-    faiss::IDSelectorBatch selector(n, list);
-    *removed = handle->index->remove_ids(selector);
-    handle->Refresh();
-  };
-  Finish finish = [this, removed](Napi::Env env) {
-    ReportMemory(env);
-    return Napi::Number::New(env, double(*removed));
-  };
-  return RunJob(info.Env(), Async, std::move(work), std::move(finish), {ids, Value()});
+  return RunChange(
+      info.Env(), Async,
+      [filter, removed](faiss::Index& index) {
+        Selector selector(filter);
+        *removed = index.remove_ids(selector.get());
+      },
+      keepAlive, [removed](Napi::Env env) { return Napi::Number::New(env, double(*removed)); });
 }
 
 template <bool Async>
@@ -482,17 +481,18 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   if (k < 1) throw Napi::RangeError::New(env, "k must be at least 1");
   auto distances = FloatsArg(info, 2, size_t(n * k));
   auto labels = IdsArg(info, 3, size_t(n * k));
-  int64_t nprobe = CountArg(info, 4);
+  std::vector<Napi::Object> keepAlive{x, distances, labels};
+  auto spec = ReadSearchSpec(info[4], keepAlive);
   const float* data = x.Data();
   float* d = distances.Data();
   faiss::idx_t* ids = labels.Data();
-  Work work = [handle, data, n, k, d, ids, nprobe] {
-    RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
+  Work work = [handle, data, n, k, d, ids, spec] {
+    RunQueries(*handle, data, n, spec.get(), [&](const faiss::Index& index, const faiss::SearchParameters* params) {
       if (SearchOnAllThreads(index, n, data, k, d, ids, params)) return;
       index.search(n, data, k, d, ids, params);
     });
   };
-  return RunJob(env, Async, std::move(work), NoResult, {x, distances, labels});
+  return RunJob(env, Async, std::move(work), NoResult, keepAlive);
 }
 
 template <bool Async>
@@ -502,12 +502,13 @@ Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) {
   Napi::Float32Array x = VectorsArg(info, 0, d_);
   auto n = faiss::idx_t(x.ElementLength() / d_);
   float radius = info[1].As<Napi::Number>().FloatValue();
-  int64_t nprobe = CountArg(info, 2);
+  std::vector<Napi::Object> keepAlive{x};
+  auto spec = ReadSearchSpec(info[2], keepAlive);
   const float* data = x.Data();
   auto result = std::make_shared<faiss::RangeSearchResult>(size_t(n));
   const size_t limit = AddonData::Of(env)->memoryLimit;
-  Work work = [handle, data, n, radius, nprobe, result, limit] {
-    RunQueries(*handle, data, n, nprobe, [&](const faiss::Index& index, const faiss::SearchParameters* params) {
+  Work work = [handle, data, n, radius, spec, result, limit] {
+    RunQueries(*handle, data, n, spec.get(), [&](const faiss::Index& index, const faiss::SearchParameters* params) {
       BoundedRangeSearch(index, n, data, radius, params, limit, *result);
     });
   };
@@ -525,7 +526,7 @@ Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) {
     out.Set("labels", AdoptArray<faiss::idx_t, Napi::TypedArrayOf<int64_t>>(env, labels, total));
     return out;
   };
-  return RunJob(env, Async, std::move(work), std::move(finish), {x});
+  return RunJob(env, Async, std::move(work), std::move(finish), keepAlive);
 }
 
 template <bool Async>

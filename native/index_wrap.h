@@ -31,6 +31,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetNlist(const Napi::CallbackInfo& info);
   Napi::Value GetNprobe(const Napi::CallbackInfo& info);
   void SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& value);
+  Napi::Value GetEfSearch(const Napi::CallbackInfo& info);
+  void SetEfSearch(const Napi::CallbackInfo& info, const Napi::Value& value);
   Napi::Value GetQtype(const Napi::CallbackInfo& info);
   Napi::Value GetByResidual(const Napi::CallbackInfo& info);
 
@@ -42,15 +44,15 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   template <bool Async>
   Napi::Value AddWithIds(const Napi::CallbackInfo& info);  // (x, ids)
   template <bool Async>
-  Napi::Value Search(const Napi::CallbackInfo& info);  // (x, k, distances, labels, nprobe)
+  Napi::Value Search(const Napi::CallbackInfo& info);  // (x, k, distances, labels, params)
   template <bool Async>
-  Napi::Value RangeSearch(const Napi::CallbackInfo& info);  // (x, radius, nprobe)
+  Napi::Value RangeSearch(const Napi::CallbackInfo& info);  // (x, radius, params)
   template <bool Async>
   Napi::Value Reconstruct(const Napi::CallbackInfo& info);  // (key, out)
   template <bool Async>
   Napi::Value ReconstructN(const Napi::CallbackInfo& info);  // (i0, n, out)
   template <bool Async>
-  Napi::Value RemoveIds(const Napi::CallbackInfo& info);  // (ids) -> number removed
+  Napi::Value RemoveIds(const Napi::CallbackInfo& info);  // (filter) -> number removed
   template <bool Async>
   Napi::Value Reset(const Napi::CallbackInfo& info);
   template <bool Async>
@@ -67,9 +69,10 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   std::shared_ptr<IndexHandle> Live(Napi::Env env) const;
   // Live, and allowed to change (not memory-mapped), else a TypeError.
   std::shared_ptr<IndexHandle> Changeable(Napi::Env env) const;
-  // A change of the index: runs under the exclusive lock, then refreshes mirrors and memory.
+  // A change of the index: runs under the exclusive lock, then refreshes mirrors and memory;
+  // resolves to result's value (undefined without one).
   Napi::Value RunChange(Napi::Env env, bool async, std::function<void(faiss::Index&)> change,
-                        const std::vector<Napi::Object>& keepAlive);
+                        const std::vector<Napi::Object>& keepAlive, std::function<Napi::Value(Napi::Env)> result = nullptr);
   // A view of an index inside this one, sharing its lock and keeping it alive.
   Napi::Value View(Napi::Env env, faiss::Index* inner);
   // Tells V8 how much native memory this index holds, so GC pressure is right.

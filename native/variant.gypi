@@ -5,7 +5,7 @@
     ['faiss_opt_level in ("all", level) and level in faiss_variants.split()', {
       "type": "loadable_module",
       # The binding's own code is plain C++ (FAISS holds the SIMD kernels), the same in each.
-      "sources": ["addon.cc", "load_guard.cc", "args.cc", "errors.cc", "flat_add.cc", "split_search.cc", "index_create.cc", "index_handle.cc", "index_io.cc", "index_wrap.cc", "jobs.cc", "mapped_file.cc", "memory_limit.cc", "threads.cc"],
+      "sources": ["addon.cc", "load_guard.cc", "args.cc", "errors.cc", "flat_add.cc", "split_search.cc", "search_params.cc", "index_create.cc", "index_handle.cc", "index_io.cc", "index_wrap.cc", "jobs.cc", "mapped_file.cc", "memory_limit.cc", "threads.cc"],
       "libraries": ["-L<(faiss_prefix)/lib", "-l<(faiss_lib)", "-L<(openblas_dir)", "-lopenblas", "-fopenmp"],
       "ldflags": [
         # C++ runtime inside the .node; only Node-API's entry points are exported.

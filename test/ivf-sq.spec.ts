@@ -168,7 +168,7 @@ describe('IndexIVFScalarQuantizer construction and training', () => {
     const flat = new IndexFlatIP(4);
     expect(() => flat.nprobe).toThrow(new TypeError('nprobe: this index (IndexFlat) has no IVF layer'));
     expect(() => (flat.nprobe = 3)).toThrow(TypeError);
-    expect(() => flat.searchSync(new Float32Array(4), 1, { nprobe: 2 })).toThrow('options.nprobe: this index (IndexFlat) has no IVF layer');
+    expect(() => flat.searchSync(new Float32Array(4), 1, { nprobe: 2 })).toThrow(new TypeError("search: option 'nprobe' applies to indexes with an IVF layer; this index is IndexFlat"));
     const ivf = new IndexIVFScalarQuantizer(4, 2, 'QT_8bit');
     expect(() => (ivf.nprobe = 0)).toThrow(new RangeError('nprobe must be a positive integer; got 0'));
   });

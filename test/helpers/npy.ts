@@ -1,10 +1,11 @@
-// Minimal .npy (NumPy format 1.0) reading and writing for float32 and int64 matrices.
+// Minimal .npy (NumPy format 1.0) reading and writing for float32 and int64 matrices (and
+// writing uint8 ones).
 import fs from 'node:fs';
 
 type Matrix = Float32Array | BigInt64Array;
 
-export function writeNpy(file: string, data: Matrix, shape: number[]): void {
-  const descr = data instanceof Float32Array ? '<f4' : '<i8';
+export function writeNpy(file: string, data: Matrix | Uint8Array, shape: number[]): void {
+  const descr = data instanceof Float32Array ? '<f4' : data instanceof Uint8Array ? '|u1' : '<i8';
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - (total % 64)) % 64) + '\n';

@@ -18,6 +18,7 @@ import {
   METRIC_L2,
   readIndex,
   ScalarQuantizer,
+  type IdFilter,
   type QuantizerType,
   type SearchResult,
 } from '../../lib';
@@ -238,6 +239,54 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('mergeFrom parity with P
     rows.push({ index: `mergeFrom ${name}`, direction: 'node merges, python merges', nprobe: 'nprobe' in options ? 8 : 0, nq: queries.length / d, ...c });
     expect(c.labelsIdentical).toBe(true);
     expect(c.maxDistanceDiff).toBe(0);
+  });
+});
+
+describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('filtered search parity with Python SearchParameters(sel=...) on SIFT', () => {
+  const data = sift();
+  const INDEXES: { name: string; make: () => Index; ids?: boolean; nprobe: number }[] = [
+    { name: 'IndexFlatL2', make: () => new IndexFlatL2(data.d), nprobe: 0 },
+    { name: 'IVF64 QT_8bit', make: () => new IndexIVFScalarQuantizer(data.d, 64, 'QT_8bit', METRIC_L2), nprobe: 8 },
+    { name: 'IndexIDMap2(FlatIP)', make: () => new IndexIDMap2(new IndexFlatIP(data.d)), ids: true, nprobe: 0 },
+  ];
+
+  it.each(INDEXES)('$name: ids, bitmap, range and their inverse give Python\'s results', async ({ name, make, ids: withIds, nprobe }) => {
+    const { d, base, queries } = data;
+    const n = base.length / d;
+    const nq = queries.length / d;
+    const at = (f: string) => path.join(dir, `filter-${name.replace(/\W+/g, '_')}-${f}`);
+    const ids = withIds ? BigInt64Array.from({ length: n }, (_, i) => 1000n + BigInt(i) * 3n) : undefined;
+    const idOf = (i: number) => (ids ? ids[i] : BigInt(i));
+    const index = make();
+    await index.train(base);
+    if (ids) await index.addWithIds(base, ids);
+    else await index.add(base);
+    await index.write(at('node.index'));
+    writeNpy(at('queries.npy'), queries, [nq, d]);
+
+    // Every third vector, by id; the same set as a bitmap; a range over the middle third.
+    const chosen = BigInt64Array.from({ length: Math.ceil(n / 3) }, (_, j) => idOf(j * 3));
+    writeNpy(at('ids.npy'), chosen, [chosen.length]);
+    const bitmap = new Uint8Array(Number(idOf(n - 1) / 8n) + 1);
+    for (const id of chosen) bitmap[Number(id >> 3n)] |= 1 << Number(id & 7n);
+    writeNpy(at('bitmap.npy'), bitmap, [bitmap.length]);
+    const [min, max] = [idOf(n / 3), idOf((2 * n) / 3)];
+    const filters: { node: IdFilter; python: object }[] = [];
+    for (const not of [false, true]) {
+      filters.push({ node: { ids: chosen, not }, python: { kind: 'ids', ids: at('ids.npy'), not } });
+      filters.push({ node: { bitmap, not }, python: { kind: 'bitmap', bitmap: at('bitmap.npy'), not } });
+      filters.push({ node: { range: [min, max], not }, python: { kind: 'range', min: Number(min), max: Number(max), not } });
+    }
+    runPython([{ op: 'filtered', index: at('node.index'), queries: at('queries.npy'), k: K, nprobe, filters: filters.map((f) => f.python), out: at('py') }], dir);
+    for (const [i, f] of filters.entries()) {
+      const mine = await index.search(queries, K, nprobe ? { nprobe, filter: f.node } : { filter: f.node });
+      const c = compare(mine, pythonResults(at('py'), i));
+      const form = Object.keys(f.node).find((key) => key !== 'not');
+      rows.push({ index: `filtered ${name}`, direction: `${f.node.not ? 'not ' : ''}${form}, both search Node's file`, nprobe, nq, ...c });
+      expect(c.labelsIdentical, `${form} not=${f.node.not}`).toBe(true);
+      expect(c.maxDistanceDiff, `${form} not=${f.node.not}`).toBe(0);
+    }
+    index.dispose();
   });
 });
 

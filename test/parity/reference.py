@@ -68,6 +68,37 @@ def search(job):
         np.save(f"{job['out']}_I{nprobe}.npy", I)
 
 
+def selector(f, keep):
+    """The FAISS selector a filter job describes; keep holds what the selectors point to."""
+    if f["kind"] == "ids":
+        sel = faiss.IDSelectorBatch(np.load(f["ids"]))
+    elif f["kind"] == "bitmap":
+        bits = np.load(f["bitmap"])
+        keep.append(bits)
+        sel = faiss.IDSelectorBitmap(bits)
+    else:
+        sel = faiss.IDSelectorRange(int(f["min"]), int(f["max"]))
+    keep.append(sel)
+    return faiss.IDSelectorNot(sel) if f["not"] else sel
+
+
+def filtered(job):
+    """Searches with each filter as SearchParameters(sel=...), and nprobe on IVF indexes."""
+    index = load(job)
+    queries = np.load(job["queries"])
+    ivf = faiss.try_extract_index_ivf(index)
+    for i, f in enumerate(job["filters"]):
+        keep = []
+        sel = selector(f, keep)
+        if ivf is not None:
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=job["nprobe"])
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        D, I = index.search(queries, job["k"], params=params)
+        np.save(f"{job['out']}_D{i}.npy", D)
+        np.save(f"{job['out']}_I{i}.npy", I)
+
+
 def merge(job):
     """Two copies of a trained (empty) index get one half of the vectors each; the second is
     merged into the first, which is written out."""
@@ -119,4 +150,4 @@ if __name__ == "__main__":
     with open(sys.argv[1]) as f:
         jobs = json.load(f)
     for job in jobs:
-        {"build": build, "search": search, "merge": merge, "langchain": langchain}[job["op"]](job)
+        {"build": build, "search": search, "filtered": filtered, "merge": merge, "langchain": langchain}[job["op"]](job)

@@ -1,0 +1,116 @@
+// Per-call search parameters (Python's faiss.SearchParametersIVF / SearchParametersHNSW and
+// their `sel`): checked here against the index, then handed to native/search_params.cc in one
+// plain form, where they become FAISS's SearchParameters for the index's structure.
+import type { NativeIndex } from './native';
+import { checkCount, checkPositiveInt, describe, toIds, type IdsInput } from './vectors';
+
+/**
+ * Which ids a search may return (or `removeIds` removes): a set of ids (FAISS's
+ * `IDSelectorBatch`), a bitmap where bit `id % 8` of byte `id >> 3` marks an id
+ * (`IDSelectorBitmap`), or a half-open range `[min, max)` (`IDSelectorRange`). With
+ * `not: true`, every id but those (`IDSelectorNot`). Ids are the user's ids under an IDMap.
+ */
+export type IdFilter =
+  | BigInt64Array
+  | Uint8Array
+  | { ids: IdsInput; not?: boolean }
+  | { bitmap: Uint8Array; not?: boolean }
+  | { range: readonly [number | bigint, number | bigint]; not?: boolean };
+
+/** Parameters of one search, as Python's `faiss.SearchParameters*` (`params=`). */
+export interface SearchParams {
+  /** Inverted lists to visit (IVF indexes); the index's own nprobe is unchanged. */
+  nprobe?: number;
+  /** Most codes to scan per query, 0 for no limit (IVF indexes; FAISS's `max_codes`). */
+  maxCodes?: number;
+  /** Candidate list size of the graph search (HNSW indexes). */
+  efSearch?: number;
+  /** Only these ids are searched. */
+  filter?: IdFilter;
+}
+
+/** The plain form native/search_params.cc reads. */
+export interface NativeIdFilter {
+  ids?: BigInt64Array;
+  bitmap?: Uint8Array;
+  min?: bigint;
+  max?: bigint;
+  not: boolean;
+}
+
+/** The plain form native/search_params.cc reads; 0 (-1 for maxCodes) means the index's own. */
+export interface NativeSearchParams {
+  nprobe: number;
+  maxCodes: number;
+  efSearch: number;
+  filter?: NativeIdFilter;
+}
+
+type Layer = 'IVF' | 'HNSW';
+const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = { nprobe: 'IVF', maxCodes: 'IVF', efSearch: 'HNSW', filter: undefined };
+
+function hasLayer(nat: NativeIndex, layer: Layer): boolean {
+  return layer === 'IVF' ? nat.nlist !== undefined : nat.efSearch !== undefined;
+}
+
+/**
+ * Checks a call's parameters against the index: unknown keys and keys for a layer the index
+ * lacks are TypeErrors naming the key and the index type. Undefined when there are none.
+ * `extra` names keys the caller handles itself (search's `out`).
+ */
+export function toNativeParams(params: object | undefined, nat: NativeIndex, call: string, extra: readonly string[] = []): NativeSearchParams | undefined {
+  if (params === undefined) return undefined;
+  if (params === null || typeof params !== 'object') throw new TypeError(`${call}: options must be an object; got ${describe(params)}`);
+  const given = params as Record<string, unknown>;
+  let any = false;
+  for (const key of Object.keys(given)) {
+    if (given[key] === undefined || extra.includes(key)) continue;
+    if (!Object.hasOwn(LAYER_OF, key)) {
+      throw new TypeError(`${call}: unknown option '${key}' (known: ${[...Object.keys(LAYER_OF), ...extra].join(', ')})`);
+    }
+    const layer = LAYER_OF[key as keyof SearchParams];
+    if (layer !== undefined && !hasLayer(nat, layer)) {
+      throw new TypeError(`${call}: option '${key}' applies to indexes with an ${layer} layer; this index is ${nat.className}`);
+    }
+    any = true;
+  }
+  if (!any) return undefined;
+  const { nprobe, maxCodes, efSearch, filter } = given as SearchParams;
+  return {
+    nprobe: nprobe === undefined ? 0 : checkPositiveInt(nprobe, 'options.nprobe'),
+    maxCodes: maxCodes === undefined ? -1 : checkCount(maxCodes, 'options.maxCodes'),
+    efSearch: efSearch === undefined ? 0 : checkPositiveInt(efSearch, 'options.efSearch'),
+    filter: filter === undefined ? undefined : toNativeFilter(filter, 'options.filter'),
+  };
+}
+
+/** Checks a filter and returns native/search_params.cc's form of it. */
+export function toNativeFilter(filter: unknown, name: string): NativeIdFilter {
+  if (filter instanceof BigInt64Array) return { ids: filter, not: false };
+  if (filter instanceof Uint8Array) return { bitmap: filter, not: false };
+  if (filter === null || typeof filter !== 'object' || ArrayBuffer.isView(filter) || Array.isArray(filter)) {
+    const got = Array.isArray(filter) ? 'an array (wrap ids as { ids })' : describe(filter);
+    throw new TypeError(`${name} must be a BigInt64Array of ids, a Uint8Array bitmap, or { ids | bitmap | range, not? }; got ${got}`);
+  }
+  const { ids, bitmap, range, not = false, ...rest } = filter as { ids?: unknown; bitmap?: unknown; range?: unknown; not?: unknown };
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new TypeError(`${name}: unknown key '${unknown[0]}' (known: ids, bitmap, range, not)`);
+  if (typeof not !== 'boolean') throw new TypeError(`${name}.not must be a boolean; got ${describe(not)}`);
+  const forms = [ids, bitmap, range].filter((f) => f !== undefined).length;
+  if (forms !== 1) throw new TypeError(`${name} must have exactly one of ids, bitmap or range; got ${forms}`);
+  if (ids !== undefined) return { ids: toIds(ids, undefined, `${name}.ids`), not };
+  if (bitmap !== undefined) {
+    if (!(bitmap instanceof Uint8Array)) throw new TypeError(`${name}.bitmap must be a Uint8Array; got ${describe(bitmap)}`);
+    return { bitmap, not };
+  }
+  if (!Array.isArray(range) || range.length !== 2) throw new TypeError(`${name}.range must be [min, max]; got ${describe(range)}`);
+  const [min, max] = range.map((v, i) => toId(v, `${name}.range[${i}]`));
+  if (min > max) throw new RangeError(`${name}.range must have min <= max; got [${min}, ${max}]`);
+  return { min, max, not };
+}
+
+function toId(value: unknown, name: string): bigint {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'bigint' && value >= -(2n ** 63n) && value < 2n ** 63n) return value;
+  throw new TypeError(`${name} must be a safe integer or a 64-bit bigint; got ${typeof value === 'number' ? value : describe(value)}`);
+}

@@ -1,0 +1,147 @@
+#include "search_params.h"
+
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
+#include <faiss/impl/FaissAssert.h>
+
+#include <string>
+
+#include "index_handle.h"
+
+namespace faiss_native {
+
+namespace {
+
+int64_t IntProperty(const Napi::Object& object, const char* key, int64_t fallback) {
+  Napi::Value v = object.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int64Value() : fallback;
+}
+
+faiss::idx_t IdProperty(const Napi::Object& object, const char* key) {
+  bool lossless = true;
+  return object.Get(key).As<Napi::BigInt>().Int64Value(&lossless);
+}
+
+}  // namespace
+
+IdFilter ReadIdFilter(const Napi::Value& value, std::vector<Napi::Object>& keepAlive) {
+  Napi::Object object = value.As<Napi::Object>();
+  IdFilter filter;
+  filter.invert = object.Get("not").ToBoolean();
+  if (Napi::Value ids = object.Get("ids"); ids.IsTypedArray()) {
+    auto array = ids.As<Napi::TypedArrayOf<int64_t>>();
+    filter.kind = IdFilter::Kind::kIds;
+    filter.ids = array.Data();
+    filter.count = array.ElementLength();
+    keepAlive.push_back(array);
+  } else if (Napi::Value bitmap = object.Get("bitmap"); bitmap.IsTypedArray()) {
+    auto array = bitmap.As<Napi::Uint8Array>();
+    filter.kind = IdFilter::Kind::kBitmap;
+    filter.bitmap = array.Data();
+    filter.bytes = array.ElementLength();
+    keepAlive.push_back(array);
+  } else {
+    filter.kind = IdFilter::Kind::kRange;
+    filter.min = IdProperty(object, "min");
+    filter.max = IdProperty(object, "max");
+  }
+  return filter;
+}
+
+std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::vector<Napi::Object>& keepAlive) {
+  if (!value.IsObject()) return nullptr;
+  Napi::Object object = value.As<Napi::Object>();
+  auto spec = std::make_shared<SearchSpec>();
+  spec->nprobe = IntProperty(object, "nprobe", 0);
+  spec->maxCodes = IntProperty(object, "maxCodes", -1);
+  spec->efSearch = IntProperty(object, "efSearch", 0);
+  if (Napi::Value filter = object.Get("filter"); filter.IsObject()) spec->filter = ReadIdFilter(filter, keepAlive);
+  return spec;
+}
+
+Selector::Selector(const IdFilter& filter) {
+  switch (filter.kind) {
+    case IdFilter::Kind::kIds:
+      parts_.push_back(std::make_unique<faiss::IDSelectorBatch>(filter.count, filter.ids));
+      break;
+    case IdFilter::Kind::kBitmap:
+      parts_.push_back(std::make_unique<faiss::IDSelectorBitmap>(filter.bytes, filter.bitmap));
+      break;
+    case IdFilter::Kind::kRange:
+      parts_.push_back(std::make_unique<faiss::IDSelectorRange>(filter.min, filter.max));
+      break;
+  }
+  if (filter.invert) parts_.push_back(std::make_unique<faiss::IDSelectorNot>(parts_.back().get()));
+}
+
+SearchParams::SearchParams(const faiss::Index& index, const SearchSpec* spec) {
+  if (spec == nullptr) return;
+  if (spec->filter) selector_ = std::make_unique<Selector>(*spec->filter);
+  // FAISS declares the selector non-const but only reads it.
+  top_ = For(index, *spec, selector_ ? const_cast<faiss::IDSelector*>(&selector_->get()) : nullptr);
+}
+
+faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const SearchSpec& spec, faiss::IDSelector* sel) {
+  // IDMaps translate the selector to their positions themselves; pre-transforms pass it on.
+  if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index)) return For(*idmap->index, spec, sel);
+  if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(&index)) return For(*pt->index, spec, sel);
+  if (auto* refine = dynamic_cast<const faiss::IndexRefine*>(&index)) {
+    auto params = std::make_unique<faiss::IndexRefineSearchParameters>();
+    params->k_factor = refine->k_factor;
+    params->base_index_params = For(*refine->base_index, spec, sel);
+    return owned_.emplace_back(std::move(params)).get();
+  }
+  if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
+    FAISS_THROW_IF_NOT_MSG(spec.efSearch == 0, "efSearch does not apply to an IVF index");
+    auto params = std::make_unique<faiss::SearchParametersIVF>();
+    params->nprobe = spec.nprobe > 0 ? size_t(spec.nprobe) : ivf->nprobe;
+    // SearchParametersIVF's own default (0) would override the index's.
+    params->max_codes = spec.maxCodes >= 0 ? size_t(spec.maxCodes) : ivf->max_codes;
+    params->sel = sel;
+    return owned_.emplace_back(std::move(params)).get();
+  }
+  if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&index)) {
+    FAISS_THROW_IF_NOT_MSG(spec.nprobe == 0 && spec.maxCodes < 0, "nprobe and maxCodes do not apply to an HNSW index");
+    auto params = std::make_unique<faiss::SearchParametersHNSW>();
+    params->efSearch = spec.efSearch > 0 ? int(spec.efSearch) : hnsw->hnsw.efSearch;
+    params->check_relative_distance = hnsw->hnsw.check_relative_distance;
+    params->bounded_queue = hnsw->hnsw.search_bounded_queue;
+    params->sel = sel;
+    return owned_.emplace_back(std::move(params)).get();
+  }
+  FAISS_THROW_IF_NOT_FMT(spec.nprobe == 0 && spec.maxCodes < 0 && spec.efSearch == 0,
+                         "nprobe, maxCodes and efSearch cannot reach an IVF or HNSW layer through %s", TypeName(typeid(index)).c_str());
+  auto params = std::make_unique<faiss::SearchParameters>();
+  params->sel = sel;
+  return owned_.emplace_back(std::move(params)).get();
+}
+
+void RangeSearchWith(const faiss::Index& index, faiss::idx_t n, const float* x, float radius, faiss::RangeSearchResult* result,
+                     const faiss::SearchParameters* params) {
+  auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index);
+  if (idmap == nullptr || params == nullptr) {
+    index.range_search(n, x, radius, result, params);
+    return;
+  }
+  // As IndexIDMap::search does: the selector sees user ids through the id map. The parameters
+  // are this call's own, so changing their selector for the call is safe.
+  auto* mine = const_cast<faiss::SearchParameters*>(params);
+  faiss::IDSelector* sel = mine->sel;
+  faiss::IDSelectorTranslated translated(idmap->id_map, sel);
+  if (sel != nullptr) mine->sel = &translated;
+  try {
+    RangeSearchWith(*idmap->index, n, x, radius, result, params);
+  } catch (...) {
+    mine->sel = sel;
+    throw;
+  }
+  mine->sel = sel;
+  for (size_t i = 0; i < result->lims[result->nq]; i++) {
+    if (result->labels[i] >= 0) result->labels[i] = idmap->id_map[size_t(result->labels[i])];
+  }
+}
+
+}  // namespace faiss_native

@@ -1,0 +1,248 @@
+// Filtered search (options.filter) and filtered removal: ids, bitmaps, ranges and their
+// inverse, checked against exact search over the allowed subset (flat: identical; IVF at
+// nprobe = nlist: identical to the unfiltered ranking with the others left out).
+import { describe, expect, it } from 'vitest';
+import {
+  indexFactory,
+  Index,
+  IndexFlatIP,
+  IndexFlatL2,
+  IndexIDMap,
+  IndexIDMap2,
+  IndexIVFScalarQuantizer,
+  METRIC_INNER_PRODUCT,
+  METRIC_L2,
+  type IdFilter,
+} from '../lib';
+import { expectExact } from './helpers/expect-exact';
+import { randomVectors } from './helpers/data';
+
+const D = 24;
+const N = 3000;
+const K = 10;
+const base = randomVectors(N, D, 1);
+const queries = randomVectors(12, D, 2);
+
+/** Every form of a filter over the same allowed ids, with the allowed set itself. */
+function filterForms(allowed: (id: number) => boolean, ids: number[]): { name: string; filter: IdFilter }[] {
+  const chosen = ids.filter(allowed);
+  const rejected = ids.filter((id) => !allowed(id));
+  const bitmap = new Uint8Array(Math.ceil((Math.max(...ids) + 1) / 8));
+  for (const id of chosen) bitmap[id >> 3] |= 1 << (id & 7);
+  return [
+    { name: 'BigInt64Array', filter: BigInt64Array.from(chosen, BigInt) },
+    { name: 'ids (numbers)', filter: { ids: chosen } },
+    { name: 'bitmap', filter: bitmap },
+    { name: 'not ids', filter: { ids: rejected, not: true } },
+  ];
+}
+
+/** The subset's vectors and ids, the ids as the index numbers them. */
+function subset(allowed: (id: number) => boolean, ids: number[]) {
+  const keep = ids.map((id, i) => [id, i] as const).filter(([id]) => allowed(id));
+  const x = new Float32Array(keep.length * D);
+  keep.forEach(([, i], j) => x.set(base.subarray(i * D, (i + 1) * D), j * D));
+  return { x, ids: BigInt64Array.from(keep, ([id]) => BigInt(id)) };
+}
+
+/** Exact search over the subset alone (checked against brute force), labels mapped to the original ids. */
+function searchSubset(metric: 0 | 1, allowed: (id: number) => boolean, ids: number[], q: Float32Array) {
+  const { x, ids: subIds } = subset(allowed, ids);
+  const flat = metric === METRIC_INNER_PRODUCT ? new IndexFlatIP(D) : new IndexFlatL2(D);
+  flat.addSync(x);
+  const result = flat.searchSync(q, K);
+  flat.dispose();
+  expectExact(metric === METRIC_INNER_PRODUCT ? 'ip' : 'l2', result, x, q, D);
+  result.labels = result.labels.map((l) => (l < 0n ? l : subIds[Number(l)]));
+  return { result };
+}
+
+const positions = Array.from({ length: N }, (_, i) => i);
+const SELECTIVITY = [
+  ['1%', (id: number) => id % 100 === 7],
+  ['10%', (id: number) => id % 10 === 3],
+  ['50%', (id: number) => id % 2 === 0],
+] as const;
+
+describe('filtered search on flat indexes', () => {
+  for (const [metric, Flat] of [[METRIC_INNER_PRODUCT, IndexFlatIP], [METRIC_L2, IndexFlatL2]] as const) {
+    for (const [share, allowed] of SELECTIVITY) {
+      it(`${Flat.name}, ${share} allowed: every filter form equals exact search over the subset`, async () => {
+        const index = new Flat(D);
+        index.addSync(base);
+        const { result: want } = searchSubset(metric, allowed, positions, queries);
+        for (const { name, filter } of filterForms(allowed, positions)) {
+          const got = index.searchSync(queries, K, { filter });
+          expect(Array.from(got.labels), name).toEqual(Array.from(want.labels));
+          expect(got.distances, name).toEqual(want.distances);
+          const one = await index.search(queries.subarray(0, D), K, { filter });
+          expect(Array.from(one.labels), `${name}, async`).toEqual(Array.from(want.labels.subarray(0, K)));
+        }
+        index.dispose();
+      });
+    }
+  }
+
+  it('a range [min, max) and its inverse', () => {
+    const index = new IndexFlatL2(D);
+    index.addSync(base);
+    const inRange = (id: number) => id >= 500 && id < 1500;
+    const { result: want } = searchSubset(METRIC_L2, inRange, positions, queries);
+    expect(index.searchSync(queries, K, { filter: { range: [500, 1500] } }).labels).toEqual(want.labels);
+    expect(index.searchSync(queries, K, { filter: { range: [500n, 1500n] } }).labels).toEqual(want.labels);
+    const { result: outside } = searchSubset(METRIC_L2, (id) => !inRange(id), positions, queries);
+    expect(index.searchSync(queries, K, { filter: { range: [500, 1500], not: true } }).labels).toEqual(outside.labels);
+    index.dispose();
+  });
+
+  it('fewer allowed than k: the rest of the row is empty (-1)', () => {
+    const index = new IndexFlatIP(D);
+    index.addSync(base);
+    const got = index.searchSync(queries.subarray(0, D), K, { filter: BigInt64Array.of(5n, 9n, 123456n) });
+    expect(Array.from(got.labels.subarray(2))).toEqual(Array(K - 2).fill(-1n));
+    expect(new Set(Array.from(got.labels.subarray(0, 2)))).toEqual(new Set([5n, 9n]));
+    expect(Array.from(index.searchSync(queries.subarray(0, D), 3, { filter: new BigInt64Array(0) }).labels)).toEqual([-1n, -1n, -1n]);
+    index.dispose();
+  });
+
+  it('range search keeps only the allowed ids', () => {
+    const index = new IndexFlatL2(D);
+    index.addSync(base);
+    const radius = index.searchSync(queries.subarray(0, D), 60).distances[59]; // about 60 results a query
+    const all = index.rangeSearchSync(queries, radius);
+    const got = index.rangeSearchSync(queries, radius, { filter: { range: [0, 1000] } });
+    for (let q = 0; q < queries.length / D; q++) {
+      const want = Array.from(all.labels.subarray(all.lims[q], all.lims[q + 1])).filter((id) => id < 1000n);
+      expect(new Set(got.labels.subarray(got.lims[q], got.lims[q + 1]))).toEqual(new Set(want));
+    }
+    expect(all.lims[all.nq]).toBeGreaterThan(got.lims[got.nq]);
+    expect(got.lims[got.nq]).toBeGreaterThan(0);
+    index.dispose();
+  });
+});
+
+describe('filtered search through IDMap (user ids) and on IVF', () => {
+  const userIds = positions.map((i) => 1_000_000 + i * 7);
+
+  for (const Map of [IndexIDMap, IndexIDMap2]) {
+    it(`${Map.name}: filters name the user's ids`, () => {
+      const index = new Map(new IndexFlatIP(D));
+      index.addWithIdsSync(base, BigInt64Array.from(userIds, BigInt));
+      const allowed = (id: number) => id % 3 === 0;
+      const { result: want } = searchSubset(METRIC_INNER_PRODUCT, allowed, userIds, queries);
+      for (const { name, filter } of filterForms(allowed, userIds)) {
+        expect(index.searchSync(queries, K, { filter }).labels, name).toEqual(want.labels);
+      }
+      index.dispose();
+    });
+  }
+
+  /** At nprobe = nlist an IVF index scans every code: filtered = unfiltered ranking with the others left out. */
+  function expectPostFiltered(index: Index, allowed: (id: bigint) => boolean, filter: IdFilter, nlist: number) {
+    const full = index.searchSync(queries, index.ntotal, { nprobe: nlist });
+    const got = index.searchSync(queries, K, { nprobe: nlist, filter });
+    for (let q = 0; q < queries.length / D; q++) {
+      const row = Array.from(full.labels.subarray(q * index.ntotal, (q + 1) * index.ntotal)).map((l, r) => [l, full.distances[q * index.ntotal + r]] as const);
+      const kept = row.filter(([l]) => allowed(l)).slice(0, K);
+      expect(Array.from(got.labels.subarray(q * K, (q + 1) * K))).toEqual(kept.map(([l]) => l));
+      expect(Array.from(got.distances.subarray(q * K, (q + 1) * K))).toEqual(kept.map(([, s]) => s));
+    }
+  }
+
+  for (const [metric, qtype] of [[METRIC_INNER_PRODUCT, 'QT_8bit'], [METRIC_L2, 'QT_4bit']] as const) {
+    it(`IVF-SQ (${qtype}) at nprobe = nlist: the unfiltered ranking without the others, for every form`, () => {
+      const index = new IndexIVFScalarQuantizer(D, 16, qtype, metric);
+      index.trainSync(base);
+      index.addSync(base);
+      const allowed = (id: number) => id % 10 === 3;
+      for (const { name, filter } of [...filterForms(allowed, positions), { name: 'range', filter: { range: [300, 1300] } as IdFilter }]) {
+        const test = name === 'range' ? (id: bigint) => id >= 300n && id < 1300n : (id: bigint) => allowed(Number(id));
+        expectPostFiltered(index, test, filter, 16);
+      }
+      index.dispose();
+    });
+  }
+
+  it('IDMap over IVF-Flat (factory): user ids, per-call nprobe and filter together', () => {
+    const index = indexFactory(D, 'IDMap2,IVF8,Flat', METRIC_L2);
+    index.trainSync(base);
+    index.addWithIdsSync(base, BigInt64Array.from(userIds, BigInt));
+    const allowed = (id: number) => id % 4 === 1;
+    const { result: want } = searchSubset(METRIC_L2, allowed, userIds, queries);
+    const { filter } = filterForms(allowed, userIds)[0];
+    // IVF-Flat stores the vectors exactly; all 8 lists visited = exact search over the subset.
+    expect(index.searchSync(queries, K, { nprobe: 8, filter }).labels).toEqual(want.labels);
+    index.dispose();
+  });
+
+  it('HNSW (factory): only allowed ids, and recall against exact search over the subset', () => {
+    const index = indexFactory(D, 'HNSW16', METRIC_L2);
+    index.addSync(base);
+    const allowed = (id: number) => id % 5 === 2;
+    const { result: want } = searchSubset(METRIC_L2, allowed, positions, queries);
+    const got = index.searchSync(queries, K, { efSearch: 256, filter: { ids: positions.filter(allowed) } });
+    expect(Array.from(got.labels).every((l) => allowed(Number(l)))).toBe(true);
+    const hits = Array.from(got.labels).filter((l, i) => Array.from(want.labels.subarray(Math.floor(i / K) * K, Math.floor(i / K) * K + K)).includes(l));
+    expect(hits.length / got.labels.length).toBeGreaterThanOrEqual(0.95);
+    index.dispose();
+  });
+});
+
+describe('removeIds with a filter', () => {
+  it('a range, a bitmap and an inverse set, on a flat index and on an IDMap', () => {
+    const flat = new IndexFlatL2(D);
+    flat.addSync(base.subarray(0, 100 * D));
+    expect(flat.removeIdsSync({ range: [10, 30] })).toBe(20);
+    expect(flat.ntotal).toBe(80);
+    const bitmap = new Uint8Array(10);
+    bitmap[0] = 0b101; // ids 0 and 2
+    expect(flat.removeIdsSync(bitmap)).toBe(2);
+    // Flat indexes renumber after a removal: what was 3 is now 1.
+    expect(flat.reconstructSync(1)).toEqual(base.subarray(3 * D, 4 * D));
+    flat.dispose();
+
+    const idmap = new IndexIDMap2(new IndexFlatL2(D));
+    const ids = BigInt64Array.from({ length: 50 }, (_, i) => BigInt(500 + i));
+    idmap.addWithIdsSync(base.subarray(0, 50 * D), ids);
+    expect(idmap.removeIdsSync({ ids: [510n, 520n, 530n], not: true })).toBe(47);
+    expect(idmap.ntotal).toBe(3);
+    expect(idmap.reconstructSync(520n)).toEqual(base.subarray(20 * D, 21 * D));
+    idmap.dispose();
+  });
+
+  it('async, on an IVF index', async () => {
+    const index = new IndexIVFScalarQuantizer(D, 8, 'QT_8bit');
+    index.trainSync(base);
+    index.addSync(base);
+    expect(await index.removeIds({ range: [0, 1000], not: true })).toBe(N - 1000);
+    const { labels } = index.searchSync(queries, K, { nprobe: 8 });
+    expect(Array.from(labels).every((l) => l >= 0n && l < 1000n)).toBe(true);
+    index.dispose();
+  });
+});
+
+describe('filters that are wrong', () => {
+  const index = new IndexFlatIP(4);
+  index.addSync(randomVectors(10, 4, 3));
+  const q = new Float32Array(4).fill(0.5);
+
+  it.each([
+    [[1, 2] as unknown as IdFilter, TypeError, 'options.filter must be a BigInt64Array of ids, a Uint8Array bitmap, or { ids | bitmap | range, not? }; got an array (wrap ids as { ids })'],
+    [new Int32Array(3) as unknown as IdFilter, TypeError, 'options.filter must be a BigInt64Array'],
+    [{ ids: [1], range: [0, 2] } as unknown as IdFilter, TypeError, 'options.filter must have exactly one of ids, bitmap or range; got 2'],
+    [{ idz: [1] } as unknown as IdFilter, TypeError, "options.filter: unknown key 'idz' (known: ids, bitmap, range, not)"],
+    [{ range: [5, 2] }, RangeError, 'options.filter.range must have min <= max; got [5, 2]'],
+    [{ range: [0.5, 2] }, TypeError, 'options.filter.range[0] must be a safe integer or a 64-bit bigint; got 0.5'],
+    [{ bitmap: [1] } as unknown as IdFilter, TypeError, 'options.filter.bitmap must be a Uint8Array'],
+    [{ ids: [1], not: 'yes' } as unknown as IdFilter, TypeError, 'options.filter.not must be a boolean'],
+  ])('%o', (filter, Err, message) => {
+    expect(() => index.searchSync(q, 1, { filter })).toThrow(Err);
+    expect(() => index.searchSync(q, 1, { filter })).toThrow(message);
+  });
+
+  it('removeIds: the same checks, named ids', () => {
+    expect(() => index.removeIdsSync({ range: [3, 1] })).toThrow(new RangeError('ids.range must have min <= max; got [3, 1]'));
+    expect(() => index.removeIdsSync('7' as unknown as bigint[])).toThrow(TypeError);
+    expect(index.ntotal).toBe(10);
+  });
+});
