@@ -4,7 +4,7 @@ import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
 import { SearchBatcher } from './search-batcher';
-import { toNativeFilter, toNativeParams, type IdFilter, type SearchParams } from './search-params';
+import { checkEf, toNativeFilter, toNativeParams, type IdFilter, type SearchParams } from './search-params';
 import {
   checkCount,
   checkK,
@@ -127,7 +127,7 @@ export class Index {
   }
 
   set efSearch(value: number) {
-    this.#hnsw('efSearch').efSearch = checkPositiveInt(value, 'efSearch');
+    this.#hnsw('efSearch').efSearch = checkEf(value, 'efSearch');
   }
 
   /** Trains the index on representative vectors (k-means for IVF, ranges for SQ), off the event loop. */

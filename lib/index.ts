@@ -5,6 +5,8 @@ export { Index, type RangeSearchOptions, type RangeSearchResult, type SearchOpti
 export type { IdFilter, SearchParams } from './search-params';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
 export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type QuantizerType } from './scalar-quantizer';
+export { IndexIVF, IndexIVFFlat, IndexIVFPQ } from './ivf';
+export { IndexHNSWFlat } from './hnsw';
 export { IndexIDMap, IndexIDMap2 } from './id-map';
 export { indexFactory } from './factory';
 export { HotIndex } from './hot-index';

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { FaissError } from './errors';
 import { loadError, platform } from './load-error';
+import type { IvfEncoding } from './ivf';
 import type { NativeIdFilter, NativeSearchParams } from './search-params';
 
 /** FAISS builds inside the package, slowest to fastest (arm64 has generic only: NEON is its baseline). */
@@ -23,6 +24,9 @@ export interface NativeIndex {
   readonly nlist: number | undefined;
   nprobe: number | undefined;
   efSearch: number | undefined;
+  efConstruction: number | undefined;
+  readonly hnswInfo: { M: number; maxLevel: number; entryPoint: number } | undefined;
+  readonly pqInfo: { M: number; nbits: number } | undefined;
   readonly qtype: number | undefined;
   readonly byResidual: boolean | undefined;
   train(x: Float32Array): Promise<void>;
@@ -64,14 +68,8 @@ export interface NativeRangeResult {
 export interface NativeBinding {
   createFactory(d: number, description: string, metric: number): NativeIndex;
   createScalarQuantizer(d: number, qtype: number, metric: number): NativeIndex;
-  createIVFScalarQuantizer(
-    quantizer: NativeIndex | null,
-    d: number,
-    nlist: number,
-    qtype: number,
-    metric: number,
-    byResidual: boolean,
-  ): NativeIndex;
+  createIVF(quantizer: NativeIndex | null, d: number, nlist: number, metric: number, encoding: IvfEncoding): NativeIndex;
+  createHNSWFlat(d: number, M: number, metric: number): NativeIndex;
   createIDMap(index: NativeIndex, two: boolean): NativeIndex;
   readIndex(path: string, ioFlags: number, trusted: boolean): Promise<NativeIndex>;
   readIndexSync(path: string, ioFlags: number, trusted: boolean): NativeIndex;

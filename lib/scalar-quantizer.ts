@@ -1,6 +1,7 @@
 // Scalar quantization (float32 to 8, 6 or 4 bits, fp16, bf16): alone, and inside an inverted file.
 import { Index } from './faiss-index';
-import { checkMetric, METRIC_INNER_PRODUCT, METRIC_L2, type MetricType } from './metric';
+import { IndexIVF } from './ivf';
+import { checkMetric, METRIC_L2, type MetricType } from './metric';
 import { native } from './native';
 import { checkPositiveInt } from './vectors';
 
@@ -54,7 +55,7 @@ export class IndexScalarQuantizer extends Index {
  * await index.add(passages);
  * const { labels } = await index.search(questions, 10, { nprobe: 16 });
  */
-export class IndexIVFScalarQuantizer extends Index {
+export class IndexIVFScalarQuantizer extends IndexIVF {
   /**
    * With your own quantizer (`faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, qtype,
    * metric, by_residual)`); the metric defaults to the quantizer's.
@@ -63,42 +64,20 @@ export class IndexIVFScalarQuantizer extends Index {
   /** With its own flat quantizer of the same metric (inner product unless told otherwise). */
   constructor(d: number, nlist: number, qtype: QuantizerType, metric?: MetricType, byResidual?: boolean);
   constructor(...args: unknown[]) {
-    const quantizer = args[0] instanceof Index ? (args.shift() as Index) : undefined;
-    const [d, nlist, qtype, metric = quantizer?.metricType ?? METRIC_INNER_PRODUCT, byResidual = true] = args;
-    checkPositiveInt(d, 'd');
-    if (quantizer !== undefined && quantizer.d !== d) {
-      throw new RangeError(`quantizer dimension ${quantizer.d} differs from d=${String(d)}`);
-    }
-    if (typeof byResidual !== 'boolean') throw new TypeError(`byResidual must be a boolean; got ${String(byResidual)}`);
     super(
-      native.createIVFScalarQuantizer(
-        quantizer ? Index.nativeOf(quantizer) : null,
-        d as number,
-        checkPositiveInt(nlist, 'nlist'),
-        qtypeCode(qtype),
-        checkMetric(metric),
-        byResidual,
-      ),
+      IndexIVF.createIvf(args, ([qtype, metric, byResidual = true]) => {
+        if (typeof byResidual !== 'boolean') throw new TypeError(`byResidual must be a boolean; got ${String(byResidual)}`);
+        return { encoding: { kind: 'SQ', qtype: qtypeCode(qtype), byResidual }, metric };
+      }),
     );
-    if (quantizer) this.related.set('quantizer', quantizer);
   }
 
   static {
     this.register('IndexIVFScalarQuantizer', () => IndexIVFScalarQuantizer);
   }
 
-  /** The coarse quantizer: the index of the nlist centroids. */
-  get quantizer(): Index {
-    return this.relatedIndex('quantizer', (nat) => nat.quantizer()) as Index;
-  }
-
   /** The scalar quantizer type. */
   get qtype(): QuantizerType {
     return QUANTIZER_TYPES[this.native.qtype as number];
-  }
-
-  /** Whether vectors are encoded relative to their cell's centroid. */
-  get byResidual(): boolean {
-    return this.native.byResidual as boolean;
   }
 }

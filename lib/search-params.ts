@@ -79,9 +79,18 @@ export function toNativeParams(params: object | undefined, nat: NativeIndex, cal
   return {
     nprobe: nprobe === undefined ? 0 : checkPositiveInt(nprobe, 'options.nprobe'),
     maxCodes: maxCodes === undefined ? -1 : checkCount(maxCodes, 'options.maxCodes'),
-    efSearch: efSearch === undefined ? 0 : checkPositiveInt(efSearch, 'options.efSearch'),
+    efSearch: efSearch === undefined ? 0 : checkEf(efSearch, 'options.efSearch'),
     filter: filter === undefined ? undefined : toNativeFilter(filter, 'options.filter'),
   };
+}
+
+/** Most candidates an HNSW search or add keeps (each sizes a heap; native/index_io.cc refuses files beyond it too). */
+export const MAX_EF = 1 << 20;
+
+/** Checks efSearch or efConstruction. */
+export function checkEf(value: unknown, name: string): number {
+  if (checkPositiveInt(value, name) > MAX_EF) throw new RangeError(`${name} must be at most ${MAX_EF}; got ${String(value)}`);
+  return value as number;
 }
 
 /** Checks a filter and returns native/search_params.cc's form of it. */

@@ -2,6 +2,7 @@
 #include "args.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -65,6 +66,22 @@ void CheckFinite(const float* x, size_t n, int d, const char* name) {
     if (!std::isfinite(x[i])) {
       throw InvalidArgument(std::string(name) + " must hold finite numbers; got " + (std::isnan(x[i]) ? "NaN" : "Infinity") +
                             " at vector " + std::to_string(i / d) + ", component " + std::to_string(i % d));
+    }
+  }
+}
+
+}  // namespace faiss_native
+
+namespace faiss_native {
+
+void CheckMagnitude(const float* x, size_t n, int d, const char* name, float bound) {
+  const size_t total = n * size_t(d);
+  for (size_t i = 0; i < total; i++) {
+    if (std::fabs(x[i]) > bound) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", double(x[i]));
+      throw InvalidArgument(std::string(name) + " holds " + value + " at vector " + std::to_string(i / d) + ", component " +
+                            std::to_string(i % d) + "; HNSW indexes take values up to 1e15 in magnitude (larger ones overflow its distances)");
     }
   }
 }

@@ -22,6 +22,14 @@ int64_t CountArg(const Napi::CallbackInfo& info, size_t i);
 // Throws InvalidArgument naming `name` and the first bad position if x holds NaN or Infinity.
 void CheckFinite(const float* x, size_t n, int d, const char* name);
 
+// Largest |value| an HNSW index takes: FAISS's HNSW search loops forever (and then reads out of
+// bounds) when every candidate's distance is infinite or NaN, which values past about 1e19
+// cause by overflowing float. 1e15 keeps any distance finite up to d = 8e7.
+constexpr float kMaxGraphMagnitude = 1e15f;
+
+// Throws InvalidArgument naming the first value of x beyond `bound` in magnitude.
+void CheckMagnitude(const float* x, size_t n, int d, const char* name, float bound);
+
 // Whether any of x[0..count) is NaN or infinite (CheckFinite's fast pass, without the message).
 bool AnyNonFinite(const float* x, size_t count);
 

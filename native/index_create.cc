@@ -1,8 +1,12 @@
-// Index creation: index_factory, IVF + scalar quantizer, IDMap wrappers, files and buffers.
+// Index creation: index_factory, the typed families (scalar quantizer, IVF, HNSW), IDMap
+// wrappers, files and buffers.
 #include "index_create.h"
 
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
@@ -51,14 +55,28 @@ Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, 
   return IndexWrap::Create(env, handle);
 }
 
-// createIVFScalarQuantizer(quantizer | null, d, nlist, qtype, metric, byResidual)
-Napi::Value CreateIVFScalarQuantizer(const Napi::CallbackInfo& info) {
+// The IVF index an encoding describes (lib/ivf.ts): { kind: 'Flat' }, { kind: 'SQ', qtype,
+// byResidual } or { kind: 'PQ', M, nbits }.
+faiss::IndexIVF* NewIvf(faiss::Index* quantizer, int d, size_t nlist, faiss::MetricType metric, const Napi::Object& encoding) {
+  std::string kind = encoding.Get("kind").As<Napi::String>();
+  if (kind == "Flat") return new faiss::IndexIVFFlat(quantizer, d, nlist, metric);
+  if (kind == "PQ") {
+    auto M = size_t(encoding.Get("M").As<Napi::Number>().Int64Value());
+    auto nbits = size_t(encoding.Get("nbits").As<Napi::Number>().Int64Value());
+    return new faiss::IndexIVFPQ(quantizer, d, nlist, M, nbits, metric);
+  }
+  auto qtype = faiss::ScalarQuantizer::QuantizerType(encoding.Get("qtype").As<Napi::Number>().Int32Value());
+  bool byResidual = encoding.Get("byResidual").ToBoolean();
+  return new faiss::IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric, byResidual);
+}
+
+// createIVF(quantizer | null, d, nlist, metric, encoding)
+Napi::Value CreateIVF(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int d = info[1].As<Napi::Number>().Int32Value();
   size_t nlist = size_t(CountArg(info, 2));
-  auto qtype = faiss::ScalarQuantizer::QuantizerType(info[3].As<Napi::Number>().Int32Value());
-  auto metric = faiss::MetricType(info[4].As<Napi::Number>().Int32Value());
-  bool byResidual = info[5].As<Napi::Boolean>();
+  auto metric = faiss::MetricType(info[3].As<Napi::Number>().Int32Value());
+  Napi::Object encoding = info[4].As<Napi::Object>();
   // Each list starts as two empty vectors, allocated (and zeroed) here for all nlist at once.
   using Lists = faiss::ArrayInvertedLists;
   Guarded(env, [&] {
@@ -66,10 +84,10 @@ Napi::Value CreateIVFScalarQuantizer(const Napi::CallbackInfo& info) {
                 "an IVF index with nlist=" + std::to_string(nlist));
   });
   if (info[0].IsNull()) {
-    // Builds and owns its flat quantizer of the same metric, like the factory's "IVF<nlist>,SQ<n>".
+    // Builds and owns its flat quantizer of the same metric, like the factory's "IVF<nlist>,...".
     return IndexWrap::Create(env, NewHandle(Guarded(env, [&] {
                                auto quantizer = std::make_unique<faiss::IndexFlat>(d, metric);
-                               auto* ivf = new faiss::IndexIVFScalarQuantizer(quantizer.get(), d, nlist, qtype, metric, byResidual);
+                               faiss::IndexIVF* ivf = NewIvf(quantizer.get(), d, nlist, metric, encoding);
                                ivf->own_fields = true;
                                quantizer.release();
                                return static_cast<faiss::Index*>(ivf);
@@ -77,11 +95,18 @@ Napi::Value CreateIVFScalarQuantizer(const Napi::CallbackInfo& info) {
   }
   auto quantizer = IndexWrap::HandleOf(env, info[0]);
   std::unique_lock lock(*quantizer->mutex);
-  faiss::Index* ivf = Guarded(env, [&] {
-    return new faiss::IndexIVFScalarQuantizer(quantizer->index.get(), d, nlist, qtype, metric, byResidual);
-  });
+  faiss::Index* ivf = Guarded(env, [&] { return NewIvf(quantizer->index.get(), d, nlist, metric, encoding); });
   lock.unlock();
   return CreateOver(env, quantizer, ivf);
+}
+
+// createHNSWFlat(d, M, metric)
+Napi::Value CreateHNSWFlat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int d = info[0].As<Napi::Number>().Int32Value();
+  int M = info[1].As<Napi::Number>().Int32Value();
+  auto metric = faiss::MetricType(info[2].As<Napi::Number>().Int32Value());
+  return IndexWrap::Create(env, NewHandle(Guarded(env, [&] { return static_cast<faiss::Index*>(new faiss::IndexHNSWFlat(d, M, metric)); })));
 }
 
 // createIDMap(index, two): IndexIDMap, or IndexIDMap2 (which can also reconstruct by id).
@@ -139,7 +164,8 @@ Napi::Value Deserialize(const Napi::CallbackInfo& info) {
 void ExportCreators(Napi::Env env, Napi::Object exports) {
   exports.Set("createFactory", Napi::Function::New<CreateFactory>(env, "createFactory"));
   exports.Set("createScalarQuantizer", Napi::Function::New<CreateScalarQuantizer>(env, "createScalarQuantizer"));
-  exports.Set("createIVFScalarQuantizer", Napi::Function::New<CreateIVFScalarQuantizer>(env, "createIVFScalarQuantizer"));
+  exports.Set("createIVF", Napi::Function::New<CreateIVF>(env, "createIVF"));
+  exports.Set("createHNSWFlat", Napi::Function::New<CreateHNSWFlat>(env, "createHNSWFlat"));
   exports.Set("createIDMap", Napi::Function::New<CreateIDMap>(env, "createIDMap"));
   exports.Set("readIndex", Napi::Function::New<ReadIndex<true>>(env, "readIndex"));
   exports.Set("readIndexSync", Napi::Function::New<ReadIndex<false>>(env, "readIndexSync"));

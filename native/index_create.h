@@ -5,7 +5,7 @@
 
 namespace faiss_native {
 
-// Adds createFactory, createScalarQuantizer, createIVFScalarQuantizer, createIDMap, readIndex(Sync) and
+// Adds createFactory, createScalarQuantizer, createIVF, createHNSWFlat, createIDMap, readIndex(Sync) and
 // deserializeIndex(Sync) to the module's exports.
 void ExportCreators(Napi::Env env, Napi::Object exports);
 

@@ -8,6 +8,8 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexScalarQuantizer.h>
 
@@ -29,14 +31,19 @@ std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<Mapp
 
 faiss::IndexIVF* IndexHandle::Ivf() const { return faiss::ivflib::try_extract_index_ivf(index.get()); }
 
-faiss::IndexHNSW* IndexHandle::Hnsw() const {
-  faiss::Index* at = index.get();
+faiss::IndexHNSW* IndexHandle::Hnsw() const { return HnswLayer(index.get()); }
+
+const faiss::IndexHNSW* HnswLayer(const faiss::Index* at) {
   while (true) {
-    if (auto* idmap = dynamic_cast<faiss::IndexIDMap*>(at)) at = idmap->index;
-    else if (auto* pt = dynamic_cast<faiss::IndexPreTransform*>(at)) at = pt->index;
-    else if (auto* refine = dynamic_cast<faiss::IndexRefine*>(at)) at = refine->base_index;
-    else return dynamic_cast<faiss::IndexHNSW*>(at);
+    if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(at)) at = idmap->index;
+    else if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(at)) at = pt->index;
+    else if (auto* refine = dynamic_cast<const faiss::IndexRefine*>(at)) at = refine->base_index;
+    else return dynamic_cast<const faiss::IndexHNSW*>(at);
   }
+}
+
+faiss::IndexHNSW* HnswLayer(faiss::Index* index) {
+  return const_cast<faiss::IndexHNSW*>(HnswLayer(static_cast<const faiss::Index*>(index)));
 }
 
 std::string TypeName(const std::type_info& type) {
@@ -64,6 +71,13 @@ int64_t NativeBytes(const faiss::Index& index) {
     return total;
   }
   if (auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(&index)) return pre->index ? NativeBytes(*pre->index) : 0;
+  if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&index)) {
+    // Links (4 bytes each), offsets and levels, and the stored vectors.
+    int64_t total = static_cast<int64_t>(hnsw->hnsw.neighbors.size() * sizeof(faiss::HNSW::storage_idx_t) +
+                                         hnsw->hnsw.offsets.size() * sizeof(size_t) + hnsw->hnsw.levels.size() * sizeof(int));
+    if (hnsw->own_fields && hnsw->storage) total += NativeBytes(*hnsw->storage);
+    return total;
+  }
   return 0;
 }
 
@@ -76,6 +90,9 @@ std::string ClassName(const faiss::Index& index) {
   if (dynamic_cast<const faiss::IndexIDMap2*>(&index)) return "IndexIDMap2";
   if (dynamic_cast<const faiss::IndexIDMap*>(&index)) return "IndexIDMap";
   if (dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(&index)) return "IndexIVFScalarQuantizer";
+  if (typeid(index) == typeid(faiss::IndexIVFFlat)) return "IndexIVFFlat";
+  if (typeid(index) == typeid(faiss::IndexIVFPQ)) return "IndexIVFPQ";
+  if (typeid(index) == typeid(faiss::IndexHNSWFlat)) return "IndexHNSWFlat";
   if (dynamic_cast<const faiss::IndexScalarQuantizer*>(&index)) return "IndexScalarQuantizer";
   if (dynamic_cast<const faiss::IndexFlat*>(&index)) return "IndexFlat";
   return "Index";

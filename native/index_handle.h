@@ -68,6 +68,10 @@ int64_t NativeBytes(const faiss::Index& index);
 // The most specific class name lib/ knows how to wrap ("IndexFlat", "IndexIVFScalarQuantizer", ...).
 std::string ClassName(const faiss::Index& index);
 
+// The HNSW layer of an index (itself, or under an IDMap / pre-transform / refinement), or nullptr.
+faiss::IndexHNSW* HnswLayer(faiss::Index* index);
+const faiss::IndexHNSW* HnswLayer(const faiss::Index* index);
+
 // FAISS's name of a C++ type ("faiss::IndexHNSWFlat").
 std::string TypeName(const std::type_info& type);
 

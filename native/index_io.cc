@@ -3,9 +3,11 @@
 
 #include <faiss/IVFlib.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/VectorTransform.h>
@@ -15,12 +17,15 @@
 #include <faiss/invlists/InvertedLists.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +33,7 @@
 #include <memory>
 #include <typeinfo>
 
+#include "args.h"
 #include "errors.h"
 #include "index_handle.h"
 #include "load_guard.h"
@@ -143,7 +149,8 @@ void CheckSupported(const faiss::Index& index) {
   const std::type_info& t = typeid(index);
   if (t == typeid(faiss::IndexFlat) || t == typeid(faiss::IndexFlatIP) || t == typeid(faiss::IndexFlatL2) ||
       t == typeid(faiss::IndexScalarQuantizer) || t == typeid(faiss::IndexIVFFlat) || t == typeid(faiss::IndexIVFScalarQuantizer) ||
-      t == typeid(faiss::IndexIDMap) || t == typeid(faiss::IndexIDMap2) || t == typeid(faiss::IndexPreTransform)) {
+      t == typeid(faiss::IndexIDMap) || t == typeid(faiss::IndexIDMap2) || t == typeid(faiss::IndexPreTransform) ||
+      t == typeid(faiss::IndexHNSWFlat) || t == typeid(faiss::IndexIVFPQ)) {
     return;
   }
   throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes yet (unless read with trusted: true)"});
@@ -168,6 +175,65 @@ void CheckTransform(const faiss::VectorTransform& t, LoadTypes types) {
   } else if (types == LoadTypes::kChecked) {
     throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(typeid(t)) +
                                                " pre-transforms yet (unless read with trusted: true)"});
+  }
+}
+
+// An IVF-PQ's product quantizer against the index: FAISS indexes its centroids by the codes.
+void CheckIvfPq(const faiss::IndexIVFPQ& ivf) {
+  const faiss::ProductQuantizer& pq = ivf.pq;
+  FAISS_THROW_IF_NOT_FMT(pq.d == size_t(ivf.d), "product quantizer dimension %zd differs from the index's %d", pq.d, ivf.d);
+  FAISS_THROW_IF_NOT_FMT(pq.M > 0 && pq.d % pq.M == 0 && pq.nbits >= 1 && pq.nbits <= 24,
+                         "product quantizer of M=%zd, nbits=%zd does not fit d=%zd", pq.M, pq.nbits, pq.d);
+  FAISS_THROW_IF_NOT_FMT(pq.code_size == (pq.M * pq.nbits + 7) / 8 && ivf.code_size == pq.code_size,
+                         "product quantizer code size %zd, index code size %zd", pq.code_size, ivf.code_size);
+  FAISS_THROW_IF_NOT_FMT(!ivf.is_trained || pq.centroids.size() == pq.d * pq.ksub, "product quantizer holds %zd centroid values, expected %zd",
+                         pq.centroids.size(), pq.d * pq.ksub);
+}
+
+// The graph of an HNSW index: FAISS follows its offsets and neighbour ids unchecked.
+void CheckHnsw(const faiss::IndexHNSW& index) {
+  const faiss::HNSW& g = index.hnsw;
+  const size_t n = size_t(index.ntotal);
+  const auto& cum = g.cum_nneighbor_per_level;
+  FAISS_THROW_IF_NOT_MSG(cum.size() >= 2 && cum[0] == 0, "HNSW neighbour counts per level are missing");
+  FAISS_THROW_IF_NOT_MSG(g.assign_probas.size() + 1 == cum.size(), "HNSW level probabilities and neighbour counts differ in number");
+  for (size_t l = 1; l < cum.size(); l++) FAISS_THROW_IF_NOT_MSG(cum[l] >= cum[l - 1], "HNSW neighbour counts decrease");
+  FAISS_THROW_IF_NOT_FMT(g.levels.size() == n, "HNSW holds levels of %zd vectors, ntotal says %zd", g.levels.size(), n);
+  FAISS_THROW_IF_NOT_FMT(g.offsets.size() == n + 1 && g.offsets[0] == 0, "HNSW holds %zd offsets for %zd vectors", g.offsets.size(), n);
+  int top = 0;
+  for (size_t i = 0; i < n; i++) {
+    const int level = g.levels[i];
+    FAISS_THROW_IF_NOT_FMT(level >= 1 && size_t(level) < cum.size(), "HNSW vector %zd has level %d", i, level);
+    FAISS_THROW_IF_NOT_FMT(g.offsets[i + 1] >= g.offsets[i] && g.offsets[i + 1] - g.offsets[i] == size_t(cum[level]),
+                           "HNSW offsets of vector %zd do not match its level", i);
+    top = std::max(top, level);
+  }
+  FAISS_THROW_IF_NOT_FMT(g.neighbors.size() == g.offsets[n], "HNSW holds %zd links, its offsets say %zd", g.neighbors.size(), g.offsets[n]);
+  const faiss::HNSW::storage_idx_t* links = g.neighbors.data();
+  for (size_t j = 0; j < g.neighbors.size(); j++) {
+    FAISS_THROW_IF_NOT_MSG(links[j] >= -1 && size_t(links[j] + 1) <= n, "HNSW link points outside the index");
+  }
+  if (n == 0) {
+    FAISS_THROW_IF_NOT_MSG(g.entry_point == -1, "empty HNSW index with an entry point");
+  } else {
+    FAISS_THROW_IF_NOT_MSG(g.entry_point >= 0 && size_t(g.entry_point) < n, "HNSW entry point outside the index");
+    FAISS_THROW_IF_NOT_MSG(g.max_level == top - 1 && g.levels[size_t(g.entry_point)] == top,
+                           "HNSW top level does not match its entry point");
+  }
+  // Both size the candidate heaps of every search or add: a lying value would allocate gigabytes.
+  constexpr int kMaxEf = 1 << 20;
+  FAISS_THROW_IF_NOT_FMT(g.efSearch > 0 && g.efSearch <= kMaxEf && g.efConstruction > 0 && g.efConstruction <= kMaxEf,
+                         "HNSW efSearch %d and efConstruction %d must be 1..%d", g.efSearch, g.efConstruction, kMaxEf);
+  FAISS_THROW_IF_NOT_MSG(index.storage != nullptr && index.storage->d == index.d && index.storage->ntotal == index.ntotal,
+                         "HNSW storage does not match the index");
+  if (IsPlainFlat(*index.storage)) {
+    // As for added vectors (index_wrap.cc): a value past the bound would make the search loop.
+    const auto& flat = static_cast<const faiss::IndexFlat&>(*index.storage);
+    const float* x = flat.get_xb();
+    const size_t count = flat.codes.size() / sizeof(float);
+    for (size_t i = 0; i < count; i++) {
+      FAISS_THROW_IF_NOT_MSG(std::fabs(x[i]) <= kMaxGraphMagnitude, "HNSW storage holds a value that is not finite or beyond 1e15");
+    }
   }
 }
 
@@ -209,19 +275,62 @@ Failure AsCorrupt(Failure failure) {
   return failure;
 }
 
+// IVF-PQ's precomputed tables are built from its quantizers once they passed the checks
+// (CheckLoaded), not by FAISS's reader from sizes nobody checked yet.
+constexpr int kReadFlags = faiss::IO_FLAG_SKIP_PRECOMPUTE_TABLE;
+
+// FAISS divides by sizes it has read before any check can run (ProductQuantizer's
+// set_derived_values computes d % M, so M = 0 in a file was a SIGFPE that killed the process).
+// During a guarded read, SIGFPE jumps back to GuardedRead, whose LoadGuard frees what the read
+// had built; anywhere else it keeps its default action.
+thread_local sigjmp_buf* tReadJump = nullptr;
+struct sigaction previousSigfpe;
+
+void OnSigfpe(int sig, siginfo_t* info, void* context) {
+  if (tReadJump != nullptr) siglongjmp(*tReadJump, 1);
+  if (previousSigfpe.sa_flags & SA_SIGINFO) {
+    previousSigfpe.sa_sigaction(sig, info, context);
+  } else {
+    sigaction(SIGFPE, &previousSigfpe, nullptr);  // the fault repeats on return, with the action it had
+  }
+}
+
+void InstallSigfpeHandler() {
+  static const bool installed = [] {
+    struct sigaction action = {};
+    action.sa_sigaction = OnSigfpe;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGFPE, &action, &previousSigfpe) == 0;
+  }();
+  FAISS_THROW_IF_NOT_MSG(installed, "cannot install a SIGFPE handler");
+}
+
 // Runs a FAISS read under a LoadGuard: bounded allocations, and the partial index FAISS
-// leaks when its reader throws is freed (after the error is copied out of FAISS's exception).
+// leaks when its reader throws (or divides by zero) is freed (after the error is copied out
+// of FAISS's exception).
 std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function<faiss::Index*()>& read) {
+  InstallSigfpeHandler();
   Failure failure;
   {
     LoadGuard guard(LoadBudgetFor(inputBytes));
-    try {
-      std::unique_ptr<faiss::Index> index(read());
-      guard.Keep();
-      return index;
-    } catch (...) {
+    sigjmp_buf jump;
+    if (sigsetjmp(jump, 1) != 0) {
+      tReadJump = nullptr;
       guard.Pause();
-      failure = AsCorrupt(DescribeCurrentException());
+      failure = {"CORRUPT_INDEX", "index data holds a zero size that FAISS divides by"};
+    } else {
+      tReadJump = &jump;
+      try {
+        std::unique_ptr<faiss::Index> index(read());
+        tReadJump = nullptr;
+        guard.Keep();
+        return index;
+      } catch (...) {
+        tReadJump = nullptr;
+        guard.Pause();
+        failure = AsCorrupt(DescribeCurrentException());
+      }
     }
   }
   throw FailureException(std::move(failure));
@@ -231,6 +340,8 @@ std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function
 std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, bool wasIdMap2, LoadTypes types) {
   try {
     ValidateLoaded(*index, types);
+    auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(faiss::ivflib::try_extract_index_ivf(index.get()));
+    if (ivfpq != nullptr && ivfpq->is_trained && ivfpq->by_residual) ivfpq->precompute_table();  // as FAISS's reader would
     return wasIdMap2 ? std::unique_ptr<faiss::Index>(AsIdMap2(std::move(index))) : std::move(index);
   } catch (const FailureException&) {
     throw;  // already classified (a type this binding does not load)
@@ -269,6 +380,7 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
     CheckScalarQuantizer(ivfsq->sq, index.d, index.is_trained);
     FAISS_THROW_IF_NOT_MSG(ivfsq->code_size == ivfsq->sq.code_size, "index code size differs from its scalar quantizer's");
   }
+  if (auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(&index)) CheckIvfPq(*ivfpq);
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(ivf->nlist > 0, "IVF index with no lists");
     FAISS_THROW_IF_NOT_MSG(ivf->quantizer != nullptr, "IVF index without a quantizer");
@@ -277,6 +389,11 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
     FAISS_THROW_IF_NOT_MSG(!ivf->is_trained || size_t(ivf->quantizer->ntotal) == ivf->nlist,
                            "trained IVF index whose quantizer does not hold nlist centroids");
     CheckInvertedLists(*ivf);
+  }
+  if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&index)) {
+    CheckHnsw(*hnsw);
+    ValidateLoaded(*hnsw->storage, types);
+    FAISS_THROW_IF_NOT_MSG(types == LoadTypes::kAny || IsPlainFlat(*hnsw->storage), "HNSW flat index whose storage is not flat");
   }
   if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(idmap->index != nullptr, "IDMap without a sub-index");
@@ -377,7 +494,7 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types)
   if (stat(path.c_str(), &st) != 0) ThrowErrno("cannot read", path);
   if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) != faiss::IO_FLAG_MMAP_IFC) {
     FileReader reader(path.c_str());
-    auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
+    auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
     return {CheckLoaded(std::move(index), reader.wasIdMap2, types), nullptr};
   }
   auto file = MappedFile::Open(path);
@@ -386,7 +503,7 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types)
   try {
     MappedReader reader(file->Mapping());
     reader.name = path;
-    index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags); });
+    index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
     wasIdMap2 = reader.wasIdMap2;
     if (reader.pos > file->Mapping()->size()) {
       index.reset();
@@ -414,7 +531,7 @@ std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
 
 faiss::Index* DeserializeIndex(const uint8_t* data, size_t size, LoadTypes types) {
   SpanReader reader(data, size);
-  auto index = GuardedRead(size, [&] { return faiss::read_index(&reader); });
+  auto index = GuardedRead(size, [&] { return faiss::read_index(&reader, kReadFlags); });
   return CheckLoaded(std::move(index), reader.wasIdMap2, types).release();
 }
 

@@ -3,6 +3,7 @@
 
 #include <faiss/IndexFlatCodes.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexScalarQuantizer.h>
@@ -132,6 +133,12 @@ void BoundedRangeSearch(const faiss::Index& index, faiss::idx_t n, const float* 
   std::copy(labels.begin(), labels.end(), out.labels);
 }
 
+// Vectors an index takes: finite, and small enough for a graph index that no distance overflows.
+void CheckVectors(const faiss::Index& index, const float* x, faiss::idx_t n, const char* name) {
+  CheckFinite(x, size_t(n), index.d, name);
+  if (HnswLayer(&index) != nullptr) CheckMagnitude(x, size_t(n), index.d, name, kMaxGraphMagnitude);
+}
+
 // Every read of an index's data: under the shared lock, and for a memory-mapped index between
 // two checks of its file, so that no read starts on data that is gone and no result computed
 // while the file changed is returned.
@@ -147,7 +154,7 @@ void ReadData(const IndexHandle& handle, Read&& read) {
 // queries; one query runs on its own thread), the call's FAISS parameters.
 template <typename Query>
 void RunQueries(const IndexHandle& handle, const float* x, faiss::idx_t n, const SearchSpec* spec, Query&& query) {
-  CheckFinite(x, n, handle.index->d, "q");
+  CheckVectors(*handle.index, x, n, "q");
   ReadData(handle, [&](const faiss::Index& index) {
     std::unique_lock<std::mutex> parallel;
     if (n > 1) parallel = ParallelSection();
@@ -189,6 +196,9 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor<&IndexWrap::GetNlist>("nlist"),
           InstanceAccessor<&IndexWrap::GetNprobe, &IndexWrap::SetNprobe>("nprobe"),
           InstanceAccessor<&IndexWrap::GetEfSearch, &IndexWrap::SetEfSearch>("efSearch"),
+          InstanceAccessor<&IndexWrap::GetEfConstruction, &IndexWrap::SetEfConstruction>("efConstruction"),
+          InstanceAccessor<&IndexWrap::GetHnswInfo>("hnswInfo"),
+          InstanceAccessor<&IndexWrap::GetPqInfo>("pqInfo"),
           InstanceAccessor<&IndexWrap::GetQtype>("qtype"),
           InstanceAccessor<&IndexWrap::GetByResidual>("byResidual"),
           InstanceMethod<&IndexWrap::Train<true>>("train"),
@@ -319,6 +329,40 @@ void IndexWrap::SetEfSearch(const Napi::CallbackInfo& info, const Napi::Value& v
   hnsw->hnsw.efSearch = efSearch;
 }
 
+Napi::Value IndexWrap::GetEfConstruction(const Napi::CallbackInfo& info) {
+  faiss::IndexHNSW* hnsw = Live(info.Env())->Hnsw();
+  return hnsw ? Napi::Number::New(info.Env(), double(hnsw->hnsw.efConstruction)) : info.Env().Undefined();
+}
+
+void IndexWrap::SetEfConstruction(const Napi::CallbackInfo& info, const Napi::Value& value) {
+  auto handle = Live(info.Env());
+  faiss::IndexHNSW* hnsw = handle->Hnsw();
+  if (hnsw == nullptr) throw Napi::TypeError::New(info.Env(), "efConstruction: this index has no HNSW layer");
+  int efConstruction = value.As<Napi::Number>().Int32Value();
+  WriteLock lock(*handle->mutex);  // adds read it
+  hnsw->hnsw.efConstruction = efConstruction;
+}
+
+Napi::Value IndexWrap::GetHnswInfo(const Napi::CallbackInfo& info) {
+  faiss::IndexHNSW* hnsw = Live(info.Env())->Hnsw();
+  if (hnsw == nullptr) return info.Env().Undefined();
+  // Read without the lock, as nprobe: word-sized values an add may be changing, seen before or after.
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("M", hnsw->hnsw.nb_neighbors(1));
+  out.Set("maxLevel", hnsw->hnsw.max_level);
+  out.Set("entryPoint", double(hnsw->hnsw.entry_point));
+  return out;
+}
+
+Napi::Value IndexWrap::GetPqInfo(const Napi::CallbackInfo& info) {
+  auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(Live(info.Env())->Ivf());
+  if (ivfpq == nullptr) return info.Env().Undefined();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("M", double(ivfpq->pq.M));
+  out.Set("nbits", double(ivfpq->pq.nbits));
+  return out;
+}
+
 Napi::Value IndexWrap::GetQtype(const Napi::CallbackInfo& info) {
   auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(Live(info.Env())->index.get());
   return sq ? Napi::Number::New(info.Env(), sq->sq.qtype) : info.Env().Undefined();
@@ -384,7 +428,7 @@ Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
   return RunChange(info.Env(), Async, [data, n, limit](faiss::Index& index) {
     CheckGrowth(limit, index, n);
     if (AddFlatOnAllThreads(index, n, data)) return;
-    CheckFinite(data, n, index.d, "x");
+    CheckVectors(index, data, n, "x");
     index.add(n, data);
     CompactAfterAdd(index, n);
   }, {x});
@@ -400,7 +444,7 @@ Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
   const size_t limit = AddonData::Of(info.Env())->memoryLimit;
   return RunChange(info.Env(), Async, [data, n, xids, limit](faiss::Index& index) {
     CheckGrowth(limit, index, n);
-    CheckFinite(data, n, index.d, "x");
+    CheckVectors(index, data, n, "x");
     index.add_with_ids(n, data, xids);
     CompactAfterAdd(index, n);
   }, {x, ids});

@@ -33,6 +33,10 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   void SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& value);
   Napi::Value GetEfSearch(const Napi::CallbackInfo& info);
   void SetEfSearch(const Napi::CallbackInfo& info, const Napi::Value& value);
+  Napi::Value GetEfConstruction(const Napi::CallbackInfo& info);
+  void SetEfConstruction(const Napi::CallbackInfo& info, const Napi::Value& value);
+  Napi::Value GetHnswInfo(const Napi::CallbackInfo& info);  // { M, maxLevel, entryPoint } of an HNSW layer
+  Napi::Value GetPqInfo(const Napi::CallbackInfo& info);    // { M, nbits } of an IVF-PQ layer
   Napi::Value GetQtype(const Napi::CallbackInfo& info);
   Napi::Value GetByResidual(const Napi::CallbackInfo& info);
 

@@ -47,6 +47,10 @@ export function seedIndexes(faiss) {
   add('factory IVF8,SQfp16', () => faiss.indexFactory(d, 'IVF8,SQfp16'));
   add('factory IDMap,IVF8,SQ8', () => faiss.indexFactory(d, 'IDMap,IVF8,SQ8'), true);
   add('factory PCA4,IVF8,Flat', () => faiss.indexFactory(d, 'PCA4,IVF8,Flat'));
+  add('IndexIVFFlat', () => new faiss.IndexIVFFlat(d, 8));
+  add('IndexIVFPQ M4x4', () => new faiss.IndexIVFPQ(d, 4, 4, 4));
+  add('IndexHNSWFlat M4', () => new faiss.IndexHNSWFlat(d, 4));
+  add('IndexIDMap2(HNSWFlat)', () => new faiss.IndexIDMap2(new faiss.IndexHNSWFlat(d, 8, faiss.METRIC_INNER_PRODUCT)), true);
   return { d, seeds };
 }
 

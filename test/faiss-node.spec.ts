@@ -215,12 +215,13 @@ describe('beyond faiss-node 0.5.1 tests', () => {
   });
 
   it('read and fromBuffer also take the types that the main API loads only with trusted: true (as faiss-node did)', () => {
-    const hnsw = indexFactory(4, 'HNSW8');
+    const hnsw = indexFactory(4, 'HNSW8,SQ8');
     const x = Float32Array.from({ length: 4 * 50 }, (_, i) => Math.cos(i * 0.7));
+    hnsw.trainSync(x);
     hnsw.addSync(x);
     const file = path.join(dir, 'hnsw.index');
     hnsw.writeSync(file);
-    expect(() => readIndexSync(file)).toThrow(/does not load faiss::IndexHNSWFlat indexes yet/);
+    expect(() => readIndexSync(file)).toThrow(/does not load faiss::IndexHNSWSQ indexes yet/);
     const expected = hnsw.searchSync(x.subarray(0, 8), 3);
     for (const loaded of [IndexFlatL2.read(file), Index.fromBuffer(fs.readFileSync(file))]) {
       expect(loaded.ntotal()).toBe(50);

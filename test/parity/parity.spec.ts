@@ -13,6 +13,10 @@ import {
   IndexFlatL2,
   IndexIDMap,
   IndexIDMap2,
+  IndexHNSWFlat,
+  IndexIVF,
+  IndexIVFFlat,
+  IndexIVFPQ,
   IndexIVFScalarQuantizer,
   METRIC_INNER_PRODUCT,
   METRIC_L2,
@@ -28,12 +32,15 @@ import * as FaissNode from '../../lib/faiss-node';
 import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
 
 interface Spec {
-  kind: 'flat' | 'ivfsq' | 'idmap' | 'idmap2' | 'factory';
+  kind: 'flat' | 'ivfsq' | 'ivfflat' | 'ivfpq' | 'hnsw' | 'idmap' | 'idmap2' | 'factory';
   metric: 'ip' | 'l2';
   nlist?: number;
   qtype?: QuantizerType;
   byResidual?: boolean;
   description?: string;
+  /** IVF-PQ's sub-quantizers, HNSW's neighbours per node. */
+  M?: number;
+  nbits?: number;
 }
 
 interface Case {
@@ -51,6 +58,10 @@ const CASES: Case[] = [
   ...Object.values(ScalarQuantizer).map(
     (qtype): Case => ({ name: `IVF64 ${qtype}`, spec: { kind: 'ivfsq', metric: 'ip', nlist: 64, qtype, byResidual: true }, nprobes: [1, 4, 16, 64] }),
   ),
+  { name: 'IndexIVFFlat IVF64 L2', spec: { kind: 'ivfflat', metric: 'l2', nlist: 64 }, nprobes: [1, 8, 64] },
+  { name: 'IndexIVFPQ IVF64 M16 nbits8', spec: { kind: 'ivfpq', metric: 'l2', nlist: 64, M: 16, nbits: 8 }, nprobes: [1, 8, 64] },
+  { name: 'IndexIVFPQ IVF64 M32 nbits4 IP', spec: { kind: 'ivfpq', metric: 'ip', nlist: 64, M: 32, nbits: 4 }, nprobes: [4] },
+  { name: 'IndexHNSWFlat M16', spec: { kind: 'hnsw', metric: 'l2', M: 16 }, nprobes: [0] },
   { name: 'IndexIDMap(FlatIP)', spec: { kind: 'idmap', metric: 'ip' }, nprobes: [0], ids: true },
   { name: 'IndexIDMap2(FlatIP)', spec: { kind: 'idmap2', metric: 'ip' }, nprobes: [0], ids: true },
   { name: '"IVF256,SQ8"', spec: { kind: 'factory', metric: 'ip', description: 'IVF256,SQ8' }, nprobes: [1, 16, 256] },
@@ -67,6 +78,12 @@ function buildNode(spec: Spec, d: number): Index {
       return flat();
     case 'ivfsq':
       return new IndexIVFScalarQuantizer(flat(), d, spec.nlist!, spec.qtype!, metric, spec.byResidual);
+    case 'ivfflat':
+      return new IndexIVFFlat(flat(), d, spec.nlist!, metric);
+    case 'ivfpq':
+      return new IndexIVFPQ(flat(), d, spec.nlist!, spec.M!, spec.nbits!, metric);
+    case 'hnsw':
+      return new IndexHNSWFlat(d, spec.M, metric);
     case 'idmap':
       return new IndexIDMap(flat());
     case 'idmap2':
@@ -173,7 +190,7 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python fais
     // Each side trains its own: the trained indexes must be close, and recall within 0.5 points.
     if (nprobes[0] !== 0) {
       const centroids = readNpy(at('centroids.npy')).data as Float32Array;
-      const ivf = mine instanceof IndexIVFScalarQuantizer ? mine.quantizer : (mine as Index & { quantizer: Index }).quantizer;
+      const ivf = (mine as IndexIVF).quantizer;
       const nodeCentroids = ivf.reconstructNSync(0, ivf.ntotal);
       let centroidMaxDiff = 0;
       for (let i = 0; i < centroids.length; i++) {
@@ -293,8 +310,8 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('filtered search parity 
 describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('faiss-native/faiss-node reads any type Python writes', () => {
   const data = sift();
   const TYPES = [
-    { name: '"HNSW32"', description: 'HNSW32', nprobe: 0 },
-    { name: '"IVF64,PQ16x4"', description: 'IVF64,PQ16x4', nprobe: 1 }, // the nprobe its file holds
+    { name: '"HNSW16,SQ8"', description: 'HNSW16,SQ8', nprobe: 0 },
+    { name: '"PQ16x4"', description: 'PQ16x4', nprobe: 0 },
   ];
 
   it.each(TYPES)('$name: read and fromBuffer give the bytes and results of Python', async ({ name, description, nprobe }) => {

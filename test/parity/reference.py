@@ -26,6 +26,12 @@ def make(spec, d):
     if kind == "ivfsq":
         qtype = getattr(faiss.ScalarQuantizer, spec["qtype"])
         return faiss.IndexIVFScalarQuantizer(flat(spec, d), d, spec["nlist"], qtype, metric_of(spec), spec["byResidual"])
+    if kind == "ivfflat":
+        return faiss.IndexIVFFlat(flat(spec, d), d, spec["nlist"], metric_of(spec))
+    if kind == "ivfpq":
+        return faiss.IndexIVFPQ(flat(spec, d), d, spec["nlist"], spec["M"], spec["nbits"], metric_of(spec))
+    if kind == "hnsw":
+        return faiss.IndexHNSWFlat(d, spec["M"], metric_of(spec))
     if kind == "idmap":
         return faiss.IndexIDMap(flat(spec, d))
     if kind == "idmap2":
