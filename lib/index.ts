@@ -10,6 +10,7 @@ export { IndexHNSWFlat } from './hnsw';
 export { IndexIDMap, IndexIDMap2 } from './id-map';
 export { indexFactory } from './factory';
 export { HotIndex } from './hot-index';
+export { tune, type TuneOptions, type TunePoint, type TuneResult } from './tune';
 export {
   deserializeIndex,
   deserializeIndexSync,

@@ -6,7 +6,8 @@
 // same FAISS) and Python faiss-cpu. When prebuilds/linux-x64 exists (`npm run prebuild`), Flat and
 // IVF-SQ8 also run through both builds of the addon, the Debian 12 development build and the
 // Debian 11 prebuild, in child processes (node_bench.mjs), so that the two compare in one run.
-// Then filtered search at 1%, 10% and 50% of the ids (filtered.mjs), the LangChain-shaped workload (langchain-shaped.mjs): faiss-native/faiss-node against
+// Then filtered search at 1%, 10% and 50% of the ids (filtered.mjs), tune() against Python's
+// ParameterSpace.explore (tune-vs-python.mjs), the LangChain-shaped workload (langchain-shaped.mjs): faiss-native/faiss-node against
 // the native API and against faiss-node 0.5.1 itself. Last, python-peers.mjs: Python time / our
 // time, workload by workload, in paired rounds.
 // Writes results/bench/<time>/{results.json,report.md,recall-qps.svg}.
@@ -17,6 +18,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { filteredSearch } from './filtered.mjs';
+import { tuneVsPython } from './tune-vs-python.mjs';
 import { langchainShaped } from './langchain-shaped.mjs';
 import { pythonPeers } from './python-peers.mjs';
 import { renderReport } from './report.mjs';
@@ -340,6 +342,7 @@ for (const ds of datasets()) {
 log(`${CLIENTS} concurrent one-query searches, coalesced and not`);
 results.coalescing = await coalescing();
 results.filtered = await filteredSearch({ n: FULL ? 100_000 : 50_000, rounds: FULL ? 7 : 3, log });
+results.tune = await tuneVsPython({ n: FULL ? 100_000 : 50_000, log });
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
 log('Python peers: paired rounds, workload by workload (python-peers.mjs)');
 results.pythonPeers = await pythonPeers({ rounds: FULL ? 15 : 5, n: FULL ? 100_000 : 50_000, outDir, log });

@@ -1,6 +1,7 @@
 // Turns a bench results.json into a Markdown report (targets as ratios, per-index tables)
 // and an SVG plot of recall@10 against single-query throughput.
 import { filteredTable } from './filtered.mjs';
+import { tuneTable } from './tune-vs-python.mjs';
 const f = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const byNprobe = (runs, nprobe) => runs.find((r) => r.nprobe === nprobe);
@@ -109,6 +110,7 @@ export function renderReport(results) {
     }
   }
   if (results.filtered) push('', '### Filtered search', '', filteredTable(results.filtered));
+  if (results.tune) push('', '### tune() and ParameterSpace.explore', '', tuneTable(results.tune));
   if (results.langchainShaped) renderLangchainShaped(results.langchainShaped, push);
   if (results.pythonPeers) push('', '### Against Python, workload by workload', '', results.pythonPeers.markdown);
   return { markdown: lines.join('\n') + '\n', svg: renderPlot(results.datasets.at(-1)) };
