@@ -195,8 +195,9 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor<&IndexWrap::GetClassName>("className"),
           InstanceAccessor<&IndexWrap::GetNlist>("nlist"),
           InstanceAccessor<&IndexWrap::GetNprobe, &IndexWrap::SetNprobe>("nprobe"),
-          InstanceAccessor<&IndexWrap::GetEfSearch, &IndexWrap::SetEfSearch>("efSearch"),
-          InstanceAccessor<&IndexWrap::GetEfConstruction, &IndexWrap::SetEfConstruction>("efConstruction"),
+          InstanceAccessor<&IndexWrap::GetHnsw<&faiss::HNSW::efSearch>, &IndexWrap::SetHnsw<&faiss::HNSW::efSearch>>("efSearch"),
+          InstanceAccessor<&IndexWrap::GetHnsw<&faiss::HNSW::efConstruction>, &IndexWrap::SetHnsw<&faiss::HNSW::efConstruction>>(
+              "efConstruction"),
           InstanceAccessor<&IndexWrap::GetHnswInfo>("hnswInfo"),
           InstanceAccessor<&IndexWrap::GetPqInfo>("pqInfo"),
           InstanceAccessor<&IndexWrap::GetQtype>("qtype"),
@@ -315,32 +316,20 @@ void IndexWrap::SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& val
   ivf->nprobe = size_t(nprobe);
 }
 
-Napi::Value IndexWrap::GetEfSearch(const Napi::CallbackInfo& info) {
+template <int faiss::HNSW::*Setting>
+Napi::Value IndexWrap::GetHnsw(const Napi::CallbackInfo& info) {
   faiss::IndexHNSW* hnsw = Live(info.Env())->Hnsw();
-  return hnsw ? Napi::Number::New(info.Env(), double(hnsw->hnsw.efSearch)) : info.Env().Undefined();
+  return hnsw ? Napi::Number::New(info.Env(), double(hnsw->hnsw.*Setting)) : info.Env().Undefined();
 }
 
-void IndexWrap::SetEfSearch(const Napi::CallbackInfo& info, const Napi::Value& value) {
+template <int faiss::HNSW::*Setting>
+void IndexWrap::SetHnsw(const Napi::CallbackInfo& info, const Napi::Value& value) {
   auto handle = Live(info.Env());
   faiss::IndexHNSW* hnsw = handle->Hnsw();
-  if (hnsw == nullptr) throw Napi::TypeError::New(info.Env(), "efSearch: this index has no HNSW layer");
-  int efSearch = value.As<Napi::Number>().Int32Value();
-  WriteLock lock(*handle->mutex);  // as SetNprobe
-  hnsw->hnsw.efSearch = efSearch;
-}
-
-Napi::Value IndexWrap::GetEfConstruction(const Napi::CallbackInfo& info) {
-  faiss::IndexHNSW* hnsw = Live(info.Env())->Hnsw();
-  return hnsw ? Napi::Number::New(info.Env(), double(hnsw->hnsw.efConstruction)) : info.Env().Undefined();
-}
-
-void IndexWrap::SetEfConstruction(const Napi::CallbackInfo& info, const Napi::Value& value) {
-  auto handle = Live(info.Env());
-  faiss::IndexHNSW* hnsw = handle->Hnsw();
-  if (hnsw == nullptr) throw Napi::TypeError::New(info.Env(), "efConstruction: this index has no HNSW layer");
-  int efConstruction = value.As<Napi::Number>().Int32Value();
-  WriteLock lock(*handle->mutex);  // adds read it
-  hnsw->hnsw.efConstruction = efConstruction;
+  if (hnsw == nullptr) throw Napi::TypeError::New(info.Env(), "this index has no HNSW layer");
+  int setting = value.As<Napi::Number>().Int32Value();
+  WriteLock lock(*handle->mutex);  // as SetNprobe: waits for the searches and adds that read it
+  hnsw->hnsw.*Setting = setting;
 }
 
 Napi::Value IndexWrap::GetHnswInfo(const Napi::CallbackInfo& info) {

@@ -2,6 +2,7 @@
 // so jobs still running after dispose() or garbage collection keep the index alive.
 #pragma once
 
+#include <faiss/impl/HNSW.h>
 #include <napi.h>
 
 #include <memory>
@@ -31,10 +32,11 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetNlist(const Napi::CallbackInfo& info);
   Napi::Value GetNprobe(const Napi::CallbackInfo& info);
   void SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& value);
-  Napi::Value GetEfSearch(const Napi::CallbackInfo& info);
-  void SetEfSearch(const Napi::CallbackInfo& info, const Napi::Value& value);
-  Napi::Value GetEfConstruction(const Napi::CallbackInfo& info);
-  void SetEfConstruction(const Napi::CallbackInfo& info, const Napi::Value& value);
+  // efSearch and efConstruction of an HNSW layer.
+  template <int faiss::HNSW::*Setting>
+  Napi::Value GetHnsw(const Napi::CallbackInfo& info);
+  template <int faiss::HNSW::*Setting>
+  void SetHnsw(const Napi::CallbackInfo& info, const Napi::Value& value);
   Napi::Value GetHnswInfo(const Napi::CallbackInfo& info);  // { M, maxLevel, entryPoint } of an HNSW layer
   Napi::Value GetPqInfo(const Napi::CallbackInfo& info);    // { M, nbits } of an IVF-PQ layer
   Napi::Value GetQtype(const Napi::CallbackInfo& info);
