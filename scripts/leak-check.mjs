@@ -32,6 +32,16 @@ const mustThrow = (fn) => {
 const trained = new faiss.IndexIVFScalarQuantizer(d, 4, 'QT_8bit');
 trained.trainSync(x);
 const trainedBytes = trained.serializeSync();
+// An IVF-PQ file, and the same with its product quantizer's M set to 0 (FAISS divides by it
+// while reading: the SIGFPE path of native/index_io.cc).
+const pq = new faiss.IndexIVFPQ(d, 4, 4, 4);
+pq.trainSync(x);
+pq.addSync(x);
+const pqBytes = Buffer.from(pq.serializeSync());
+const pqZero = Buffer.from(pqBytes);
+const pattern = Buffer.alloc(24);
+[16n, 4n, 4n].forEach((v, j) => pattern.writeBigUInt64LE(v, j * 8));
+pqZero.writeBigUInt64LE(0n, pqZero.indexOf(pattern) + 8);
 
 async function cycle(i) {
   const flat = new faiss.IndexFlatIP(d);
@@ -46,6 +56,16 @@ async function cycle(i) {
   idmap.addWithIdsSync(q, [1n, 2n]);
   idmap.reconstructSync(2n);
   flat.rangeSearchSync(q, 0.5);
+  // Per-call parameters and filters, HNSW, IVF-PQ.
+  flat.searchSync(q, 3, { filter: { range: [0, 10] } });
+  await flat.search(q, 3, { filter: new Uint8Array([0b1011]) });
+  ivf.searchSync(q, 3, { nprobe: 2, filter: { ids: [1, 2, 3], not: true } });
+  const hnsw = new faiss.IndexHNSWFlat(d, 4);
+  hnsw.addSync(x.subarray(0, 30 * d));
+  hnsw.searchSync(q, 3, { efSearch: 20, filter: BigInt64Array.of(1n, 5n) });
+  const pqCopy = faiss.deserializeIndexSync(pqBytes);
+  pqCopy.searchSync(q, 3, { nprobe: 2 });
+  mustThrow(() => faiss.deserializeIndexSync(pqZero));
   const bytes = flat.serializeSync();
   faiss.deserializeIndexSync(bytes).dispose();
   if (i % 10 === 0) {
@@ -67,6 +87,8 @@ async function cycle(i) {
   flat.dispose();
   ivf.dispose();
   idmap.dispose();
+  hnsw.dispose();
+  pqCopy.dispose();
 }
 
 const samples = [];
