@@ -1,5 +1,6 @@
 // Index: what every index type offers (train, add, search, reconstruct, remove, IO), over one
 // native index object; and the mapping from native objects back to the classes of lib/.
+import { FaissError, fromCaller } from './errors';
 import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
@@ -24,6 +25,15 @@ export interface SearchOptions extends SearchParams {
   /** Arrays to write the results into (reused across calls, as Python's `D=` and `I=`). */
   out?: { distances: Float32Array; labels: BigInt64Array };
 }
+
+/** Options of {@link Index.add}. */
+export interface AddOptions {
+  /** Called after each chunk with the vectors added so far and the total. */
+  onProgress?: (added: number, total: number) => void;
+}
+
+/** Floats per chunk of an add with progress: 16 MB. */
+const ADD_CHUNK_FLOATS = 1 << 22;
 
 /** Options of {@link Index.rangeSearch}. */
 export type RangeSearchOptions = SearchParams;
@@ -132,7 +142,7 @@ export class Index {
 
   /** Trains the index on representative vectors (k-means for IVF, ranges for SQ), off the event loop. */
   async train(x: VectorsInput): Promise<void> {
-    await this.native.train(this.#trainingSet(x));
+    await fromCaller(this.native.train(this.#trainingSet(x)));
   }
 
   /** Trains on the calling thread. */
@@ -140,22 +150,39 @@ export class Index {
     this.native.trainSync(this.#trainingSet(x));
   }
 
-  /** Adds vectors, numbered from ntotal on, off the event loop. */
-  async add(x: VectorsInput): Promise<void> {
-    const vectors = toVectors(x, this.d);
-    if (vectors.length > 0) await this.native.add(vectors);
+  /**
+   * Adds vectors, numbered from ntotal on, off the event loop. With `onProgress`, in chunks of
+   * about 16 MB, reporting after each; a failure then leaves the chunks before it added
+   * (`ntotal` says how many).
+   */
+  async add(x: VectorsInput, options: AddOptions = {}): Promise<void> {
+    const vectors = this.#toAdd(x);
+    const { onProgress } = options;
+    if (onProgress === undefined) {
+      if (vectors.length > 0) await fromCaller(this.native.add(vectors));
+      return;
+    }
+    if (typeof onProgress !== 'function') throw new TypeError(`options.onProgress must be a function; got ${describe(onProgress)}`);
+    const { d } = this;
+    const n = vectors.length / d;
+    const chunk = Math.max(1, Math.floor(ADD_CHUNK_FLOATS / d));
+    for (let i = 0; i < n; i += chunk) {
+      const end = Math.min(n, i + chunk);
+      await fromCaller(this.native.add(vectors.subarray(i * d, end * d)));
+      onProgress(end, n);
+    }
   }
 
   /** Adds vectors on the calling thread. */
   addSync(x: VectorsInput): void {
-    const vectors = toVectors(x, this.d);
+    const vectors = this.#toAdd(x);
     if (vectors.length > 0) this.native.addSync(vectors);
   }
 
   /** Adds vectors with your own 64-bit ids (IVF and IDMap indexes), off the event loop. */
   async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
     const [vectors, list] = this.#withIds(x, ids);
-    if (vectors.length > 0) await this.native.addWithIds(vectors, list);
+    if (vectors.length > 0) await fromCaller(this.native.addWithIds(vectors, list));
   }
 
   /** Adds vectors with ids on the calling thread. */
@@ -174,8 +201,8 @@ export class Index {
    */
   async search(q: VectorsInput, k: number, options?: SearchOptions): Promise<SearchResult> {
     const { nat, queries, result, params } = this.#prepareSearch(q, k, options);
-    if (result.nq === 1 && this.coalesceSearches && params?.filter === undefined) await this.#batcher.search(nat, queries, result, params);
-    else if (queries.length > 0) await nat.search(queries, result.k, result.distances, result.labels, params);
+    if (result.nq === 1 && this.coalesceSearches && params?.filter === undefined) await fromCaller(this.#batcher.search(nat, queries, result, params));
+    else if (queries.length > 0) await fromCaller(nat.search(queries, result.k, result.distances, result.labels, params));
     return result;
   }
 
@@ -192,7 +219,7 @@ export class Index {
    */
   async rangeSearch(q: VectorsInput, radius: number, options?: RangeSearchOptions): Promise<RangeSearchResult> {
     const { queries, params } = this.#prepareRange(q, radius, options);
-    return { ...(await this.native.rangeSearch(queries, radius, params)), nq: queries.length / this.d };
+    return { ...(await fromCaller(this.native.rangeSearch(queries, radius, params))), nq: queries.length / this.d };
   }
 
   /** Range search on the calling thread. */
@@ -207,7 +234,7 @@ export class Index {
    */
   async reconstruct(key: number | bigint): Promise<Float32Array> {
     const out = new Float32Array(this.d);
-    await this.native.reconstruct(checkKey(key), out);
+    await fromCaller(this.native.reconstruct(checkKey(key), out));
     return out;
   }
 
@@ -221,7 +248,7 @@ export class Index {
   /** The n stored vectors at positions i0 to i0 + n - 1, as one Float32Array. Off the event loop. */
   async reconstructN(i0: number, n: number): Promise<Float32Array> {
     const out = this.reconstructNOutput(n);
-    await this.native.reconstructN(checkCount(i0, 'i0'), n, out);
+    await fromCaller(this.native.reconstructN(checkCount(i0, 'i0'), n, out));
     return out;
   }
 
@@ -248,7 +275,7 @@ export class Index {
    * await index.removeIds({ range: [0, 1000] });
    */
   async removeIds(ids: IdsInput | IdFilter): Promise<number> {
-    return this.native.removeIds(toRemoval(ids));
+    return await fromCaller(this.native.removeIds(toRemoval(ids)));
   }
 
   /** {@link removeIds} on the calling thread. */
@@ -264,7 +291,7 @@ export class Index {
    * flat indexes number the moved vectors from ntotal on, IDMaps keep their ids.
    */
   async mergeFrom(other: Index, addId = 0): Promise<void> {
-    await this.native.mergeFrom(checkOther(other).native, checkCount(addId, 'addId'));
+    await fromCaller(this.native.mergeFrom(checkOther(other).native, checkCount(addId, 'addId')));
   }
 
   /** {@link mergeFrom} on the calling thread. */
@@ -274,7 +301,7 @@ export class Index {
 
   /** Removes every vector (training is kept). Off the event loop. */
   async reset(): Promise<void> {
-    await this.native.reset();
+    await fromCaller(this.native.reset());
   }
 
   /** {@link reset} on the calling thread. */
@@ -284,7 +311,7 @@ export class Index {
 
   /** The index in FAISS's file format (`faiss.serialize_index`), off the event loop. */
   async serialize(): Promise<Buffer> {
-    return this.native.serialize();
+    return await fromCaller(this.native.serialize());
   }
 
   /** {@link serialize} on the calling thread. */
@@ -297,7 +324,7 @@ export class Index {
    * in the same directory, then a rename. Off the event loop.
    */
   async write(path: string): Promise<void> {
-    await this.native.write(checkPath(path));
+    await fromCaller(this.native.write(checkPath(path)));
   }
 
   /** {@link write} on the calling thread. */
@@ -365,8 +392,16 @@ export class Index {
     return nat;
   }
 
-  #withIds(x: VectorsInput, ids: IdsInput): [Float32Array, BigInt64Array] {
+  /** Vectors to add, once the index can take them (FAISS's own refusal names only its check). */
+  #toAdd(x: VectorsInput): Float32Array {
     const vectors = toVectors(x, this.d);
+    const nat = this.native;
+    if (!nat.isTrained) throw new FaissError(`cannot add to an untrained ${nat.className}: call train() first`);
+    return vectors;
+  }
+
+  #withIds(x: VectorsInput, ids: IdsInput): [Float32Array, BigInt64Array] {
+    const vectors = this.#toAdd(x);
     return [vectors, toIds(ids, vectors.length / this.d)];
   }
 

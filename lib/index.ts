@@ -1,7 +1,7 @@
 // faiss-native: FAISS for Node.js. The public API.
 import { native, nativePath, simdLevel } from './native';
 
-export { Index, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
+export { Index, type AddOptions, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
 export type { IdFilter, SearchParams } from './search-params';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
 export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type QuantizerType } from './scalar-quantizer';
@@ -26,6 +26,7 @@ export {
   type LoadOptions,
   type ReadIndexOptions,
 } from './io';
+export { readBvecs, readFvecs, readIvecs, readNpy, writeNpy, type NpyArray, type VectorFile } from './vector-files';
 export { getNumThreads, setNumThreads } from './threads';
 export { getMemoryLimit, setMemoryLimit } from './memory';
 export { normalizeL2, type IdsInput, type SearchResult, type VectorsInput } from './vectors';

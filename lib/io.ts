@@ -1,5 +1,6 @@
 // Index files and buffers in FAISS's own format: Python's faiss.read_index / write_index /
 // serialize_index / deserialize_index read and write the same bytes.
+import { fromCaller } from './errors';
 import { Index } from './faiss-index';
 import { native } from './native';
 import { checkPath, describe } from './vectors';
@@ -63,7 +64,7 @@ function checkBytes(bytes: unknown): Uint8Array {
  * check yet need `trusted: true`.
  */
 export async function readIndex(path: string, options: ReadIndexOptions = {}): Promise<Index> {
-  return Index.fromNative(await native.readIndex(checkPath(path), ioFlags(options), trusted(options)));
+  return Index.fromNative(await fromCaller(native.readIndex(checkPath(path), ioFlags(options), trusted(options))));
 }
 
 /** {@link readIndex} on the calling thread. */
@@ -83,7 +84,7 @@ export function writeIndexSync(index: Index, path: string): void {
 
 /** The index as a Buffer in FAISS's file format, off the event loop: `index.serialize()`. */
 export async function serializeIndex(index: Index): Promise<Buffer> {
-  return checkIndex(index).serialize();
+  return await checkIndex(index).serialize();
 }
 
 /** {@link serializeIndex} on the calling thread. */
@@ -96,7 +97,7 @@ export function serializeIndexSync(index: Index): Buffer {
  * Same checks and options as {@link readIndex}.
  */
 export async function deserializeIndex(bytes: Uint8Array, options: LoadOptions = {}): Promise<Index> {
-  return Index.fromNative(await native.deserializeIndex(checkBytes(bytes), trusted(options)));
+  return Index.fromNative(await fromCaller(native.deserializeIndex(checkBytes(bytes), trusted(options))));
 }
 
 /** {@link deserializeIndex} on the calling thread. */

@@ -54,11 +54,11 @@ export async function tune(index: Index, queries: VectorsInput, options: TuneOpt
   const { k, recall: target } = options;
   checkPositiveInt(k, 'options.k');
   if (typeof target !== 'number' || !(target > 0 && target <= 1)) throw new RangeError(`options.recall must be in (0, 1]; got ${String(target)}`);
-  const parameter = knobOf(index);
+  const { parameter, values } = operatingValues(index, k);
   const truth = options.groundTruth ?? (await exactNeighbours(index, q, k));
   if (truth.length !== nq * k) throw new RangeError(`options.groundTruth must hold nq * k = ${nq * k} ids; got ${truth.length}`);
   const table: TunePoint[] = [];
-  for (const value of candidates(index, parameter, k)) {
+  for (const value of values) {
     const t0 = process.hrtime.bigint();
     const { labels } = await index.search(q, k, { [parameter]: value });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
@@ -70,23 +70,21 @@ export async function tune(index: Index, queries: VectorsInput, options: TuneOpt
   return { parameter, value: last.value, met: last.recall >= target, table };
 }
 
-function knobOf(index: Index): 'nprobe' | 'efSearch' {
-  for (const parameter of ['nprobe', 'efSearch'] as const) {
+/** The knob of an index and the values tune walks: nprobe 1, 2, 4 ... nlist, or efSearch max(k, 16), doubling. */
+export function operatingValues(index: Index, k: number): { parameter: 'nprobe' | 'efSearch'; values: number[] } {
+  const parameter = (['nprobe', 'efSearch'] as const).find((p) => {
     try {
-      void index[parameter];
-      return parameter;
+      return index[p] !== undefined;
     } catch {
-      // no such layer
+      return false; // no such layer
     }
-  }
-  throw new TypeError(`tune needs an index with an IVF or HNSW layer; this index is ${index.constructor.name}`);
-}
-
-function* candidates(index: Index, parameter: 'nprobe' | 'efSearch', k: number): Generator<number> {
+  });
+  if (parameter === undefined) throw new TypeError(`tune needs an index with an IVF or HNSW layer; this index is ${index.constructor.name}`);
   const [first, last] = parameter === 'nprobe' ? [1, index.nlist] : [Math.max(k, 16), Math.min(MAX_EF, Math.max(index.ntotal, k))];
-  let value = first;
-  for (; value < last; value *= 2) yield value;
-  yield last;
+  const values: number[] = [];
+  for (let value = first; value < last; value *= 2) values.push(value);
+  values.push(last);
+  return { parameter, values };
 }
 
 /** The exact k nearest ids: a flat index of the same metric over the stored (decoded) vectors. */

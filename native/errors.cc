@@ -3,7 +3,10 @@
 
 #include <faiss/impl/FaissException.h>
 
+#include <cerrno>
+#include <cstring>
 #include <new>
+#include <regex>
 #include <string>
 
 #include "addon_data.h"
@@ -11,25 +14,56 @@
 
 namespace faiss_native {
 
+namespace {
+
+// FAISS's messages read "Error in <function> at <source file>:<line>: Error: '<check>' failed"
+// or "...: <text>". The message leads with the cause; the whole text stays in faissMessage.
+Failure FromFaiss(const faiss::FaissException& e) {
+  const std::string full = e.what();
+  std::string cause = full;
+  if (full.rfind("Error in ", 0) == 0) {
+    // The source location ends with ":<line>: "; the cause follows it.
+    static const std::regex location(R"(:\d+: )");
+    std::smatch m;
+    if (std::regex_search(full, m, location)) cause = m.suffix();
+  }
+  static const std::regex check(R"(^Error: '(.*)' failed:?\s*(.*)$)");
+  std::smatch m;
+  if (std::regex_match(cause, m, check)) {
+    cause = "FAISS's check " + m[1].str() + " failed" + (m[2].length() > 0 ? ": " + m[2].str() : "");
+  }
+  return {"FAISS_ERROR", cause, full};
+}
+
+}  // namespace
+
+void ThrowFileError(const std::string& verb, const std::string& path) {
+  const int err = errno;
+  std::string why = std::strerror(err);
+  if (err == ENOENT && verb != "read") why = "the folder does not exist";
+  if (err == ENOENT && verb == "read") why = "no such file";
+  throw FailureException({"IO_ERROR", "cannot " + verb + " " + path + ": " + why, ""});
+}
+
 Failure DescribeCurrentException() {
   try {
     throw;
   } catch (const InvalidArgument& e) {
-    return {"INVALID_ARGUMENT", e.what()};
+    return {"INVALID_ARGUMENT", e.what(), ""};
   } catch (const FailureException& e) {
     return e.failure;
   } catch (const faiss::FaissException& e) {
-    // FAISS prefixes its message with the failing check and source location; keep all of it.
-    return {"FAISS_ERROR", e.what()};
+    return FromFaiss(e);
   } catch (const LoadBudgetExceeded& e) {
-    return {"CORRUPT_INDEX", "index data asks for " + std::to_string(e.requested) +
-                                 " bytes at once, more than its size can hold (a corrupted count or size)"};
+    return {"CORRUPT_INDEX",
+            "index data asks for " + std::to_string(e.requested) + " bytes at once, more than its size can hold (a corrupted count or size)",
+            ""};
   } catch (const std::bad_alloc&) {
-    return {"OUT_OF_MEMORY", "out of memory"};
+    return {"OUT_OF_MEMORY", "out of memory", ""};
   } catch (const std::exception& e) {
-    return {"NATIVE_ERROR", e.what()};
+    return {"NATIVE_ERROR", e.what(), ""};
   } catch (...) {
-    return {"NATIVE_ERROR", "unknown C++ exception"};
+    return {"NATIVE_ERROR", "unknown C++ exception", ""};
   }
 }
 
@@ -42,6 +76,7 @@ Napi::Error ToJsError(Napi::Env env, const Failure& failure) {
     return error;
   }
   Napi::Object error = data->errorClass.New({Napi::String::New(env, failure.message), Napi::String::New(env, failure.code)});
+  if (!failure.faissMessage.empty()) error.Set("faissMessage", failure.faissMessage);
   return Napi::Error(env, error);
 }
 

@@ -16,8 +16,10 @@ struct InvalidArgument : std::invalid_argument {
 
 // What went wrong, captured on any thread; becomes a JS error on the main thread.
 struct Failure {
-  std::string code;  // FAISS_ERROR, CORRUPT_INDEX, FILE_CHANGED, OUT_OF_MEMORY, NATIVE_ERROR, INVALID_ARGUMENT
+  std::string code;  // FAISS_ERROR, CORRUPT_INDEX, FILE_CHANGED, IO_ERROR, OUT_OF_MEMORY, NATIVE_ERROR, INVALID_ARGUMENT
   std::string message;
+  // FAISS's own text with its function and source location, when FAISS threw (JS: faissMessage).
+  std::string faissMessage;
 };
 
 // A failure rethrown after its original exception had to be discarded (see index_io.cc).
@@ -26,6 +28,9 @@ struct FailureException : std::exception {
   const char* what() const noexcept override { return failure.message.c_str(); }
   Failure failure;
 };
+
+// A file operation that failed with errno: "cannot <verb> <path>: <why>" (IO_ERROR).
+[[noreturn]] void ThrowFileError(const std::string& verb, const std::string& path);
 
 // Classifies the exception being handled (InvalidArgument, FaissException, bad_alloc, ...).
 Failure DescribeCurrentException();

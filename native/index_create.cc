@@ -8,11 +8,13 @@
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexScalarQuantizer.h>
+#include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
 
 #include <memory>
+#include <stdexcept>
 
 #include "addon_data.h"
 #include "args.h"
@@ -32,7 +34,20 @@ Napi::Value CreateFactory(const Napi::CallbackInfo& info) {
   int d = info[0].As<Napi::Number>().Int32Value();
   std::string description = info[1].As<Napi::String>();
   auto metric = faiss::MetricType(info[2].As<Napi::Number>().Int32Value());
-  faiss::Index* index = Guarded(env, [&] { return faiss::index_factory(d, description.c_str(), metric); });
+  faiss::Index* index = Guarded(env, [&] {
+    try {
+      return faiss::index_factory(d, description.c_str(), metric);
+    } catch (const std::out_of_range&) {
+      // A number too large for FAISS's parser (std::stoi), such as an nlist past 2^31.
+      throw FailureException({"FAISS_ERROR", "cannot parse factory string '" + description + "': a number in it is out of range"});
+    } catch (const std::invalid_argument&) {
+      throw FailureException({"FAISS_ERROR", "cannot parse factory string '" + description + "': a number in it is malformed"});
+    } catch (const faiss::FaissException& e) {
+      Failure failure = DescribeCurrentException();
+      failure.message = "cannot parse factory string '" + description + "': " + failure.message;
+      throw FailureException(failure);
+    }
+  });
   return IndexWrap::Create(env, NewHandle(index));
 }
 

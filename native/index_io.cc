@@ -112,10 +112,6 @@ faiss::Index* AsIdMap2(std::unique_ptr<faiss::Index> loaded) {
   return two.release();
 }
 
-[[noreturn]] void ThrowErrno(const std::string& what, const std::string& path) {
-  FAISS_THROW_FMT("%s %s: %s", what.c_str(), path.c_str(), std::strerror(errno));
-}
-
 void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq, int d, bool trained) {
   using SQ = faiss::ScalarQuantizer;
   FAISS_THROW_IF_NOT_FMT(sq.qtype >= 0 && sq.qtype <= SQ::QT_8bit_direct_signed,
@@ -447,17 +443,17 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
   std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   // Errors name the target, not the temp file the caller never asked for.
   FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) ThrowErrno("cannot create", path);
+  if (f == nullptr) ThrowFileError("write", path);
   try {
     faiss::write_index(&index, f);
-    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) ThrowErrno("cannot write", path);
+    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) ThrowFileError("write", path);
   } catch (const faiss::FaissException&) {
     const int err = errno;
     const bool diskFailed = std::ferror(f) != 0;  // FAISS's own "write error" on a full disk
     std::fclose(f);
     std::remove(tmp.c_str());
     errno = err;
-    if (diskFailed) ThrowErrno("cannot write", path);
+    if (diskFailed) ThrowFileError("write", path);
     throw;
   } catch (...) {
     std::fclose(f);
@@ -468,7 +464,7 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
     const int err = errno;
     std::remove(tmp.c_str());
     errno = err;
-    ThrowErrno("cannot write", path);
+    ThrowFileError("write", path);
   }
   try {
     if (beforeRename) beforeRename();
@@ -478,7 +474,7 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
-    ThrowErrno("cannot rename over", path);
+    ThrowFileError("replace", path);
   }
   // Make the rename itself durable.
   std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
@@ -491,7 +487,7 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
 
 LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types) {
   struct stat st;
-  if (stat(path.c_str(), &st) != 0) ThrowErrno("cannot read", path);
+  if (stat(path.c_str(), &st) != 0) ThrowFileError("read", path);
   if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) != faiss::IO_FLAG_MMAP_IFC) {
     FileReader reader(path.c_str());
     auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });

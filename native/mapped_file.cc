@@ -92,7 +92,7 @@ std::shared_ptr<MappedFile> MappedFile::Open(const std::string& path) {
   std::shared_ptr<MappedFile> file(new MappedFile(path));
   file->file_ = std::fopen(path.c_str(), "rb");
   if (file->file_ == nullptr || fstat(fileno(file->file_), &file->mapped_) != 0) {
-    FAISS_THROW_FMT("cannot read %s: %s", path.c_str(), std::strerror(errno));
+    ThrowFileError("read", path);
   }
   if (file->mapped_.st_size == 0) throw FailureException({"CORRUPT_INDEX", path + " is empty"});
   file->mapping_ = std::make_shared<faiss::MmappedFileMappingOwner>(file->file_);

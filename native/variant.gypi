@@ -5,7 +5,9 @@
     ['faiss_opt_level in ("all", level) and level in faiss_variants.split()', {
       "type": "loadable_module",
       # The binding's own code is plain C++ (FAISS holds the SIMD kernels), the same in each.
-      "sources": ["addon.cc", "load_guard.cc", "args.cc", "errors.cc", "flat_add.cc", "split_search.cc", "search_params.cc", "index_create.cc", "index_handle.cc", "index_io.cc", "index_wrap.cc", "jobs.cc", "mapped_file.cc", "memory_limit.cc", "threads.cc"],
+      # native/sources.json: the one list of the binding's sources (CMakeLists.txt reads it too);
+      # paths a command gives are taken from the module root, not from this file.
+      "sources": ["<!@(node -p \"require('<(module_root_dir)/native/sources.json').map((f) => 'native/' + f).join(' ')\")"],
       "libraries": ["-L<(faiss_prefix)/lib", "-l<(faiss_lib)", "-L<(openblas_dir)", "-lopenblas", "-fopenmp"],
       "ldflags": [
         # C++ runtime inside the .node; only Node-API's entry points are exported.

@@ -1,7 +1,7 @@
 // Bad input gets a clear TypeError/RangeError naming the argument; FAISS failures a FaissError.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { FaissError, indexFactory, IndexFlatIP, IndexFlatL2 } from '../lib';
+import { deserializeIndex, FaissError, indexFactory, IndexFlatIP, IndexFlatL2, IndexIVFFlat, readIndex, readIndexSync } from '../lib';
 
 describe('argument errors', () => {
   it('rejects a bad dimension', () => {
@@ -80,5 +80,88 @@ describe('FaissError across copies of the package', () => {
     expect(new Error('x')).not.toBeInstanceOf(FaissError);
     expect(() => indexFactory(4, 'IVF2,Flat').addSync(new Float32Array(4))).toThrow(FaissError);
     expect(() => new dist.IndexFlatL2(4).addSync(new Float32Array(3))).toThrow(RangeError);
+  });
+});
+
+describe('rejected promises point at the caller', () => {
+  // Each rejection below is made in a libuv callback, where no JavaScript frame exists.
+  async function rejectionOf(job: () => Promise<unknown>): Promise<Error> {
+    try {
+      await job();
+    } catch (err) {
+      return err as Error;
+    }
+    throw new Error('expected a rejection');
+  }
+
+  it('search (alone and coalesced), add, write, read and deserialize name this spec file', async () => {
+    const index = new IndexFlatL2(4);
+    index.addSync(new Float32Array(8).fill(1));
+    const nan = new Float32Array(4).fill(Number.NaN);
+    const coalesced = await Promise.all([index.search(new Float32Array(4), 1), rejectionOf(() => index.search(nan, 1))]);
+    const errors = [
+      coalesced[1],
+      await rejectionOf(() => index.search(new Float32Array(8).fill(Number.NaN), 1)),
+      await rejectionOf(() => index.add(nan)),
+      await rejectionOf(() => index.write('/nonexistent-dir/x.index')),
+      await rejectionOf(() => readIndex('/nonexistent-dir/x.index')),
+      await rejectionOf(() => deserializeIndex(Buffer.from('not an index'))),
+      await rejectionOf(() => new IndexIVFFlat(4, 2).add(new Float32Array(4))),
+    ];
+    for (const err of errors) {
+      expect(err.stack).toContain(err.message.split('\n')[0]);
+      expect(err.stack, err.message).toContain('errors.spec.ts');
+    }
+    expect(errors[6]).toBeInstanceOf(FaissError);
+    index.dispose();
+  });
+});
+
+describe('messages a person can read', () => {
+  // Each leads with what happened to which argument or file; FAISS's own text, with its
+  // function and source location, stays in faissMessage; no build path reaches a message.
+  const noBuildPath = (message: string) => expect(message).not.toMatch(/\.cpp|\.cc|\/faiss\/|native\/|Error in /);
+
+  it('common failures, one by one', async () => {
+    const cases: [() => unknown, Partial<FaissError>][] = [
+      [() => new IndexIVFFlat(4, 2).addSync(new Float32Array(4)), { code: 'FAISS_ERROR', message: 'cannot add to an untrained IndexIVFFlat: call train() first' }],
+      [() => indexFactory(8, 'IVF99999999999,Flat'), { code: 'FAISS_ERROR', message: "cannot parse factory string 'IVF99999999999,Flat': a number in it is out of range" }],
+      [() => readIndexSync('/nonexistent-dir/x.index'), { code: 'IO_ERROR', message: 'cannot read /nonexistent-dir/x.index: no such file' }],
+      [() => new IndexFlatL2(4).writeSync('/nonexistent-dir/x.index'), { code: 'IO_ERROR', message: 'cannot write /nonexistent-dir/x.index: the folder does not exist' }],
+    ];
+    for (const [run, want] of cases) {
+      let error: FaissError | undefined;
+      try {
+        run();
+      } catch (e) {
+        error = e as FaissError;
+      }
+      expect(error).toBeInstanceOf(FaissError);
+      expect(error).toMatchObject(want);
+      noBuildPath(error!.message);
+    }
+    await expect(readIndex('/nonexistent-dir/x.index')).rejects.toMatchObject({ code: 'IO_ERROR', message: 'cannot read /nonexistent-dir/x.index: no such file' });
+  });
+
+  it("FAISS's refusals lead with the cause and keep FAISS's text in faissMessage", () => {
+    let error: FaissError | undefined;
+    try {
+      indexFactory(8, 'NoSuchIndexType');
+    } catch (e) {
+      error = e as FaissError;
+    }
+    expect(error!.message).toMatch(/^cannot parse factory string 'NoSuchIndexType': could not parse index string NoSuchIndexType/);
+    expect(error!.faissMessage).toMatch(/^Error in .* at .*:\d+: /);
+    noBuildPath(error!.message);
+    // A FAISS check with no message of ours: "FAISS's check <condition> failed".
+    const flat = new IndexFlatL2(4);
+    flat.addSync(new Float32Array(8));
+    try {
+      flat.mergeFromSync(new IndexIVFFlat(4, 2));
+    } catch (e) {
+      error = e as FaissError;
+    }
+    expect(error!.message).not.toMatch(/^Error in/);
+    noBuildPath(error!.message);
   });
 });

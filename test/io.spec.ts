@@ -125,7 +125,8 @@ describe('file errors', () => {
     await expect(readIndex(path.join(dir, 'nope.faissindex'))).rejects.toThrow(FaissError);
     const index = new IndexFlatIP(4);
     const target = path.join(dir, 'no-such-dir', 'x.faissindex');
-    await expect(index.write(target)).rejects.toThrow(/cannot create/);
+    await expect(index.write(target)).rejects.toThrow(new FaissError(`cannot write ${target}: the folder does not exist`, 'IO_ERROR'));
+    await expect(index.write(target)).rejects.toMatchObject({ code: 'IO_ERROR' });
     expect(fs.existsSync(path.dirname(target))).toBe(false);
   });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexFlatL2 as NativeFlatL2 } from '../lib';
 import { bruteForce, score } from './helpers/brute-force';
 import { sift } from './helpers/data';
-import { writeNpy } from './helpers/npy';
+import { writeNpy } from '../lib';
 import { runPython } from './parity/harness';
 
 const { d, base, queries } = sift();

@@ -348,7 +348,7 @@ log('Python peers: paired rounds, workload by workload (python-peers.mjs)');
 results.pythonPeers = await pythonPeers({ rounds: FULL ? 15 : 5, n: FULL ? 100_000 : 50_000, outDir, log });
 fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
 
-const { markdown, svg } = renderReport(results);
+const { markdown, svg } = await renderReport(results);
 fs.writeFileSync(path.join(outDir, 'report.md'), markdown);
 fs.writeFileSync(path.join(outDir, 'recall-qps.svg'), svg);
 for (const f of fs.readdirSync(outDir)) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compares Debian's OpenMP and pthread builds of OpenBLAS under the addon, the choice the
-// Foundation issue asks to measure. Both must be installed:
+// Compares Debian's OpenMP and pthread builds of OpenBLAS under the addon: which threading
+// the bundled OpenBLAS should use. Both must be installed:
 //   apt-get install libopenblas0-openmp libopenblas0-pthread
 //   node scripts/bench/openblas-builds.mjs [rounds]
 // Each round runs both builds in fresh processes, alternating, on the same data; the result is

@@ -1,12 +1,14 @@
 // Turns a bench results.json into a Markdown report (targets as ratios, per-index tables)
-// and an SVG plot of recall@10 against single-query throughput.
+// and an SVG plot of recall@10 against single-query throughput (Vega-Lite, rendered headless).
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
 import { filteredTable } from './filtered.mjs';
 import { tuneTable } from './tune-vs-python.mjs';
 const f = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const byNprobe = (runs, nprobe) => runs.find((r) => r.nprobe === nprobe);
 
-/** The ratios the benchmark issue sets targets for, over every index and nprobe of a dataset. */
+/** The ratios the benchmarks have targets for, over every index and nprobe of a dataset. */
 export function targets(results) {
   const rows = [];
   const largest = results.datasets.at(-1);
@@ -67,7 +69,7 @@ export function targets(results) {
   return rows;
 }
 
-export function renderReport(results) {
+export async function renderReport(results) {
   const lines = [];
   const push = (...l) => lines.push(...l);
   push(`Benchmark (${results.mode}): FAISS ${results.faiss}, ${results.simd} variant, ${results.machine.cpus} x ${results.machine.model}, Node ${results.machine.node}; ` +
@@ -113,7 +115,7 @@ export function renderReport(results) {
   if (results.tune) push('', '### tune() and ParameterSpace.explore', '', tuneTable(results.tune));
   if (results.langchainShaped) renderLangchainShaped(results.langchainShaped, push);
   if (results.pythonPeers) push('', '### Against Python, workload by workload', '', results.pythonPeers.markdown);
-  return { markdown: lines.join('\n') + '\n', svg: renderPlot(results.datasets.at(-1)) };
+  return { markdown: lines.join('\n') + '\n', svg: await renderPlot(results.datasets.at(-1)) };
 }
 
 const IMPL_NAMES = { compat: 'faiss-native/faiss-node (number[])', native: 'faiss-native API (Float32Array, sync)', 'faiss-node': 'faiss-node 0.5.1 (Debian FAISS 1.7.3)' };
@@ -128,37 +130,35 @@ function renderLangchainShaped(lc, push) {
 }
 
 /** recall@10 (x) against one-query throughput (y, log) for each index; Node solid, C++ dashed, Python dotted. */
-function renderPlot(ds) {
-  const W = 720, H = 440, L = 70, R = 170, T = 40, B = 50;
-  const series = [];
-  const colors = ['#444', '#1f77b4', '#d62728', '#2ca02c'];
-  ds.indexes.forEach((ix, i) => {
-    for (const [side, dash] of [['node', ''], ['cpp', '6 4'], ['python', '2 3']]) {
-      const pts = ix.runs[side].map((run) => ({ x: (ix.recalls.find((r) => r.nprobe === run.nprobe) ?? ix.recalls[0]).r10, y: run.single.qps }));
-      series.push({ label: `${ix.kind} ${side === 'cpp' ? 'C++' : side === 'python' ? 'Python' : 'Node'}`, color: colors[i % colors.length], dash, pts });
-    }
-  });
-  const all = series.flatMap((s) => s.pts);
-  const xmin = Math.max(0, Math.floor(Math.min(...all.map((p) => p.x)) * 10) / 10);
-  const ymin = Math.log10(Math.min(...all.map((p) => p.y))) - 0.1;
-  const ymax = Math.log10(Math.max(...all.map((p) => p.y))) + 0.1;
-  const X = (x) => L + ((x - xmin) / (1 - xmin)) * (W - L - R);
-  const Y = (y) => T + (1 - (Math.log10(y) - ymin) / (ymax - ymin)) * (H - T - B);
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${L}" y="22" font-size="14">${ds.name}: recall@10 vs one-query throughput (QPS, log scale)</text>`,
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/><line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`];
-  const step = 1 - xmin <= 0.2 ? 0.02 : 0.1;
-  for (let x = xmin; x <= 1.0001; x += step) out.push(`<text x="${X(x)}" y="${H - B + 16}" text-anchor="middle">${x.toFixed(2)}</text>`);
-  out.push(`<text x="16" y="${(T + H - B) / 2}" transform="rotate(-90 16 ${(T + H - B) / 2})" text-anchor="middle">queries per second, one at a time</text>`);
-  for (let e = Math.ceil(ymin); e <= ymax; e++) out.push(`<text x="${L - 6}" y="${Y(10 ** e) + 4}" text-anchor="end">${10 ** e}</text><line x1="${L}" y1="${Y(10 ** e)}" x2="${W - R}" y2="${Y(10 ** e)}" stroke="#ddd"/>`);
-  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">recall@10 against exact search</text>`);
-  series.forEach((s, i) => {
-    const d = s.pts.map((p, j) => `${j ? 'L' : 'M'}${X(p.x).toFixed(1)},${Y(p.y).toFixed(1)}`).join(' ');
-    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.8" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''}/>`);
-    for (const p of s.pts) out.push(`<circle cx="${X(p.x).toFixed(1)}" cy="${Y(p.y).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
-    out.push(`<line x1="${W - R + 10}" y1="${T + 14 * i}" x2="${W - R + 34}" y2="${T + 14 * i}" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''}/><text x="${W - R + 38}" y="${T + 14 * i + 4}">${s.label}</text>`);
-  });
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+/** Recall@10 against one-query throughput for every index and side, through Vega-Lite. */
+async function renderPlot(ds) {
+  const values = ds.indexes.flatMap((ix) =>
+    [['node', 'Node'], ['cpp', 'C++'], ['python', 'Python']].flatMap(([side, label]) =>
+      ix.runs[side].map((run) => ({
+        index: ix.kind,
+        side: label,
+        recall: (ix.recalls.find((r) => r.nprobe === run.nprobe) ?? ix.recalls[0]).r10,
+        qps: run.single.qps,
+        nprobe: run.nprobe,
+      })),
+    ),
+  );
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `${ds.name}: recall@10 vs one-query throughput`,
+    width: 560,
+    height: 360,
+    background: 'white',
+    data: { values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'recall', type: 'quantitative', scale: { zero: false }, title: 'recall@10 against exact search' },
+      y: { field: 'qps', type: 'quantitative', scale: { type: 'log' }, title: 'queries per second, one at a time' },
+      color: { field: 'index', type: 'nominal' },
+      strokeDash: { field: 'side', type: 'nominal', title: 'Node solid, C++ and Python dashed' },
+      order: { field: 'nprobe' },
+    },
+  };
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  return `${await view.toSVG()}\n`;
 }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildInfo, type SearchResult } from '../../lib';
-import { readNpy } from '../helpers/npy';
+import { readNpy } from '../../lib';
 
 // Created by scripts/python-reference.mjs (vitest's global setup, and .ci/run).
 export const PYTHON = path.join(__dirname, '..', '..', '.venv-python', 'bin', 'python');

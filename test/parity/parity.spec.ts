@@ -27,7 +27,7 @@ import {
   type SearchResult,
 } from '../../lib';
 import { SIFT_GT_K, sift } from '../helpers/data';
-import { readNpy, writeNpy } from '../helpers/npy';
+import { readNpy, writeNpy } from '../../lib';
 import * as FaissNode from '../../lib/faiss-node';
 import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
 

@@ -1,0 +1,271 @@
+#!/usr/bin/env node
+// The command line (`npx faiss-native <command>`): build an index from a vector file, search
+// it, describe it, and measure its recall and speed. Exit codes: 0 done, 1 failed (a message on
+// stderr), 2 bad usage.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+// The whole API, so that every index class is registered and files load as their own class.
+import {
+  indexFactory,
+  IndexFlat,
+  METRIC_INNER_PRODUCT,
+  METRIC_L2,
+  normalizeL2,
+  readBvecs,
+  readFvecs,
+  readIndexSync,
+  readIvecs,
+  readNpy,
+  writeNpy,
+  type Index,
+} from './index';
+import { operatingValues } from './tune';
+
+const USAGE = `Usage: faiss-native <command> [options]
+
+  build <factory> <vectors> -o <index>   build an index ("IVF1024,SQ8", "HNSW32", "Flat", ...)
+        [--metric ip|l2] [--normalize] [--train-size N]
+  search <index> <queries> -o <out.npy|out.json> [-k 10] [--nprobe N] [--ef-search N]
+  info <index>                           type, dimension, metric, size and settings
+  eval <index> <queries> [--gt <file>] [-o <plot.svg>]
+                                         recall@1/10/100 and queries per second at each nprobe
+                                         (or efSearch), as a table and a plot
+
+Vectors: .npy (float32, C order), .fvecs or .bvecs; ground truth: .npy (int64 or int32) or .ivecs.`;
+
+class UsageError extends Error {}
+
+/** n x d float32 vectors from a .npy, .fvecs or .bvecs file. */
+export function readVectors(file: string): { x: Float32Array; n: number; d: number } {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.fvecs') {
+    const { data, n, d } = readFvecs(file);
+    return { x: data, n, d };
+  }
+  if (ext === '.bvecs') {
+    const { data, n, d } = readBvecs(file);
+    return { x: Float32Array.from(data), n, d };
+  }
+  if (ext === '.npy') {
+    const { data, shape } = readNpy(file);
+    if (!(data instanceof Float32Array) || shape.length !== 2) throw new UsageError(`${file} must hold a 2-D float32 array (n x d); got shape (${shape.join(', ')})`);
+    return { x: data, n: shape[0], d: shape[1] };
+  }
+  throw new UsageError(`${file}: vectors must be .npy, .fvecs or .bvecs`);
+}
+
+/** Ids of the true neighbours, nq rows of width k. */
+function readGroundTruth(file: string): { ids: BigInt64Array; width: number } {
+  if (file.toLowerCase().endsWith('.ivecs')) {
+    const { data, d } = readIvecs(file);
+    return { ids: BigInt64Array.from(data, BigInt), width: d };
+  }
+  const { data, shape } = readNpy(file);
+  if (shape.length !== 2 || data instanceof Float32Array || data instanceof Uint8Array) throw new UsageError(`${file} must hold a 2-D int64 or int32 array`);
+  return { ids: data instanceof BigInt64Array ? data : BigInt64Array.from(data, BigInt), width: shape[1] };
+}
+
+/** A progress line on stderr: count, rate and time left, redrawn in place on a terminal. */
+function progress(label: string, total: number): (done: number) => void {
+  const t0 = Date.now();
+  return (done) => {
+    const s = (Date.now() - t0) / 1000;
+    const rate = done / Math.max(s, 1e-3);
+    const width = 30;
+    const bar = '#'.repeat(Math.round((width * done) / total)).padEnd(width, '.');
+    const line = `${label} [${bar}] ${done}/${total} ${Math.round(rate)}/s, ${s.toFixed(1)} s, ${((total - done) / rate).toFixed(1)} s left`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
+    if (done === total && process.stderr.isTTY) process.stderr.write('\n');
+  };
+}
+
+function metricOf(name: string | undefined) {
+  if (name === undefined || name === 'l2') return METRIC_L2;
+  if (name === 'ip') return METRIC_INNER_PRODUCT;
+  throw new UsageError(`--metric must be ip or l2; got ${name}`);
+}
+
+function positiveInt(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a positive integer; got ${value}`);
+  return n;
+}
+
+async function build(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { output: { type: 'string', short: 'o' }, metric: { type: 'string' }, normalize: { type: 'boolean' }, 'train-size': { type: 'string' } },
+  });
+  const [factory, vectors] = positionals;
+  if (factory === undefined || vectors === undefined || values.output === undefined) throw new UsageError('build needs <factory> <vectors> -o <index>');
+  const t0 = Date.now();
+  const { x, n, d } = readVectors(vectors);
+  if (values.normalize) normalizeL2(x, d);
+  const index = indexFactory(d, factory, metricOf(values.metric));
+  if (!index.isTrained) {
+    const size = Math.min(n, positiveInt(values['train-size'], '--train-size') ?? n);
+    process.stderr.write(`training ${factory} on ${size} vectors...\n`);
+    const t = Date.now();
+    await index.train(x.subarray(0, size * d));
+    process.stderr.write(`trained in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+  }
+  await index.add(x, { onProgress: progress('adding', n) });
+  await index.write(values.output);
+  console.log(`${values.output}: ${index.constructor.name} (${factory}), ntotal ${index.ntotal}, d ${d}, ${fs.statSync(values.output).size} bytes, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  index.dispose();
+}
+
+async function search(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { output: { type: 'string', short: 'o' }, k: { type: 'string', short: 'k' }, nprobe: { type: 'string' }, 'ef-search': { type: 'string' } },
+  });
+  const [file, queriesFile] = positionals;
+  if (file === undefined || queriesFile === undefined || values.output === undefined) throw new UsageError('search needs <index> <queries> -o <out.npy|out.json>');
+  const index = readIndexSync(file, { trusted: true });
+  const { x, d } = readVectors(queriesFile);
+  if (d !== index.d) throw new UsageError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
+  const k = positiveInt(values.k, '-k') ?? 10;
+  const nprobe = positiveInt(values.nprobe, '--nprobe');
+  const efSearch = positiveInt(values['ef-search'], '--ef-search');
+  const { distances, labels, nq } = await index.search(x, k, { ...(nprobe && { nprobe }), ...(efSearch && { efSearch }) });
+  if (values.output.endsWith('.json')) {
+    const rows = Array.from({ length: nq }, (_, i) => ({ labels: Array.from(labels.subarray(i * k, (i + 1) * k), Number), distances: Array.from(distances.subarray(i * k, (i + 1) * k)) }));
+    fs.writeFileSync(values.output, JSON.stringify(rows));
+  } else {
+    writeNpy(values.output, labels, [nq, k]);
+    writeNpy(values.output.replace(/\.npy$/, '') + '.distances.npy', distances, [nq, k]);
+  }
+  console.log(`${nq} queries, k=${k}: ${values.output}`);
+  index.dispose();
+}
+
+/** The chain of index types, outermost first. */
+function describeIndex(index: Index): Record<string, unknown> {
+  const layers: string[] = [];
+  for (let at: Index | undefined = index; at; at = (at as Index & { index?: Index }).index) layers.push(at.constructor.name);
+  const info: Record<string, unknown> = { type: layers.join(' > '), d: index.d, metric: index.metricType === METRIC_INNER_PRODUCT ? 'inner product' : 'L2', ntotal: index.ntotal, trained: index.isTrained };
+  for (const key of ['nlist', 'nprobe', 'efSearch', 'efConstruction', 'qtype', 'M', 'nbits', 'byResidual'] as const) {
+    try {
+      const value = (index as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) info[key] = value;
+    } catch {
+      // not a layer of this index
+    }
+  }
+  const quantizer = (index as Index & { quantizer?: Index }).quantizer;
+  if (quantizer) info.quantizer = `${quantizer.constructor.name} of ${quantizer.ntotal} centroids`;
+  return info;
+}
+
+function info(args: string[]): void {
+  const { positionals } = parseArgs({ args, allowPositionals: true });
+  const [file] = positionals;
+  if (file === undefined) throw new UsageError('info needs <index>');
+  const index = readIndexSync(file, { trusted: true });
+  const bytes = fs.statSync(file).size;
+  // Resident memory is about the file's size: the index holds in memory what the file holds.
+  const out = { file, ...describeIndex(index), bytes, residentEstimateBytes: bytes };
+  for (const [key, value] of Object.entries(out)) console.log(`${key.padEnd(22)} ${String(value)}`);
+  index.dispose();
+}
+
+async function evaluate(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { gt: { type: 'string' }, output: { type: 'string', short: 'o' } } });
+  const [file, queriesFile] = positionals;
+  if (file === undefined || queriesFile === undefined) throw new UsageError('eval needs <index> <queries>');
+  const index = readIndexSync(file, { trusted: true });
+  const { x, n: nq, d } = readVectors(queriesFile);
+  if (d !== index.d) throw new UsageError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
+  const K = Math.min(100, index.ntotal);
+  let truth: BigInt64Array;
+  if (values.gt) {
+    const { ids, width } = readGroundTruth(values.gt);
+    if (ids.length / width !== nq || width < K) throw new UsageError(`${values.gt} must hold ${nq} rows of at least ${K} ids`);
+    truth = BigInt64Array.from({ length: nq * K }, (_, i) => ids[Math.floor(i / K) * width + (i % K)]);
+  } else {
+    const flat = new IndexFlat(d, index.metricType);
+    await flat.add(await index.reconstructN(0, index.ntotal));
+    truth = (await flat.search(x, K)).labels;
+    flat.dispose();
+  }
+  const { parameter, values: walk } = operatingValues(index, K);
+  const rows = [];
+  for (const value of walk) {
+    const t0 = process.hrtime.bigint();
+    const { labels } = await index.search(x, K, { [parameter]: value });
+    const qps = nq / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const at = (r: number) => {
+      let hit = 0;
+      for (let q = 0; q < nq; q++) {
+        const want = new Set(truth.subarray(q * K, q * K + r));
+        for (let j = 0; j < r; j++) if (want.has(labels[q * K + j])) hit++;
+      }
+      return hit / (nq * r);
+    };
+    rows.push({ [parameter]: value, 'recall@1': at(1), 'recall@10': at(Math.min(10, K)), 'recall@100': at(K), qps });
+  }
+  console.log(`${parameter.padEnd(9)} recall@1  recall@10 recall@${K}  queries/s`);
+  for (const r of rows) console.log(`${String(r[parameter]).padEnd(9)} ${[r['recall@1'], r['recall@10'], r['recall@100']].map((v) => (v as number).toFixed(4).padEnd(9)).join(' ')} ${Math.round(r.qps as number)}`);
+  const plot = values.output ?? `${file}.eval.svg`;
+  await writePlot(plot, rows, parameter);
+  console.log(`plot: ${plot}`);
+  index.dispose();
+}
+
+/** Recall@10 against queries per second, through Vega-Lite rendered headless to SVG. */
+async function writePlot(file: string, rows: Record<string, number>[], parameter: string): Promise<void> {
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    width: 480,
+    height: 300,
+    data: { values: rows },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'recall@10', type: 'quantitative', scale: { zero: false } },
+      y: { field: 'qps', type: 'quantitative', scale: { type: 'log' }, title: 'queries per second' },
+      tooltip: [{ field: parameter }],
+    },
+  };
+  // vega and vega-lite are ES modules, loaded only here (tsc would turn import() into require()).
+  const load = new Function('name', 'return import(name)') as (name: string) => Promise<Record<string, any>>;
+  try {
+    const [vega, vegaLite] = await Promise.all([load('vega'), load('vega-lite')]);
+    const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+    fs.writeFileSync(file, await view.toSVG());
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    fs.writeFileSync(file.replace(/\.svg$/, '') + '.vl.json', JSON.stringify(spec, null, 1));
+    throw new UsageError(`the plot needs the packages vega and vega-lite (npm install vega vega-lite); wrote its Vega-Lite spec instead`);
+  }
+}
+
+const COMMANDS: Record<string, (args: string[]) => void | Promise<void>> = { build, search, info, eval: evaluate };
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (command === undefined || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  try {
+    const run = COMMANDS[command];
+    if (run === undefined) throw new UsageError(`unknown command '${command}'`);
+    await run(args);
+    return 0;
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`faiss-native ${command}: ${(err as Error).message}\n${usage ? `\n${USAGE}\n` : ''}`);
+    return usage ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,101 @@
+// `faiss-native` on the command line, end to end on the SIFT sample: build, info, search, eval,
+// and its exit codes and messages for bad files, dimensions and options. Runs dist/cli.js, which
+// global setup compiles from the current lib/.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readIndexSync, readNpy, writeNpy } from '../lib';
+import { sift, SIFT_GT_K } from './helpers/data';
+
+const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-cli-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const at = (f: string) => path.join(dir, f);
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('faiss-native CLI on SIFT', () => {
+  const { d, base, queries, nq, groundTruthL2 } = sift();
+  writeNpy(at('base.npy'), base, [base.length / d, d]);
+  writeNpy(at('queries.npy'), queries, [nq, d]);
+  writeNpy(at('gt.npy'), Int32Array.from(groundTruthL2), [nq, SIFT_GT_K]);
+  // The same base as .fvecs: each vector prefixed with its dimension.
+  const fvecs = Buffer.alloc((base.length / d) * (4 + 4 * d));
+  for (let i = 0; i < base.length / d; i++) {
+    fvecs.writeInt32LE(d, i * (4 + 4 * d));
+    Buffer.from(base.buffer, base.byteOffset + i * d * 4, d * 4).copy(fvecs, i * (4 + 4 * d) + 4);
+  }
+  fs.writeFileSync(at('base.fvecs'), fvecs);
+
+  it('build: trains, adds with progress, writes the index and a summary', () => {
+    const r = cli('build', 'IVF16,Flat', 'base.npy', '-o', 'ivf.index', '--train-size', '2000');
+    expect(r.err).toMatch(/training IVF16,Flat on 2000 vectors/);
+    expect(r.err).toMatch(/adding \[#+\] 4500\/4500 \d+\/s/);
+    expect(r.out).toMatch(/ivf\.index: IndexIVFFlat \(IVF16,Flat\), ntotal 4500, d 128, \d+ bytes/);
+    expect(r.code).toBe(0);
+    const index = readIndexSync(at('ivf.index'));
+    expect([index.ntotal, index.nlist]).toEqual([4500, 16]);
+    index.dispose();
+    expect(cli('build', 'Flat', 'base.fvecs', '-o', 'flat.index', '--metric', 'l2').code).toBe(0);
+  });
+
+  it('info: type chain, dimension, metric, sizes and settings', () => {
+    const r = cli('info', 'ivf.index');
+    expect(r.code).toBe(0);
+    for (const line of [/type\s+IndexIVFFlat/, /d\s+128/, /metric\s+L2/, /ntotal\s+4500/, /nlist\s+16/, /nprobe\s+1/, /quantizer\s+IndexFlatL2 of 16 centroids/, /bytes\s+\d+/]) {
+      expect(r.out).toMatch(line);
+    }
+  });
+
+  it('search: labels and distances as .npy, or JSON, equal to the API', () => {
+    expect(cli('search', 'flat.index', 'queries.npy', '-k', '5', '-o', 'out.npy').code).toBe(0);
+    const labels = readNpy(at('out.npy'));
+    expect(labels.shape).toEqual([nq, 5]);
+    const index = readIndexSync(at('flat.index'));
+    const want = index.searchSync(queries, 5);
+    expect(labels.data).toEqual(want.labels);
+    expect(readNpy(at('out.distances.npy')).data).toEqual(want.distances);
+    index.dispose();
+    expect(cli('search', 'ivf.index', 'queries.npy', '--nprobe', '16', '-o', 'out.json').code).toBe(0);
+    const rows = JSON.parse(fs.readFileSync(at('out.json'), 'utf8')) as { labels: number[] }[];
+    const ivf = readIndexSync(at('ivf.index'));
+    const wantIvf = ivf.searchSync(queries, 10, { nprobe: 16 });
+    expect(rows.flatMap((row) => row.labels)).toEqual(Array.from(wantIvf.labels, Number));
+    ivf.dispose();
+  });
+
+  it('eval: recall@1/10/100 and queries per second at each nprobe, and an SVG plot', () => {
+    const r = cli('eval', 'ivf.index', 'queries.npy', '--gt', 'gt.npy', '-o', 'plot.svg');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^nprobe\s+recall@1\s+recall@10\s+recall@100\s+queries\/s/);
+    const table = lines.slice(1, 6).map((l) => l.trim().split(/\s+/).map(Number));
+    expect(table.map((row) => row[0])).toEqual([1, 2, 4, 8, 16]);
+    // IVF-Flat at nprobe = nlist is exact search: recall 1 against the float64 ground truth.
+    expect(table[4].slice(1, 4)).toEqual([1, 1, 1]);
+    expect(table[0][2]).toBeLessThan(1);
+    const svg = fs.readFileSync(at('plot.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('queries per second');
+  });
+
+  it('exit codes and messages: unknown command or option, bad files, wrong dimension', () => {
+    const unknown = cli('frobnicate');
+    expect([unknown.code, unknown.err]).toEqual([2, expect.stringMatching(/^faiss-native frobnicate: unknown command 'frobnicate'\n\nUsage:/)]);
+    expect(cli('search', 'ivf.index', 'queries.npy', '-o', 'x.npy', '--nprob', '3')).toMatchObject({ code: 2, err: expect.stringMatching(/Unknown option '--nprob'/) });
+    expect(cli('info', 'missing.index')).toMatchObject({ code: 1, err: `faiss-native info: cannot read missing.index: no such file\n` });
+    fs.writeFileSync(at('junk.index'), 'not an index at all');
+    expect(cli('info', 'junk.index')).toMatchObject({ code: 1, err: expect.stringMatching(/^faiss-native info: /) });
+    writeNpy(at('q64.npy'), new Float32Array(64 * 2), [2, 64]);
+    expect(cli('search', 'ivf.index', 'q64.npy', '-o', 'x.npy')).toMatchObject({ code: 2, err: expect.stringMatching(/q64\.npy holds vectors of d=64; ivf\.index has d=128/) });
+    expect(cli('build', 'IVF16,Flat', 'base.txt', '-o', 'x.index')).toMatchObject({ code: 2, err: expect.stringMatching(/vectors must be \.npy, \.fvecs or \.bvecs/) });
+    expect(cli('build', 'IVF16,Flat', 'base.npy', '-o', 'x.index', '--metric', 'cosine')).toMatchObject({ code: 2, err: expect.stringMatching(/--metric must be ip or l2; got cosine/) });
+    expect(cli().code).toBe(2);
+  });
+});
