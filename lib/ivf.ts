@@ -23,14 +23,14 @@ export abstract class IndexIVF extends Index {
   /**
    * Builds the native index from constructor arguments `[quantizer?, d, nlist, ...rest]`: with
    * a quantizer (an Index of dimension d), or with its own flat quantizer. `encode` reads the
-   * family's own arguments from `rest` and returns them with the metric given (if any).
+   * family's own arguments from `rest` (d checked) and returns them with the metric given (if any).
    */
-  protected static createIvf(args: unknown[], encode: (rest: unknown[]) => { encoding: IvfEncoding; metric: unknown }): CreatedIvf {
+  protected static createIvf(args: unknown[], encode: (rest: unknown[], d: number) => { encoding: IvfEncoding; metric: unknown }): CreatedIvf {
     const quantizer = args[0] instanceof Index ? (args.shift() as Index) : undefined;
     const [d, nlist, ...rest] = args;
     checkPositiveInt(d, 'd');
     if (quantizer !== undefined && quantizer.d !== d) throw new RangeError(`quantizer dimension ${quantizer.d} differs from d=${String(d)}`);
-    const { encoding, metric = quantizer?.metricType ?? METRIC_INNER_PRODUCT } = encode(rest);
+    const { encoding, metric = quantizer?.metricType ?? METRIC_INNER_PRODUCT } = encode(rest, d as number);
     const nat = native.createIVF(quantizer ? Index.nativeOf(quantizer) : null, d as number, checkPositiveInt(nlist, 'nlist'), checkMetric(metric), encoding);
     return { nat, quantizer };
   }
@@ -86,11 +86,9 @@ export class IndexIVFPQ extends IndexIVF {
   /** With its own flat quantizer of the same metric (inner product unless told otherwise). */
   constructor(d: number, nlist: number, M: number, nbits: number, metric?: MetricType);
   constructor(...args: unknown[]) {
-    const d = args[args[0] instanceof Index ? 1 : 0];
     super(
-      IndexIVF.createIvf(args, ([M, nbits, metric]) => {
-        checkPositiveInt(M, 'M');
-        if (typeof d === 'number' && d % (M as number) !== 0) throw new RangeError(`M=${String(M)} must divide d=${d}`);
+      IndexIVF.createIvf(args, ([M, nbits, metric], d) => {
+        if (d % checkPositiveInt(M, 'M') !== 0) throw new RangeError(`M=${String(M)} must divide d=${d}`);
         if (checkPositiveInt(nbits, 'nbits') > 24) throw new RangeError(`nbits must be at most 24 (FAISS's limit); got ${String(nbits)}`);
         return { encoding: { kind: 'PQ', M: M as number, nbits: nbits as number }, metric };
       }),
