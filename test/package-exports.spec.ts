@@ -37,6 +37,8 @@ describe('package exports', () => {
     expect(esm).toBe(WANT);
     expect(cjs).toBe(WANT);
     expect(run('pkg.cjs', `console.log(require('faiss-native/package.json').name)`)).toBe('faiss-native');
+    // The default import is the whole module, as Node's CommonJS interop gave it before.
+    expect(run('default.mjs', `import faiss from 'faiss-native';\nimport { IndexFlatIP } from 'faiss-native';\nconsole.log(faiss.IndexFlatIP === IndexFlatIP, typeof faiss.readIndex);`)).toBe('true function');
     // One addon and one class set: the ESM entry re-exports the CommonJS module's objects.
     expect(run('same.mjs', `import { createRequire } from 'node:module';\nimport { IndexFlatIP } from 'faiss-native';\nconsole.log(createRequire(import.meta.url)('faiss-native').IndexFlatIP === IndexFlatIP);`)).toBe('true');
   });
@@ -52,13 +54,14 @@ describe('package exports', () => {
       );
       fs.writeFileSync(
         path.join(dir, 'use.ts'),
-        `import { IndexFlatIP, IndexHNSWFlat, tune, type SearchResult, type IdFilter } from 'faiss-native';
+        `import faiss, { IndexFlatIP, IndexHNSWFlat, tune, type SearchResult, type IdFilter } from 'faiss-native';
 import { IndexFlatL2 } from 'faiss-native/faiss-node';
 const index = new IndexFlatIP(4);
 const filter: IdFilter = { range: [0, 10] };
 const result: SearchResult = index.searchSync(new Float32Array(4), 1, { filter });
 export const n: number = result.nq + new IndexFlatL2(4).ntotal() + new IndexHNSWFlat(4).efSearch;
 export const t: typeof tune = tune;
+export const same: boolean = faiss.IndexFlatIP === IndexFlatIP;
 index[Symbol.dispose]();
 `,
       );
