@@ -8,7 +8,6 @@ import { parseArgs } from 'node:util';
 // The whole API, so that every index class is registered and files load as their own class.
 import {
   indexFactory,
-  IndexFlat,
   METRIC_INNER_PRODUCT,
   METRIC_L2,
   normalizeL2,
@@ -20,7 +19,7 @@ import {
   writeNpy,
   type Index,
 } from './index';
-import { operatingValues } from './tune';
+import { exactNeighbours, operatingValues, recallAt } from './tune';
 
 const USAGE = `Usage: faiss-native <command> [options]
 
@@ -188,10 +187,7 @@ async function evaluate(args: string[]): Promise<void> {
     if (ids.length / width !== nq || width < K) throw new UsageError(`${values.gt} must hold ${nq} rows of at least ${K} ids`);
     truth = BigInt64Array.from({ length: nq * K }, (_, i) => ids[Math.floor(i / K) * width + (i % K)]);
   } else {
-    const flat = new IndexFlat(d, index.metricType);
-    await flat.add(await index.reconstructN(0, index.ntotal));
-    truth = (await flat.search(x, K)).labels;
-    flat.dispose();
+    truth = await exactNeighbours(index, x, K);
   }
   const { parameter, values: walk } = operatingValues(index, K);
   const rows = [];
@@ -199,14 +195,7 @@ async function evaluate(args: string[]): Promise<void> {
     const t0 = process.hrtime.bigint();
     const { labels } = await index.search(x, K, { [parameter]: value });
     const qps = nq / (Number(process.hrtime.bigint() - t0) / 1e9);
-    const at = (r: number) => {
-      let hit = 0;
-      for (let q = 0; q < nq; q++) {
-        const want = new Set(truth.subarray(q * K, q * K + r));
-        for (let j = 0; j < r; j++) if (want.has(labels[q * K + j])) hit++;
-      }
-      return hit / (nq * r);
-    };
+    const at = (r: number) => recallAt(labels, truth, nq, K, r);
     rows.push({ [parameter]: value, 'recall@1': at(1), 'recall@10': at(Math.min(10, K)), 'recall@100': at(K), qps });
   }
   console.log(`${parameter.padEnd(9)} recall@1  recall@10 recall@${K}  queries/s`);

@@ -88,9 +88,9 @@ export function operatingValues(index: Index, k: number): { parameter: 'nprobe' 
 }
 
 /** The exact k nearest ids: a flat index of the same metric over the stored (decoded) vectors. */
-async function exactNeighbours(index: Index, q: Float32Array, k: number): Promise<BigInt64Array> {
+export async function exactNeighbours(index: Index, q: Float32Array, k: number): Promise<BigInt64Array> {
   if (index instanceof IndexIDMap) {
-    throw new TypeError('tune: an IDMap numbers its vectors with your ids; pass options.groundTruth');
+    throw new TypeError('tune: an IDMap numbers its vectors with your ids; pass options.groundTruth (on the command line: --gt)');
   }
   const flat = new IndexFlat(index.d, index.metricType);
   try {
@@ -101,13 +101,13 @@ async function exactNeighbours(index: Index, q: Float32Array, k: number): Promis
   }
 }
 
-/** Mean share of each query's k true neighbours among its k results. */
-function recallAt(labels: BigInt64Array, truth: BigInt64Array | Int32Array, nq: number, k: number): number {
+/** Recall@r: mean share of each query's r true neighbours among its first r results (rows of k). */
+export function recallAt(labels: BigInt64Array, truth: BigInt64Array | Int32Array, nq: number, k: number, r = k): number {
   let found = 0;
   for (let i = 0; i < nq; i++) {
     const want = new Set<bigint>();
-    for (let j = 0; j < k; j++) want.add(BigInt(truth[i * k + j]));
-    for (let j = 0; j < k; j++) if (want.has(labels[i * k + j])) found++;
+    for (let j = 0; j < r; j++) want.add(BigInt(truth[i * k + j]));
+    for (let j = 0; j < r; j++) if (want.has(labels[i * k + j])) found++;
   }
-  return found / (nq * k);
+  return found / (nq * r);
 }
