@@ -2,14 +2,14 @@
 # CMakeLists.txt builds the same sources the same way through cmake-js for development.
 {
   "variables": {
-    # FAISS install prefix: the cached build of scripts/build-faiss.mjs (built on first use),
+    # FAISS install prefix: the cached build of scripts/install/build-faiss.mjs (built on first use),
     # or FAISS_PREFIX / --faiss_prefix for your own FAISS.
-    "faiss_prefix%": "<!(node scripts/build-faiss.mjs --prefix)",
+    "faiss_prefix%": "<!(node scripts/install/build-faiss.mjs --prefix)",
     # "all" builds every variant the prefix holds; prebuildify builds one at a time.
     "faiss_opt_level%": "all",
-    "faiss_variants": "<!(node scripts/build-faiss.mjs --variants)",
-    "cxx_std": "<!(node scripts/build-faiss.mjs --cxx-std)",
-    "openblas_dir": "<!(node scripts/build-faiss.mjs --openblas-dir)",
+    "faiss_variants": "<!(node scripts/install/build-faiss.mjs --variants)",
+    "cxx_std": "<!(node scripts/install/build-faiss.mjs --cxx-std)",
+    "openblas_dir": "<!(node scripts/install/build-faiss.mjs --openblas-dir)",
   },
   "target_defaults": {
     "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<(faiss_prefix)/include"],
@@ -33,9 +33,9 @@
       "dependencies": ["faiss_native_generic", "faiss_native_avx2", "faiss_native_avx512"],
       "actions": [{
         "action_name": "bundle_runtime",
-        "inputs": ["scripts/bundle-runtime.mjs"],
+        "inputs": ["scripts/install/bundle-runtime.mjs"],
         "outputs": ["<(PRODUCT_DIR)/always-rerun"],
-        "action": ["node", "scripts/bundle-runtime.mjs", "<(PRODUCT_DIR)"],
+        "action": ["node", "scripts/install/bundle-runtime.mjs", "<(PRODUCT_DIR)"],
       }],
     },
   ],

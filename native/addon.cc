@@ -33,7 +33,7 @@ Napi::Value NormalizeL2(const Napi::CallbackInfo& info) {
 
 // glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB); after
 // that, index-sized blocks come from the heap, and a server that keeps reloading an index grew
-// without bound (scripts/soak.mjs: RSS 130 -> 198 MiB in 90 s). A fixed threshold keeps large
+// without bound (scripts/check/soak.mjs: RSS 130 -> 198 MiB in 90 s). A fixed threshold keeps large
 // blocks mapped, so freeing an old index returns its memory. A MALLOC_MMAP_THRESHOLD_ set by
 // the user wins.
 void FixMmapThreshold() {

@@ -1,9 +1,9 @@
-// Hostile index bytes: fuzzed cases (short form of scripts/fuzz-index-io.mjs), allocation
+// Hostile index bytes: fuzzed cases (short form of scripts/check/fuzz-index-io.mjs), allocation
 // budget, and structure checks that FAISS itself does not make.
 import { describe, expect, it } from 'vitest';
 import * as faiss from '../lib';
 // @ts-expect-error: a plain ES module without type declarations
-import { mutate, seedIndexes, tryCase, viaMappedFile } from '../scripts/fuzz-index-io.mjs';
+import { mutate, seedIndexes, tryCase, viaMappedFile } from '../scripts/check/fuzz-index-io.mjs';
 
 describe('hostile index bytes', () => {
   it('1,500 mutated and truncated indexes of every kind throw cleanly or load and work', () => {

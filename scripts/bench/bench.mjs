@@ -27,7 +27,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { clustered, mulberry32, readSift } = require(path.join(root, 'scripts', 'data.cjs'));
+const { clustered, mulberry32, readSift } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 const FULL = process.argv.includes('--full');
 const K = 10;
 const log = (msg) => process.stderr.write(`bench: ${msg}\n`);
@@ -182,7 +182,7 @@ function runJson(cmd, args) {
 
 /** Compiles floor.cpp against the FAISS variant the addon loaded. */
 function buildFloor(dir) {
-  const prefix = execFileSync(process.execPath, [path.join(root, 'scripts', 'build-faiss.mjs'), '--prefix'], { encoding: 'utf8' }).trim();
+  const prefix = execFileSync(process.execPath, [path.join(root, 'scripts', 'install', 'build-faiss.mjs'), '--prefix'], { encoding: 'utf8' }).trim();
   const lib = { generic: 'faiss', avx2: 'faiss_avx2', avx512: 'faiss_avx512' }[faiss.buildInfo.simdLevel];
   const exe = path.join(dir, 'floor');
   execFileSync('g++', ['-O3', '-std=c++17', '-fopenmp', path.join(here, 'floor.cpp'), `-I${prefix}/include`, `${prefix}/lib/lib${lib}.a`,
@@ -235,7 +235,7 @@ function compareBuilds(builds, args) {
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const outDir = path.join(root, 'results', 'bench', stamp);
 fs.mkdirSync(outDir, { recursive: true });
-const { ensurePythonReference } = await import(path.join(root, 'scripts', 'python-reference.mjs'));
+const { ensurePythonReference } = await import(path.join(root, 'scripts', 'check', 'python-reference.mjs'));
 const PYTHON = ensurePythonReference();
 // The newest faiss-cpu, a peer for speed (FAISS upstream sped up flat and SQ search after 1.12).
 const LATEST = '1.15.1';

@@ -19,7 +19,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { clustered, mulberry32 } = require(path.join(root, 'scripts', 'data.cjs'));
+const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const [d, n, nlist] = [768, 50_000, 256];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'env-ab-'));

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { clustered, mulberry32 } = require(path.join(root, 'scripts', 'data.cjs'));
+const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const SHARES = [0.01, 0.1, 0.5];
 const NQ = 100;

@@ -24,7 +24,7 @@ const median = (v) => pct(v, 0.5);
 
 /** Unit-length embeddings around shared topics (as number[] rows, the form LangChain passes). */
 function embeddings(n, d, seed) {
-  const { mulberry32 } = require(path.join(root, 'scripts', 'data.cjs'));
+  const { mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
   const topics = mulberry32(1);
   const centres = Array.from({ length: 50 * d }, () => topics() * 2 - 1);
   const rnd = mulberry32(seed);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { mulberry32 } = require(path.join(root, 'scripts', 'data.cjs'));
+const { mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const i = process.argv.indexOf('--rounds');
 const rounds = i >= 0 ? Number(process.argv[i + 1]) : 9;

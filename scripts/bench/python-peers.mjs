@@ -18,8 +18,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { clustered, mulberry32 } = require(path.join(root, 'scripts', 'data.cjs'));
-const { ensurePythonReference } = await import(path.join(root, 'scripts', 'python-reference.mjs'));
+const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
+const { ensurePythonReference } = await import(path.join(root, 'scripts', 'check', 'python-reference.mjs'));
 
 const NLIST = 1024;
 const NPROBES = [1, 16, 64];

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { readSift, bruteForceGroundTruth } = require(path.join(root, 'scripts', 'data.cjs'));
+const { readSift, bruteForceGroundTruth } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const sift = readSift();
 const base = { n: sift.n, d: sift.d, data: sift.base };

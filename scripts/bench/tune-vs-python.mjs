@@ -15,11 +15,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { clustered, mulberry32 } = require(path.join(root, 'scripts', 'data.cjs'));
+const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 const K = 10;
 
 export async function tuneVsPython({ n = 100_000, d = 128, recall = 0.95, log = () => {} } = {}) {
-  const { ensurePythonReference } = await import(path.join(root, 'scripts', 'python-reference.mjs'));
+  const { ensurePythonReference } = await import(path.join(root, 'scripts', 'check', 'python-reference.mjs'));
   const python = ensurePythonReference();
   // Clustered vectors, with queries drawn from twice as many centres as the data (half of them
   // fall between clusters), so that recall climbs over several nprobe values.

@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot, runQuietly } from '../build-faiss.mjs';
+import { cacheRoot, runQuietly } from '../install/build-faiss.mjs';
 
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
 

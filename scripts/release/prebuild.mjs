@@ -14,10 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheRoot, ensureFaiss, variantsIn } from '../build-faiss.mjs';
-import { obtainFaissSource } from '../faiss-source.mjs';
-import { offlineEnv } from '../node-gyp.mjs';
-import { buildTarget } from '../target.mjs';
+import { cacheRoot, ensureFaiss, variantsIn } from '../install/build-faiss.mjs';
+import { obtainFaissSource } from '../install/faiss-source.mjs';
+import { offlineEnv } from '../install/node-gyp.mjs';
+import { buildTarget } from '../install/target.mjs';
 import { BUILD_NODE, ensureRoot, inRoot } from './debian-root.mjs';
 import { relaxGlibcVersions } from './glibc-floor.mjs';
 
@@ -36,7 +36,7 @@ async function prebuildHere() {
   fs.rmSync(out, { recursive: true, force: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-prebuild-'));
   try {
-    for (const entry of ['binding.gyp', 'package.json', 'native', 'scripts']) {
+    for (const entry of ['binding.gyp', 'package.json', 'native', 'scripts/install']) {
       fs.cpSync(path.join(root, entry), path.join(stage, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'));

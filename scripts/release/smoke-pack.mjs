@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GLIBC_LIBS, neededLibs } from '../bundle-runtime.mjs';
+import { GLIBC_LIBS, neededLibs } from '../install/bundle-runtime.mjs';
 import { ensureHostTool, ensureRoot, inRoot, nodeFolder, NODE_VERSIONS } from './debian-root.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,7 +79,7 @@ function checkElfFiles(extracted) {
 function makeApp(dir) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'smoke-app', version: '1.0.0', private: true }));
-  for (const f of ['test/platform/installed.test.cjs', 'scripts/data.cjs', 'test/data/sift5k.u8']) {
+  for (const f of ['test/platform/installed.test.cjs', 'test/data/vectors.cjs', 'test/data/sift5k.u8']) {
     fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
     fs.copyFileSync(path.join(root, f), path.join(dir, f));
   }

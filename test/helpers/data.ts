@@ -1,6 +1,6 @@
 // Test data: seeded random vectors and the real SIFT sample kept in test/data (see its README).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { mulberry32, readSift, bruteForceGroundTruth } = require('../../scripts/data.cjs');
+const { mulberry32, readSift, bruteForceGroundTruth } = require('../data/vectors.cjs');
 
 /** Mulberry32: a small seeded PRNG, so failures reproduce. */
 export const rng: (seed: number) => () => number = mulberry32;

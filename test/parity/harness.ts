@@ -5,7 +5,7 @@ import path from 'node:path';
 import { buildInfo, type SearchResult } from '../../lib';
 import { readNpy } from '../../lib';
 
-// Created by scripts/python-reference.mjs (vitest's global setup, and .ci/run).
+// Created by scripts/check/python-reference.mjs (vitest's global setup, and .ci/run).
 export const PYTHON = path.join(__dirname, '..', '..', '.venv-python', 'bin', 'python');
 
 export interface Job {

@@ -1,7 +1,7 @@
 // The installed package on a target platform: searches, nprobe, ids, serialization round trips
 // and error handling, checked against brute force on the SIFT sample. Plain node:test in one
 // process (no vitest, no child processes), so that it runs with any official Node binary,
-// under qemu-user too. scripts/release/smoke-pack.mjs copies it, scripts/data.cjs and
+// under qemu-user too. scripts/release/smoke-pack.mjs copies it, test/data/vectors.cjs and
 // test/data/ beside an installed tarball and runs `node test/platform/installed.test.cjs`.
 'use strict';
 const assert = require('node:assert/strict');
@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
 const faiss = require('faiss-native');
-const { readSift, bruteForceGroundTruth } = require('../../scripts/data.cjs');
+const { readSift, bruteForceGroundTruth } = require('../data/vectors.cjs');
 
 const K = 10;
 const NQ = 50;

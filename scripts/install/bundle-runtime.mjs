@@ -3,7 +3,7 @@
 // and gives each copy the rpath $ORIGIN (the .node files have it from the linker), so a
 // prebuild runs on a machine with only glibc. Dependencies are read from the ELF files with
 // readelf, not ldd, so that a cross-compiled (arm64) build is bundled the same way.
-//   node scripts/bundle-runtime.mjs build/Release
+//   node scripts/install/bundle-runtime.mjs build/Release
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureFaiss } from './build-faiss.mjs';
 import { runNodeGyp } from './node-gyp.mjs';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
 const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v !== 'false';
 

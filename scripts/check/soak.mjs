@@ -7,7 +7,7 @@
 // ends by itself. Exit code 1 when a check fails. Warm-up is the first fifth of the run, but at
 // least 90 s (the heap arenas of the pool threads take that long to fill; a 10-minute run
 // plateaus by then) and at most half of it.
-//   node scripts/soak.mjs [--minutes 1] [--clients 8]
+//   node scripts/check/soak.mjs [--minutes 1] [--clients 8]
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,10 +15,10 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { mulberry32 } = require(path.join(root, 'scripts', 'data.cjs'));
+const { mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;

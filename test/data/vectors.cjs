@@ -16,7 +16,7 @@ function mulberry32(seed) {
   };
 }
 
-const SIFT_FILE = path.join(__dirname, '..', 'test', 'data', 'sift5k.u8');
+const SIFT_FILE = path.join(__dirname, 'sift5k.u8');
 const SIFT = { d: 128, n: 4500, nq: 500 };
 let siftCache;
 

@@ -3,15 +3,15 @@
 // .venv-python/ with faiss-cpu pinned to the FAISS version bundled here, numpy, and Python
 // LangChain (whose saved FAISS stores the LangChain spec loads). Other faiss-cpu versions (the
 // benchmarks compare with the newest too) go to .venv-python-<version>/, without LangChain.
-//   node scripts/python-reference.mjs [version]   create it if missing, print its python
+//   node scripts/check/python-reference.mjs [version]   create it if missing, print its python
 // Idempotent: a venv whose faiss reports the right version is reused.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FAISS_VERSION } from './faiss-source.mjs';
+import { FAISS_VERSION } from '../install/faiss-source.mjs';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const venvOf = (version) => path.join(root, version === FAISS_VERSION ? '.venv-python' : `.venv-python-${version}`);
 const pythonOf = (version) => path.join(venvOf(version), 'bin', 'python');
 export const PYTHON = pythonOf(FAISS_VERSION);

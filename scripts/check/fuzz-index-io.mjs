@@ -3,7 +3,7 @@
 // supported kind and checks that each case either throws a clean error or loads an index
 // that then searches, reconstructs and re-serialises without crashing. One case in three is
 // read from a file with { mmap: true }, the others from a buffer.
-//   node scripts/fuzz-index-io.mjs [--cases 10000] [--seed 1]
+//   node scripts/check/fuzz-index-io.mjs [--cases 10000] [--seed 1]
 // Cases run in child processes; a child that dies (crash, abort, OOM kill) is reported with
 // the case that killed it, and the run goes on from the next case.
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
 const require = createRequire(import.meta.url);
-const { mulberry32 } = require('./data.cjs');
+const { mulberry32 } = require('../../test/data/vectors.cjs');
 
 /** Valid serialized indexes of every kind the binding supports, small enough to fuzz fast. */
 export function seedIndexes(faiss) {
@@ -155,7 +155,7 @@ export function tryCase(faiss, bytes, d, mapped = false) {
 
 // Child mode: run cases [from, to), printing "> i" before each and "= i outcome" after.
 async function child(from, to, seed) {
-  const faiss = require(path.join(path.dirname(here), '..', 'dist'));
+  const faiss = require(path.join(path.dirname(here), '..', '..', 'dist'));
   const { d, seeds } = seedIndexes(faiss);
   for (let i = from; i < to; i++) {
     const s = seeds[i % seeds.length];

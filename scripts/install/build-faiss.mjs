@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Builds the pinned FAISS as static PIC libraries (x64: generic, avx2 and avx512 variants;
 // arm64: generic) and caches them outside the checkout, keyed by version, flags and compiler.
-// FAISS_NATIVE_TARGET_ARCH=arm64 cross-compiles (scripts/target.mjs).
+// FAISS_NATIVE_TARGET_ARCH=arm64 cross-compiles (scripts/install/target.mjs).
 //
-//   node scripts/build-faiss.mjs            build if needed, print a summary
-//   node scripts/build-faiss.mjs --prefix   build if needed, print only the install prefix
-//   node scripts/build-faiss.mjs --variants print the SIMD variants the prefix holds
-//   node scripts/build-faiss.mjs --openblas-dir   print where the OpenBLAS linked against lives
+//   node scripts/install/build-faiss.mjs            build if needed, print a summary
+//   node scripts/install/build-faiss.mjs --prefix   build if needed, print only the install prefix
+//   node scripts/install/build-faiss.mjs --variants print the SIMD variants the prefix holds
+//   node scripts/install/build-faiss.mjs --openblas-dir   print where the OpenBLAS linked against lives
 //
 // Progress goes to stderr so that --prefix can be used by binding.gyp's command expansion.
 import { spawnSync, spawn } from 'node:child_process';
@@ -123,13 +123,13 @@ function cacheKey(target) {
 
 /** Returns the install prefix of a FAISS build with all variants, building it on a cache miss. */
 export async function ensureFaiss() {
-  const target = buildTarget();
   const userPrefix = process.env.FAISS_PREFIX || process.env.npm_config_faiss_prefix;
   if (userPrefix) {
     if (!variantsIn(userPrefix).length) throw new Error(`FAISS_PREFIX=${userPrefix} holds no libfaiss under lib/ or lib64/`);
     return path.resolve(userPrefix);
   }
   ensureSystemDeps();
+  const target = buildTarget();
   const prefix = path.join(cacheRoot(), cacheKey(target));
   if (variantsIn(prefix).length === target.variants.length) return prefix;
 
@@ -165,7 +165,9 @@ const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPat
 if (isMain) {
   try {
     if (process.argv.includes('--openblas-dir')) {
-      process.stdout.write(buildTarget().openblasDir + '\n');
+      const dir = buildTarget().openblasDir;
+      if (!dir) throw new Error('no OpenBLAS found (Debian: apt-get install libopenblas-openmp-dev; or set FAISS_NATIVE_OPENBLAS_DIR)');
+      process.stdout.write(dir + '\n');
       process.exit(0);
     }
     const prefix = await ensureFaiss();

@@ -3,7 +3,7 @@
 // every index kind, train, add, search (sync and async), serialize and deserialize, file
 // write and read (also memory-mapped, with the file truncated underneath), dispose, and errors
 // thrown from native code. Memory must stay flat.
-//   node --expose-gc scripts/leak-check.mjs [cycles=100000] [--no-rss-limit]
+//   node --expose-gc scripts/check/leak-check.mjs [cycles=100000] [--no-rss-limit]
 // Exits 1 when resident memory grows by more than 32 MB between the first and last tenth
 // (--no-rss-limit: not under AddressSanitizer, whose quarantine holds freed memory).
 import fs from 'node:fs';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const faiss = createRequire(import.meta.url)(path.join(root, 'dist'));
 const cycles = Number(process.argv[2] ?? 100_000);
 const rssLimit = !process.argv.includes('--no-rss-limit');

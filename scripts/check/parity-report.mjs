@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const rows = JSON.parse(fs.readFileSync(path.join(root, 'results', 'parity.json'), 'utf8'));
 const fmt = (x, digits) => (x === undefined ? '' : x.toFixed(digits));
 console.log('| index | direction | nprobe | nq | labels identical | label diffs (ties) | max distance diff (relative) | recall@10 node | recall@10 python | centroid max diff |');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Runs the native paths (scripts/leak-check.mjs) on an AddressSanitizer build of the addon:
+// Runs the native paths (scripts/check/leak-check.mjs) on an AddressSanitizer build of the addon:
 // invalid accesses abort with a report, and LeakSanitizer lists what was never freed.
-//   node scripts/asan-check.mjs [cycles=300]
+//   node scripts/check/asan-check.mjs [cycles=300]
 // Builds build-asan/ with cmake-js (the binding's own code instrumented; FAISS is the cached
 // Release build), stages it beside a copy of dist/, runs with libasan preloaded, and counts
 // the reports whose stacks pass through the binding or FAISS (Node's own exit-time
@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cycles = process.argv[2] ?? '300';
 const log = (msg) => process.stderr.write(`asan-check: ${msg}\n`);
 
@@ -25,8 +25,8 @@ const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-asan-'));
 try {
   fs.cpSync(path.join(root, 'dist'), path.join(stage, 'dist'), { recursive: true });
   fs.cpSync(path.join(root, 'build-asan', 'Release'), path.join(stage, 'build', 'Release'), { recursive: true });
-  fs.mkdirSync(path.join(stage, 'scripts'));
-  fs.copyFileSync(path.join(root, 'scripts', 'leak-check.mjs'), path.join(stage, 'scripts', 'leak-check.mjs'));
+  fs.mkdirSync(path.join(stage, 'scripts', 'check'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'scripts', 'check', 'leak-check.mjs'), path.join(stage, 'scripts', 'check', 'leak-check.mjs'));
   const libasan = execFileSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
   const logBase = path.join(stage, 'asan');
   const env = {
@@ -37,8 +37,8 @@ try {
     // LeakSanitizer's exit-time scan crashes while OpenMP's worker threads are parked.
     OMP_NUM_THREADS: '1',
   };
-  log(`running ${cycles} cycles of scripts/leak-check.mjs under AddressSanitizer`);
-  const run = spawnSync(process.execPath, ['--expose-gc', path.join(stage, 'scripts', 'leak-check.mjs'), cycles, '--no-rss-limit'], { env, encoding: 'utf8' });
+  log(`running ${cycles} cycles of scripts/check/leak-check.mjs under AddressSanitizer`);
+  const run = spawnSync(process.execPath, ['--expose-gc', path.join(stage, 'scripts', 'check', 'leak-check.mjs'), cycles, '--no-rss-limit'], { env, encoding: 'utf8' });
   process.stderr.write(run.stdout);
   const reports = fs.readdirSync(stage).filter((f) => f.startsWith('asan.')).map((f) => fs.readFileSync(path.join(stage, f), 'utf8')).join('\n');
   const errors = reports.match(/ERROR: AddressSanitizer[^\n]*|LeakSanitizer has encountered a fatal error/g) ?? [];

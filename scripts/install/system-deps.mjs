@@ -13,7 +13,7 @@ const inCheckout = !fileURLToPath(import.meta.url).split(path.sep).includes('nod
 
 function missing(target) {
   const out = [];
-  if (!fs.existsSync(`${target.openblasDir}/libopenblas.so`)) out.push('libopenblas-openmp-dev');
+  if (!target.openblasDir) out.push('libopenblas-openmp-dev');
   if (!has('patchelf')) out.push('patchelf');
   if (!has('cmake')) out.push('cmake');
   if (!has(target.cxx)) out.push('g++');
@@ -38,6 +38,6 @@ export function ensureSystemDeps() {
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env });
     if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed`);
   }
-  need = missing(target);
+  need = missing(buildTarget());
   if (need.length) throw new Error(`still missing after apt-get: ${need.join(' ')}`);
 }

@@ -1,0 +1,70 @@
+// The platform a build is for: this machine's, or FAISS_NATIVE_TARGET_ARCH's when cross-compiling
+// (arm64 from x64, inside the Debian 11 root of scripts/release/), and where its OpenBLAS is.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const TARGETS = {
+  // FAISS_OPT_LEVEL=avx512 makes FAISS's CMake build generic, avx2 and avx512 libraries at once.
+  x64: { triplet: 'x86_64-linux-gnu', cmakeProcessor: 'x86_64', optLevel: 'avx512', variants: ['generic', 'avx2', 'avx512'] },
+  // NEON is part of the arm64 baseline, so FAISS's generic build already uses it.
+  arm64: { triplet: 'aarch64-linux-gnu', cmakeProcessor: 'aarch64', optLevel: 'generic', variants: ['generic'] },
+};
+
+const hasOpenblas = (dir) => fs.existsSync(path.join(dir, 'libopenblas.so'));
+
+/** The folders the target's compiler links from, in its order (a cross compiler's included). */
+function linkerDirs(cc) {
+  const r = spawnSync(cc, ['-print-search-dirs'], { encoding: 'utf8' });
+  const line = r.status === 0 ? r.stdout.split('\n').find((l) => l.startsWith('libraries: =')) : undefined;
+  if (!line) return [];
+  return [...new Set(line.slice('libraries: ='.length).split(':').filter(Boolean).map((d) => path.resolve(d)))];
+}
+
+/**
+ * The folder of the OpenMP build of OpenBLAS (libopenblas.so), or null when none is installed:
+ * FAISS_NATIVE_OPENBLAS_DIR when set; else an `openblas-openmp` folder on the compiler's library
+ * path (Debian and Ubuntu install it there, beside the pthread build); else the folder
+ * pkg-config's `openblas` names.
+ */
+export function findOpenblas(cc) {
+  const chosen = process.env.FAISS_NATIVE_OPENBLAS_DIR;
+  if (chosen) {
+    if (!hasOpenblas(chosen)) throw new Error(`FAISS_NATIVE_OPENBLAS_DIR=${chosen} holds no libopenblas.so`);
+    return fs.realpathSync(chosen);
+  }
+  const dirs = linkerDirs(cc);
+  const openmp = dirs.map((d) => path.join(d, 'openblas-openmp')).find(hasOpenblas);
+  // The real path: where /lib links to /usr/lib, the same folder has one name (and one cache key).
+  if (openmp) return fs.realpathSync(openmp);
+  const env = { ...process.env, PKG_CONFIG_PATH: dirs.map((d) => path.join(d, 'pkgconfig')).join(':') };
+  const pc = spawnSync('pkg-config', ['--variable=libdir', 'openblas'], { encoding: 'utf8', env });
+  const libdir = pc.status === 0 ? pc.stdout.trim() : '';
+  return libdir && hasOpenblas(libdir) ? fs.realpathSync(libdir) : null;
+}
+
+/** { arch, triplet, variants, optLevel, cross, cc, cxx, strip, openblasDir, libDirs } for the build at hand. */
+export function buildTarget() {
+  const arch = process.env.FAISS_NATIVE_TARGET_ARCH || process.arch;
+  const t = TARGETS[arch];
+  if (process.platform !== 'linux' || !t) {
+    throw new Error(`building from source is supported on linux-x64 and linux-arm64 only (this is ${process.platform}-${arch})`);
+  }
+  const cross = arch !== process.arch;
+  const tool = (name) => (cross ? `${t.triplet}-${name}` : name);
+  const cc = process.env.CC || tool('gcc');
+  // The OpenMP build of OpenBLAS: the pthread build inside FAISS's OpenMP regions oversubscribes.
+  const openblasDir = findOpenblas(cc);
+  return {
+    arch,
+    ...t,
+    cross,
+    cc,
+    cxx: process.env.CXX || tool('g++'),
+    strip: tool('strip'),
+    openblasDir,
+    // Where the runtime libraries to bundle are found: OpenBLAS's folder, the target's Debian
+    // multiarch folders, and last the cross compiler's own.
+    libDirs: [openblasDir, `/usr/lib/${t.triplet}`, `/lib/${t.triplet}`, `/usr/${t.triplet}/lib`].filter(Boolean),
+  };
+}
