@@ -1,6 +1,7 @@
 // Serving an index file that another process rebuilds ("Python builds it nightly, Node serves
 // it"): a holder whose searches go to the current version while a new file is loaded, checked
 // and swapped in, with no failed request and no restart.
+import { fromCaller } from './errors';
 import type { Index, RangeSearchOptions, RangeSearchResult, SearchOptions } from './faiss-index';
 import { readIndex, type ReadIndexOptions } from './io';
 import type { SearchResult, VectorsInput } from './vectors';
@@ -60,7 +61,8 @@ export class HotIndex {
       return loaded;
     });
     this.#queue = next.catch(() => undefined);
-    return next;
+    // Its job ran from the queue, so its stack would end there rather than at this call.
+    return fromCaller(next);
   }
 
   /** {@link Index.search} on the version serving now. */

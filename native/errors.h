@@ -19,7 +19,7 @@ struct Failure {
   std::string code;  // FAISS_ERROR, CORRUPT_INDEX, FILE_CHANGED, IO_ERROR, OUT_OF_MEMORY, NATIVE_ERROR, INVALID_ARGUMENT
   std::string message;
   // FAISS's own text with its function and source location, when FAISS threw (JS: faissMessage).
-  std::string faissMessage;
+  std::string faissMessage = {};
 };
 
 // A failure rethrown after its original exception had to be discarded (see index_io.cc).

@@ -13,6 +13,8 @@
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
 
+#include <climits>
+#include <cctype>
 #include <memory>
 #include <stdexcept>
 
@@ -28,6 +30,36 @@ namespace faiss_native {
 
 namespace {
 
+// FAISS reads a factory string's numbers with std::stoi, whose error names no number. This finds
+// the first that does not fit an int and names it by the component it follows ("nlist 99999999999
+// is out of range"), or returns "" when none is found.
+std::string OutOfRangeNumber(const std::string& description) {
+  static const std::pair<const char*, const char*> kNames[] = {
+      {"IVF", "nlist"}, {"HNSW", "M"}, {"OPQ", "M"}, {"PQ", "M"}, {"NSG", "R"}, {"PCA", "d_out"},
+      {"PCAR", "d_out"}, {"SQ", "bits"}, {"RQ", "M"}, {"LSH", "nbits"}};
+  for (size_t i = 0; i < description.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(description[i]))) {
+      i++;
+      continue;
+    }
+    size_t end = description.find_first_not_of("0123456789", i);
+    if (end == std::string::npos) end = description.size();
+    std::string digits = description.substr(i, end - i);
+    size_t word = i;
+    while (word > 0 && std::isalpha(static_cast<unsigned char>(description[word - 1]))) word--;
+    std::string component = description.substr(word, i - word);
+    if (digits.size() > 10 || std::stoull(digits) > static_cast<unsigned long long>(INT_MAX)) {
+      std::string name = "the number after '" + component + "'";
+      for (const auto& [prefix, field] : kNames) {
+        if (component == prefix) name = field;
+      }
+      return name + " " + digits + " is out of range (at most " + std::to_string(INT_MAX) + ")";
+    }
+    i = end;
+  }
+  return "";
+}
+
 // createFactory(d, description, metric)
 Napi::Value CreateFactory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -38,8 +70,9 @@ Napi::Value CreateFactory(const Napi::CallbackInfo& info) {
     try {
       return faiss::index_factory(d, description.c_str(), metric);
     } catch (const std::out_of_range&) {
-      // A number too large for FAISS's parser (std::stoi), such as an nlist past 2^31.
-      throw FailureException({"FAISS_ERROR", "cannot parse factory string '" + description + "': a number in it is out of range"});
+      std::string which = OutOfRangeNumber(description);
+      if (which.empty()) which = "a number in it is out of range";
+      throw FailureException({"FAISS_ERROR", "cannot parse factory string '" + description + "': " + which});
     } catch (const std::invalid_argument&) {
       throw FailureException({"FAISS_ERROR", "cannot parse factory string '" + description + "': a number in it is malformed"});
     } catch (const faiss::FaissException& e) {

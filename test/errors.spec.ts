@@ -1,7 +1,10 @@
 // Bad input gets a clear TypeError/RangeError naming the argument; FAISS failures a FaissError.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deserializeIndex, FaissError, indexFactory, IndexFlatIP, IndexFlatL2, IndexIVFFlat, readIndex, readIndexSync } from '../lib';
+import { deserializeIndex, FaissError, HotIndex, indexFactory, IndexFlatIP, IndexFlatL2, IndexIVFFlat, readIndex, readIndexSync } from '../lib';
 
 describe('argument errors', () => {
   it('rejects a bad dimension', () => {
@@ -94,9 +97,13 @@ describe('rejected promises point at the caller', () => {
     throw new Error('expected a rejection');
   }
 
-  it('search (alone and coalesced), add, write, read and deserialize name this spec file', async () => {
+  it('search (alone and coalesced), add, write, read, deserialize and reload name this spec file', async () => {
     const index = new IndexFlatL2(4);
     index.addSync(new Float32Array(8).fill(1));
+    // HotIndex runs reloads from its queue: a missing file, and a file of another dimension.
+    const other = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-errors-')), 'd8.index');
+    new IndexFlatL2(8).writeSync(other);
+    const served = new HotIndex(new IndexFlatL2(4));
     const nan = new Float32Array(4).fill(Number.NaN);
     const coalesced = await Promise.all([index.search(new Float32Array(4), 1), rejectionOf(() => index.search(nan, 1))]);
     const errors = [
@@ -107,13 +114,18 @@ describe('rejected promises point at the caller', () => {
       await rejectionOf(() => readIndex('/nonexistent-dir/x.index')),
       await rejectionOf(() => deserializeIndex(Buffer.from('not an index'))),
       await rejectionOf(() => new IndexIVFFlat(4, 2).add(new Float32Array(4))),
+      await rejectionOf(() => served.reload('/nonexistent-dir/x.index')),
+      await rejectionOf(() => served.reload(other)),
     ];
     for (const err of errors) {
       expect(err.stack).toContain(err.message.split('\n')[0]);
       expect(err.stack, err.message).toContain('errors.spec.ts');
     }
     expect(errors[6]).toBeInstanceOf(FaissError);
+    expect(errors[8]).toBeInstanceOf(RangeError);
     index.dispose();
+    served.dispose();
+    fs.rmSync(path.dirname(other), { recursive: true });
   });
 });
 
@@ -125,7 +137,8 @@ describe('messages a person can read', () => {
   it('common failures, one by one', async () => {
     const cases: [() => unknown, Partial<FaissError>][] = [
       [() => new IndexIVFFlat(4, 2).addSync(new Float32Array(4)), { code: 'FAISS_ERROR', message: 'cannot add to an untrained IndexIVFFlat: call train() first' }],
-      [() => indexFactory(8, 'IVF99999999999,Flat'), { code: 'FAISS_ERROR', message: "cannot parse factory string 'IVF99999999999,Flat': a number in it is out of range" }],
+      [() => indexFactory(8, 'IVF99999999999,Flat'), { code: 'FAISS_ERROR', message: "cannot parse factory string 'IVF99999999999,Flat': nlist 99999999999 is out of range (at most 2147483647)" }],
+      [() => indexFactory(8, 'IVF16_HNSW4294967296,Flat'), { code: 'FAISS_ERROR', message: "cannot parse factory string 'IVF16_HNSW4294967296,Flat': M 4294967296 is out of range (at most 2147483647)" }],
       [() => readIndexSync('/nonexistent-dir/x.index'), { code: 'IO_ERROR', message: 'cannot read /nonexistent-dir/x.index: no such file' }],
       [() => new IndexFlatL2(4).writeSync('/nonexistent-dir/x.index'), { code: 'IO_ERROR', message: 'cannot write /nonexistent-dir/x.index: the folder does not exist' }],
     ];
