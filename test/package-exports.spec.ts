@@ -1,6 +1,6 @@
 // The package as a consumer sees it, through its `exports` map: imported from ESM and
 // required from CommonJS (both entries), and its declarations compiled by a consumer project
-// under moduleResolution node16 and bundler, with a `lib` that lacks esnext.disposable.
+// under moduleResolution node16, bundler and node10, with a `lib` that lacks esnext.disposable.
 // dist/ (and its ESM entries) is compiled by global setup from the current lib/.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,7 +43,9 @@ describe('package exports', () => {
     expect(run('same.mjs', `import { createRequire } from 'node:module';\nimport { IndexFlatIP } from 'faiss-native';\nconsole.log(createRequire(import.meta.url)('faiss-native').IndexFlatIP === IndexFlatIP);`)).toBe('true');
   });
 
-  for (const [resolution, module] of [['node16', 'node16'], ['bundler', 'esnext']] as const) {
+  // node10 (TypeScript's `node`) ignores the exports map: `types` and typesVersions serve it, and
+  // it sees the CommonJS declarations, which have no default export.
+  for (const [resolution, module] of [['node16', 'node16'], ['bundler', 'esnext'], ['node10', 'commonjs']] as const) {
     it(`a consumer project compiles against the declarations (moduleResolution ${resolution}, lib without esnext.disposable)`, () => {
       const dir = path.join(consumer, resolution);
       fs.mkdirSync(dir, { recursive: true });
@@ -54,7 +56,7 @@ describe('package exports', () => {
       );
       fs.writeFileSync(
         path.join(dir, 'use.ts'),
-        `import faiss, { IndexFlatIP, IndexHNSWFlat, tune, type SearchResult, type IdFilter } from 'faiss-native';
+        `${resolution === 'node10' ? "import * as faiss from 'faiss-native';\nimport" : 'import faiss,'} { IndexFlatIP, IndexHNSWFlat, tune, type SearchResult, type IdFilter } from 'faiss-native';
 import { IndexFlatL2 } from 'faiss-native/faiss-node';
 const index = new IndexFlatIP(4);
 const filter: IdFilter = { range: [0, 10] };
