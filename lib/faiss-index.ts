@@ -5,7 +5,7 @@ import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
 import { SearchBatcher } from './search-batcher';
-import { checkEf, toNativeFilter, toNativeParams, type IdFilter, type SearchParams } from './search-params';
+import { checkEf, hasLayer, toNativeFilter, toNativeParams, type IdFilter, type Layer, type SearchParams } from './search-params';
 import {
   checkCount,
   checkK,
@@ -113,7 +113,7 @@ export class Index {
 
   /** Number of inverted lists, for an index with an IVF layer (also under IDMap or a pre-transform). */
   get nlist(): number {
-    return this.#ivf('nlist').nlist as number;
+    return this.#withLayer('IVF', 'nlist').nlist as number;
   }
 
   /**
@@ -121,11 +121,11 @@ export class Index {
    * waits for running searches; prefer `search(q, k, { nprobe })` under concurrent load.
    */
   get nprobe(): number {
-    return this.#ivf('nprobe').nprobe as number;
+    return this.#withLayer('IVF', 'nprobe').nprobe as number;
   }
 
   set nprobe(value: number) {
-    this.#ivf('nprobe').nprobe = checkPositiveInt(value, 'nprobe');
+    this.#withLayer('IVF', 'nprobe').nprobe = checkPositiveInt(value, 'nprobe');
   }
 
   /**
@@ -133,11 +133,11 @@ export class Index {
    * Setting it waits for running searches; prefer `search(q, k, { efSearch })` under load.
    */
   get efSearch(): number {
-    return this.#hnsw('efSearch').efSearch as number;
+    return this.#withLayer('HNSW', 'efSearch').efSearch as number;
   }
 
   set efSearch(value: number) {
-    this.#hnsw('efSearch').efSearch = checkEf(value, 'efSearch');
+    this.#withLayer('HNSW', 'efSearch').efSearch = checkEf(value, 'efSearch');
   }
 
   /** Trains the index on representative vectors (k-means for IVF, ranges for SQ), off the event loop. */
@@ -334,7 +334,7 @@ export class Index {
 
   /** Lets an IVF index reconstruct vectors by id (FAISS's `make_direct_map`). */
   makeDirectMap(): void {
-    this.#ivf('makeDirectMap');
+    this.#withLayer('IVF', 'makeDirectMap');
     this.native.makeDirectMap();
   }
 
@@ -364,9 +364,10 @@ export class Index {
     return index;
   }
 
-  #ivf(what: string): NativeIndex {
+  /** The native index, which must have `layer` for `what`. */
+  #withLayer(layer: Layer, what: string): NativeIndex {
     const nat = this.native;
-    if (nat.nlist === undefined) throw new TypeError(`${what}: this index (${nat.className}) has no IVF layer`);
+    if (!hasLayer(nat, layer)) throw new TypeError(`${what}: this index (${nat.className}) has no ${layer} layer`);
     return nat;
   }
 
@@ -384,12 +385,6 @@ export class Index {
       throw new RangeError('x must hold at least one training vector');
     }
     return vectors;
-  }
-
-  #hnsw(what: string): NativeIndex {
-    const nat = this.native;
-    if (nat.efSearch === undefined) throw new TypeError(`${what}: this index (${nat.className}) has no HNSW layer`);
-    return nat;
   }
 
   /** Vectors to add, once the index can take them (FAISS's own refusal names only its check). */

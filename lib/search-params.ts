@@ -46,10 +46,11 @@ export interface NativeSearchParams {
   filter?: NativeIdFilter;
 }
 
-type Layer = 'IVF' | 'HNSW';
+/** The layers whose parameters a call or an accessor can set. */
+export type Layer = 'IVF' | 'HNSW';
 const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = { nprobe: 'IVF', maxCodes: 'IVF', efSearch: 'HNSW', filter: undefined };
 
-function hasLayer(nat: NativeIndex, layer: Layer): boolean {
+export function hasLayer(nat: NativeIndex, layer: Layer): boolean {
   return layer === 'IVF' ? nat.nlist !== undefined : nat.efSearch !== undefined;
 }
 
