@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The command line (`npx faiss-native <command>`): build an index from a vector file, search
 // it, describe it, and measure its recall and speed. Exit codes: 0 done, 1 failed (a message on
-// stderr), 2 bad usage.
+// stderr: a file that cannot be read, vectors of the wrong shape or dimension), 2 bad usage (with
+// the usage text).
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,7 +49,7 @@ export function readVectors(file: string): { x: Float32Array; n: number; d: numb
   }
   if (ext === '.npy') {
     const { data, shape } = readNpy(file);
-    if (!(data instanceof Float32Array) || shape.length !== 2) throw new UsageError(`${file} must hold a 2-D float32 array (n x d); got shape (${shape.join(', ')})`);
+    if (!(data instanceof Float32Array) || shape.length !== 2) throw new RangeError(`${file} must hold a 2-D float32 array (n x d); got shape (${shape.join(', ')})`);
     return { x: data, n: shape[0], d: shape[1] };
   }
   throw new UsageError(`${file}: vectors must be .npy, .fvecs or .bvecs`);
@@ -61,7 +62,7 @@ function readGroundTruth(file: string): { ids: BigInt64Array; width: number } {
     return { ids: BigInt64Array.from(data, BigInt), width: d };
   }
   const { data, shape } = readNpy(file);
-  if (shape.length !== 2 || data instanceof Float32Array || data instanceof Uint8Array) throw new UsageError(`${file} must hold a 2-D int64 or int32 array`);
+  if (shape.length !== 2 || data instanceof Float32Array || data instanceof Uint8Array) throw new RangeError(`${file} must hold a 2-D int64 or int32 array`);
   return { ids: data instanceof BigInt64Array ? data : BigInt64Array.from(data, BigInt), width: shape[1] };
 }
 
@@ -127,7 +128,7 @@ async function search(args: string[]): Promise<void> {
   if (file === undefined || queriesFile === undefined || values.output === undefined) throw new UsageError('search needs <index> <queries> -o <out.npy|out.json>');
   const index = readIndexSync(file, { trusted: true });
   const { x, d } = readVectors(queriesFile);
-  if (d !== index.d) throw new UsageError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
+  if (d !== index.d) throw new RangeError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
   const k = positiveInt(values.k, '-k') ?? 10;
   const nprobe = positiveInt(values.nprobe, '--nprobe');
   const efSearch = positiveInt(values['ef-search'], '--ef-search');
@@ -179,12 +180,12 @@ async function evaluate(args: string[]): Promise<void> {
   if (file === undefined || queriesFile === undefined) throw new UsageError('eval needs <index> <queries>');
   const index = readIndexSync(file, { trusted: true });
   const { x, n: nq, d } = readVectors(queriesFile);
-  if (d !== index.d) throw new UsageError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
+  if (d !== index.d) throw new RangeError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
   const K = Math.min(100, index.ntotal);
   let truth: BigInt64Array;
   if (values.gt) {
     const { ids, width } = readGroundTruth(values.gt);
-    if (ids.length / width !== nq || width < K) throw new UsageError(`${values.gt} must hold ${nq} rows of at least ${K} ids`);
+    if (ids.length / width !== nq || width < K) throw new RangeError(`${values.gt} must hold ${nq} rows of at least ${K} ids`);
     truth = BigInt64Array.from({ length: nq * K }, (_, i) => ids[Math.floor(i / K) * width + (i % K)]);
   } else {
     truth = await exactNeighbours(index, x, K);

@@ -24,12 +24,35 @@ function corrupt(file: string, why: string): FaissError {
   return new FaissError(`cannot read ${file}: ${why}`, 'IO_ERROR');
 }
 
+/** The system's reasons, in the words readIndex and writeIndex use; Node's error is the cause. */
+function fileError(verb: 'read' | 'write', file: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' ? (verb === 'read' ? 'no such file' : 'the folder does not exist')
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'EISDIR' ? 'it is a folder'
+    : code === 'ENOSPC' ? 'no space left on the device'
+    : undefined;
+  if (why === undefined) return err;
+  const error = new FaissError(`cannot ${verb} ${file}: ${why}`, 'IO_ERROR');
+  error.cause = err;
+  return error;
+}
+
+function readBytes(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    throw fileError('read', file, err);
+  }
+}
+
 /**
  * Reads a .npy file (NumPy format 1.0 to 3.0) of float32, int64, int32 or uint8 values in C
  * order, as `np.save` writes them.
  */
 export function readNpy(file: string): NpyArray {
-  const buf = fs.readFileSync(file);
+  const buf = readBytes(file);
   if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw corrupt(file, 'not a .npy file');
   const major = buf[6];
   const start = major === 1 ? 10 : 12;
@@ -62,12 +85,20 @@ export function writeNpy(file: string, data: Float32Array | BigInt64Array | Int3
   prefix.write('\x93NUMPY', 0, 'latin1');
   prefix[6] = 1;
   prefix.writeUInt16LE(header.length, 8);
-  fs.writeFileSync(file, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+  // Written beside it and renamed into place, so a failed write leaves no half file.
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.writeFileSync(tmp, Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    throw fileError('write', file, err);
+  }
 }
 
 /** Reads TEXMEX vectors whose components take `width` bytes each. */
 function readVecs(file: string, width: number): { bytes: Buffer; n: number; d: number } {
-  const buf = fs.readFileSync(file);
+  const buf = readBytes(file);
   if (buf.length === 0) return { bytes: buf, n: 0, d: 0 };
   const d = buf.readInt32LE(0);
   const row = 4 + d * width;

@@ -93,7 +93,12 @@ describe('faiss-native CLI on SIFT', () => {
     fs.writeFileSync(at('junk.index'), 'not an index at all');
     expect(cli('info', 'junk.index')).toMatchObject({ code: 1, err: expect.stringMatching(/^faiss-native info: /) });
     writeNpy(at('q64.npy'), new Float32Array(64 * 2), [2, 64]);
-    expect(cli('search', 'ivf.index', 'q64.npy', '-o', 'x.npy')).toMatchObject({ code: 2, err: expect.stringMatching(/q64\.npy holds vectors of d=64; ivf\.index has d=128/) });
+    // Data errors exit 1 with the message alone; usage errors exit 2 with the usage text.
+    expect(cli('search', 'ivf.index', 'q64.npy', '-o', 'x.npy')).toMatchObject({ code: 1, err: 'faiss-native search: q64.npy holds vectors of d=64; ivf.index has d=128\n' });
+    expect(cli('build', 'IVF16,Flat', 'missing.npy', '-o', 'x.index')).toMatchObject({ code: 1, err: 'faiss-native build: cannot read missing.npy: no such file\n' });
+    writeNpy(at('flat.npy'), new Float32Array(8));
+    expect(cli('build', 'Flat', 'flat.npy', '-o', 'x.index')).toMatchObject({ code: 1, err: 'faiss-native build: flat.npy must hold a 2-D float32 array (n x d); got shape (8)\n' });
+    expect(fs.existsSync(at('x.index'))).toBe(false);
     expect(cli('build', 'IVF16,Flat', 'base.txt', '-o', 'x.index')).toMatchObject({ code: 2, err: expect.stringMatching(/vectors must be \.npy, \.fvecs or \.bvecs/) });
     expect(cli('build', 'IVF16,Flat', 'base.npy', '-o', 'x.index', '--metric', 'cosine')).toMatchObject({ code: 2, err: expect.stringMatching(/--metric must be ip or l2; got cosine/) });
     expect(cli().code).toBe(2);

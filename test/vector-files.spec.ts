@@ -66,5 +66,18 @@ describe('vector files that are wrong', () => {
     fs.writeFileSync(at('cut.fvecs'), fvecs.subarray(0, 10));
     expect(() => readFvecs(at('cut.fvecs'))).toThrow(/is not a whole number of 2-dimensional vectors/);
     expect(() => writeNpy(at('x.npy'), new Float32Array(5), [2, 3])).toThrow(new RangeError('shape (2, 3) does not hold 5 values'));
+    // System failures in the words readIndex uses, with Node's error as the cause.
+    const failure = (run: () => unknown) => {
+      try {
+        run();
+      } catch (err) {
+        const e = err as FaissError;
+        return [e.constructor.name, e.message, e.code, (e.cause as NodeJS.ErrnoException).code];
+      }
+      throw new Error('expected a failure');
+    };
+    expect(failure(() => readFvecs(at('missing.fvecs')))).toEqual(['FaissError', `cannot read ${at('missing.fvecs')}: no such file`, 'IO_ERROR', 'ENOENT']);
+    expect(failure(() => readNpy(dir))).toEqual(['FaissError', `cannot read ${dir}: it is a folder`, 'IO_ERROR', 'EISDIR']);
+    expect(failure(() => writeNpy('/nonexistent-dir/x.npy', new Float32Array(2)))).toEqual(['FaissError', 'cannot write /nonexistent-dir/x.npy: the folder does not exist', 'IO_ERROR', 'ENOENT']);
   });
 });
