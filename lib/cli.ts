@@ -67,14 +67,14 @@ function readGroundTruth(file: string): { ids: BigInt64Array; width: number } {
 }
 
 /** A progress line on stderr: count, rate and time left, redrawn in place on a terminal. */
-function progress(label: string, total: number): (done: number) => void {
+function progress(label: string): (done: number, total: number) => void {
   const t0 = Date.now();
-  return (done) => {
+  return (done, total) => {
     const s = (Date.now() - t0) / 1000;
     const rate = done / Math.max(s, 1e-3);
     const width = 30;
     const bar = '#'.repeat(Math.round((width * done) / total)).padEnd(width, '.');
-    const line = `${label} [${bar}] ${done}/${total} ${Math.round(rate)}/s, ${s.toFixed(1)} s, ${((total - done) / rate).toFixed(1)} s left`;
+    const line = `${label} [${bar}] ${done}/${total} ${rate >= 100 ? Math.round(rate) : rate.toPrecision(2)}/s, ${s.toFixed(1)} s, ${((total - done) / rate).toFixed(1)} s left`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
     if (done === total && process.stderr.isTTY) process.stderr.write('\n');
   };
@@ -107,12 +107,12 @@ async function build(args: string[]): Promise<void> {
   const index = indexFactory(d, factory, metricOf(values.metric));
   if (!index.isTrained) {
     const size = Math.min(n, positiveInt(values['train-size'], '--train-size') ?? n);
-    process.stderr.write(`training ${factory} on ${size} vectors...\n`);
+    process.stderr.write(`training ${factory} on ${size} vectors\n`);
     const t = Date.now();
-    await index.train(x.subarray(0, size * d));
+    await index.train(x.subarray(0, size * d), { onProgress: progress('k-means iterations') });
     process.stderr.write(`trained in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
   }
-  await index.add(x, { onProgress: progress('adding', n) });
+  await index.add(x, { onProgress: progress('adding') });
   await index.write(values.output);
   console.log(`${values.output}: ${index.constructor.name} (${factory}), ntotal ${index.ntotal}, d ${d}, ${fs.statSync(values.output).size} bytes, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   index.dispose();

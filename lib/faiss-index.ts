@@ -35,6 +35,28 @@ export interface AddOptions {
 /** Floats per chunk of an add with progress: 16 MB. */
 const ADD_CHUNK_FLOATS = 1 << 22;
 
+/** Options of {@link Index.train}. */
+export interface TrainOptions {
+  /**
+   * While an IVF index (IndexIVFFlat, IndexIVFScalarQuantizer, IndexIVFPQ, alone or under an
+   * IDMap) trains its coarse quantizer: the k-means iterations done and their total (FAISS's
+   * `cp.niter`, 10 for IVF), checked every 100 ms, so quick iterations may be seen together.
+   * Every index reports (total, total) when training ends ((1, 1) when it has no k-means to
+   * count). The encoder's own training (PQ's k-means, SQ's ranges) follows the last iteration.
+   */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** How often a training job's progress is read. */
+const TRAIN_POLL_MS = 100;
+
+/** The onProgress of an options object, checked. */
+function progressOf<F>(options: { onProgress?: F }): F | undefined {
+  const { onProgress } = options;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`options.onProgress must be a function; got ${describe(onProgress)}`);
+  return onProgress;
+}
+
 /** Options of {@link Index.rangeSearch}. */
 export type RangeSearchOptions = SearchParams;
 
@@ -140,9 +162,38 @@ export class Index {
     this.#withLayer('HNSW', 'efSearch').efSearch = checkEf(value, 'efSearch');
   }
 
-  /** Trains the index on representative vectors (k-means for IVF, ranges for SQ), off the event loop. */
-  async train(x: VectorsInput): Promise<void> {
-    await fromCaller(this.native.train(this.#trainingSet(x)));
+  /**
+   * Trains the index on representative vectors (k-means for IVF, ranges for SQ), off the event
+   * loop; `onProgress` reports the k-means iterations.
+   */
+  async train(x: VectorsInput, options: TrainOptions = {}): Promise<void> {
+    const vectors = this.#trainingSet(x);
+    const onProgress = progressOf(options);
+    if (onProgress === undefined) {
+      await fromCaller(this.native.train(vectors));
+      return;
+    }
+    const cell = new Int32Array(2); // [done, total], written by the training thread
+    let seen = 0;
+    let failure: unknown;
+    const poll = setInterval(() => {
+      const [done, total] = [Atomics.load(cell, 0), Atomics.load(cell, 1)];
+      if (total === 0 || done === seen || failure !== undefined) return;
+      seen = done;
+      try {
+        onProgress(Math.min(done, total), total);
+      } catch (err) {
+        failure = err; // thrown once training ends: the native job cannot be stopped midway
+      }
+    }, TRAIN_POLL_MS);
+    try {
+      await fromCaller(this.native.train(vectors, cell));
+    } finally {
+      clearInterval(poll);
+    }
+    if (failure !== undefined) throw failure;
+    const total = cell[1] || 1;
+    if (seen !== total) onProgress(total, total);
   }
 
   /** Trains on the calling thread. */
@@ -157,12 +208,11 @@ export class Index {
    */
   async add(x: VectorsInput, options: AddOptions = {}): Promise<void> {
     const vectors = this.#toAdd(x);
-    const { onProgress } = options;
+    const onProgress = progressOf(options);
     if (onProgress === undefined) {
       if (vectors.length > 0) await fromCaller(this.native.add(vectors));
       return;
     }
-    if (typeof onProgress !== 'function') throw new TypeError(`options.onProgress must be a function; got ${describe(onProgress)}`);
     const { d } = this;
     const n = vectors.length / d;
     const chunk = Math.max(1, Math.floor(ADD_CHUNK_FLOATS / d));

@@ -1,7 +1,7 @@
 // faiss-native: FAISS for Node.js. The public API.
 import { native, nativePath, simdLevel } from './native';
 
-export { Index, type AddOptions, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
+export { Index, type AddOptions, type TrainOptions, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
 export type { IdFilter, SearchParams } from './search-params';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
 export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type QuantizerType } from './scalar-quantizer';

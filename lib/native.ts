@@ -29,7 +29,8 @@ export interface NativeIndex {
   readonly pqInfo: { M: number; nbits: number } | undefined;
   readonly qtype: number | undefined;
   readonly byResidual: boolean | undefined;
-  train(x: Float32Array): Promise<void>;
+  /** With `progress`, an IVF index's k-means writes [iterations done, iterations in all] into it. */
+  train(x: Float32Array, progress?: Int32Array): Promise<void>;
   trainSync(x: Float32Array): void;
   add(x: Float32Array): Promise<void>;
   addSync(x: Float32Array): void;

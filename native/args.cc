@@ -40,6 +40,13 @@ Napi::TypedArrayOf<int64_t> IdsArg(const Napi::CallbackInfo& info, size_t i, siz
   return array;
 }
 
+Napi::Int32Array ProgressArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!IsTyped(info[i], napi_int32_array)) throw Napi::TypeError::New(info.Env(), "expected an Int32Array");
+  auto array = info[i].As<Napi::Int32Array>();
+  if (array.ElementLength() < 2) throw Napi::RangeError::New(info.Env(), "Int32Array too short");
+  return array;
+}
+
 int64_t CountArg(const Napi::CallbackInfo& info, size_t i) {
   if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a number");
   int64_t v = info[i].As<Napi::Number>().Int64Value();

@@ -16,6 +16,8 @@ Napi::Float32Array VectorsArg(const Napi::CallbackInfo& info, size_t i, int d);
 Napi::Float32Array FloatsArg(const Napi::CallbackInfo& info, size_t i, size_t length);
 // A BigInt64Array argument of at least `length` elements.
 Napi::TypedArrayOf<int64_t> IdsArg(const Napi::CallbackInfo& info, size_t i, size_t length);
+// An Int32Array of at least 2 elements that a job reports its progress in ({done, total}).
+Napi::Int32Array ProgressArg(const Napi::CallbackInfo& info, size_t i);
 // A non-negative integer argument.
 int64_t CountArg(const Napi::CallbackInfo& info, size_t i);
 

@@ -34,6 +34,7 @@
 #include "search_params.h"
 #include "split_search.h"
 #include "threads.h"
+#include "train_progress.h"
 
 namespace faiss_native {
 
@@ -401,11 +402,18 @@ Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
   const float* data = x.Data();  // honours the view's byteOffset
   auto n = faiss::idx_t(x.ElementLength() / d_);
   const size_t limit = AddonData::Of(info.Env())->memoryLimit;
-  return RunChange(info.Env(), Async, [data, n, limit](faiss::Index& index) {
+  std::vector<Napi::Object> keepAlive{x};
+  int32_t* progress = nullptr;
+  if (Async && info.Length() > 1 && !info[1].IsUndefined()) {
+    Napi::Int32Array cell = ProgressArg(info, 1);
+    progress = cell.Data();
+    keepAlive.push_back(cell);
+  }
+  return RunChange(info.Env(), Async, [data, n, limit, progress](faiss::Index& index) {
     CheckMemory(limit, TrainingBytes(index, n), "training on " + std::to_string(n) + " vectors");
     CheckFinite(data, n, index.d, "x");
-    index.train(n, data);
-  }, {x});
+    TrainCounting(index, n, data, progress);
+  }, keepAlive);
 }
 
 template <bool Async>

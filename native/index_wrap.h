@@ -44,7 +44,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
 
   // Each Async=true form returns a Promise and runs on the libuv pool; Async=false is *Sync.
   template <bool Async>
-  Napi::Value Train(const Napi::CallbackInfo& info);  // (x)
+  Napi::Value Train(const Napi::CallbackInfo& info);  // (x, progress?: Int32Array [done, total])
   template <bool Async>
   Napi::Value Add(const Napi::CallbackInfo& info);  // (x)
   template <bool Async>

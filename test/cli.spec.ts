@@ -35,6 +35,7 @@ describe('faiss-native CLI on SIFT', () => {
   it('build: trains, adds with progress, writes the index and a summary', () => {
     const r = cli('build', 'IVF16,Flat', 'base.npy', '-o', 'ivf.index', '--train-size', '2000');
     expect(r.err).toMatch(/training IVF16,Flat on 2000 vectors/);
+    expect(r.err).toMatch(/k-means iterations \[#{30}\] 10\/10 [\d.]+\/s/);
     expect(r.err).toMatch(/adding \[#+\] 4500\/4500 \d+\/s/);
     expect(r.out).toMatch(/ivf\.index: IndexIVFFlat \(IVF16,Flat\), ntotal 4500, d 128, \d+ bytes/);
     expect(r.code).toBe(0);
