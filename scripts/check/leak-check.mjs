@@ -48,6 +48,12 @@ async function cycle(i) {
   flat.addSync(x.subarray(0, 20 * d));
   flat.searchSync(q, 3);
   await flat.search(q, 3);
+  if (i % 10 === 0) {
+    // Training with progress: the counting proxy and the progress cell.
+    const fresh = new faiss.IndexIVFFlat(d, 4);
+    await fresh.train(x, { onProgress: () => {} });
+    fresh.dispose();
+  }
   const ivf = faiss.deserializeIndexSync(trainedBytes);
   ivf.addWithIdsSync(x.subarray(0, 10 * d), BigInt64Array.from({ length: 10 }, (_, j) => BigInt(i * 10 + j)));
   ivf.searchSync(q, 3, { nprobe: 4 });
