@@ -52,6 +52,7 @@ const TRAIN_POLL_MS = 100;
 
 /** The onProgress of an options object, checked. */
 function progressOf<F>(options: { onProgress?: F }): F | undefined {
+  if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object; got ${describe(options)}`);
   const { onProgress } = options;
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`options.onProgress must be a function; got ${describe(onProgress)}`);
   return onProgress;

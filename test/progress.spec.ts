@@ -89,6 +89,7 @@ describe('train with onProgress', () => {
     await expect(index.train(base, { onProgress: () => { throw boom; } })).rejects.toBe(boom);
     expect(index.isTrained).toBe(true);
     await expect(index.train(base, { onProgress: 3 as unknown as () => void })).rejects.toThrow(new TypeError('options.onProgress must be a function; got number'));
+    await expect(index.add(base, null as unknown as object)).rejects.toThrow(new TypeError('options must be an object; got null'));
     index.dispose();
   });
 });
