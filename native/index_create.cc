@@ -13,8 +13,8 @@
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
 
-#include <climits>
 #include <cctype>
+#include <climits>
 #include <memory>
 #include <stdexcept>
 

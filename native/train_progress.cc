@@ -1,7 +1,7 @@
 // IndexIVF::train offers no progress hook. Its first step, Level1Quantizer::train_q1, runs
-// `Clustering(d, nlist, cp).train(n, x, *quantizer)` on the vectors as given, when the quantizer
-// is untrained, trains with the IVF (quantizer_trains_alone == 0) and no clustering_index is
-// set. TrainCounting runs that step itself through an index that forwards every call to the
+// `Clustering(d, nlist, cp).train(n, x, *quantizer)` on the vectors as given when the quantizer
+// is untrained, is trained by the IVF index (quantizer_trains_alone == 0) and no
+// clustering_index is set. TrainCounting runs that step itself through an index that forwards every call to the
 // quantizer and counts its searches (k-means searches once per iteration), so the centroids are
 // FAISS's own; IndexIVF::train then finds the quantizer trained and trains the encoder as usual.
 #include "train_progress.h"
