@@ -214,12 +214,15 @@ async function writePlot(file: string, rows: Record<string, number>[], parameter
     width: 480,
     height: 300,
     data: { values: rows },
-    mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'recall@10', type: 'quantitative', scale: { zero: false } },
       y: { field: 'qps', type: 'quantitative', scale: { type: 'log' }, title: 'queries per second' },
-      tooltip: [{ field: parameter }],
     },
+    // Each point labelled with its nprobe (or efSearch): an SVG file shows no tooltips.
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { tooltip: [{ field: parameter }] } },
+      { mark: { type: 'text', align: 'left', dx: 6, dy: -6 }, encoding: { text: { field: parameter, type: 'quantitative' } } },
+    ],
   };
   // vega and vega-lite are ES modules, loaded only here (tsc would turn import() into require()).
   const load = new Function('name', 'return import(name)') as (name: string) => Promise<Record<string, any>>;

@@ -84,6 +84,9 @@ describe('faiss-native CLI on SIFT', () => {
     const svg = fs.readFileSync(at('plot.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
     expect(svg).toContain('queries per second');
+    // Each point is labelled with its nprobe (the text marks' group, apart from the axes).
+    const labels = svg.split('class="mark-text role-mark')[1]?.split('</g>')[0] ?? '';
+    expect([...labels.matchAll(/>(\d+)<\/text>/g)].map((m) => Number(m[1]))).toEqual([1, 2, 4, 8, 16]);
   });
 
   it('exit codes and messages: unknown command or option, bad files, wrong dimension', () => {
