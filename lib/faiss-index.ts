@@ -39,10 +39,12 @@ const ADD_CHUNK_FLOATS = 1 << 22;
 export interface TrainOptions {
   /**
    * While an IVF index (IndexIVFFlat, IndexIVFScalarQuantizer, IndexIVFPQ, alone or under an
-   * IDMap) trains its coarse quantizer: the k-means iterations done and their total (FAISS's
-   * `cp.niter`, 10 for IVF), checked every 100 ms, so quick iterations may be seen together.
-   * Every index reports (total, total) when training ends ((1, 1) when it has no k-means to
-   * count). The encoder's own training (PQ's k-means, SQ's ranges) follows the last iteration.
+   * IDMap) trains its coarse quantizer by k-means on your vectors: the iterations done and their
+   * total (FAISS's `cp.niter`, 10 for IVF), checked every 100 ms, so quick iterations may be
+   * seen together. Every index reports (total, total) when training ends; (1, 1) when there is
+   * no such k-means to count (no IVF layer, an already trained quantizer, one FAISS trains
+   * apart as in `IVF1024_HNSW32` factory strings, or an IVF under a pre-transform). The
+   * encoder's own training (PQ's k-means, SQ's ranges) follows the last iteration.
    */
   onProgress?: (done: number, total: number) => void;
 }
