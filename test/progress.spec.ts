@@ -3,6 +3,7 @@
 // progress makes).
 import { describe, expect, it } from 'vitest';
 import {
+  indexFactory,
   IndexFlatL2,
   IndexIDMap,
   IndexIVFFlat,
@@ -77,10 +78,17 @@ describe('train with onProgress', () => {
     index.dispose();
   });
 
-  it('reports (1, 1) at the end where there is no k-means to count', async () => {
+  it('reports (1, 1) at the end where there is no k-means of its own to count', async () => {
     const sq = new IndexScalarQuantizer(d, ScalarQuantizer.QT_8bit);
     expect(await reports(sq, base)).toEqual([[1, 1]]);
-    sq.dispose();
+    // FAISS trains an HNSW coarse quantizer apart (quantizer_trains_alone = 2): not counted, and
+    // trained as train() without progress trains it.
+    const hnswCoarse = indexFactory(d, 'IVF16_HNSW8,Flat');
+    const plain = indexFactory(d, 'IVF16_HNSW8,Flat');
+    expect(await reports(hnswCoarse, base)).toEqual([[1, 1]]);
+    plain.trainSync(base);
+    expect(hnswCoarse.serializeSync().equals(plain.serializeSync())).toBe(true);
+    for (const index of [sq, hnswCoarse, plain]) index.dispose();
   });
 
   it('a throwing onProgress rejects once training has ended; a non-function is a TypeError', async () => {
