@@ -20,7 +20,7 @@ import {
   writeNpy,
   type Index,
 } from './index';
-import { exactNeighbours, operatingValues, recallAt } from './tune';
+import { exactNeighbours, operatingValues, recallAt, timedSearch } from './tune';
 
 const USAGE = `Usage: faiss-native <command> [options]
 
@@ -53,6 +53,17 @@ export function readVectors(file: string): { x: Float32Array; n: number; d: numb
     return { x: data, n: shape[0], d: shape[1] };
   }
   throw new UsageError(`${file}: vectors must be .npy, .fvecs or .bvecs`);
+}
+
+/** An index file and a queries file of its dimension. */
+function indexAndQueries(file: string, queriesFile: string): { index: Index; x: Float32Array; nq: number } {
+  const index = readIndexSync(file, { trusted: true });
+  const { x, n, d } = readVectors(queriesFile);
+  if (d !== index.d) {
+    index.dispose();
+    throw new RangeError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
+  }
+  return { index, x, nq: n };
 }
 
 /** Ids of the true neighbours, nq rows of width k. */
@@ -126,9 +137,7 @@ async function search(args: string[]): Promise<void> {
   });
   const [file, queriesFile] = positionals;
   if (file === undefined || queriesFile === undefined || values.output === undefined) throw new UsageError('search needs <index> <queries> -o <out.npy|out.json>');
-  const index = readIndexSync(file, { trusted: true });
-  const { x, d } = readVectors(queriesFile);
-  if (d !== index.d) throw new RangeError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
+  const { index, x } = indexAndQueries(file, queriesFile);
   const k = positiveInt(values.k, '-k') ?? 10;
   const nprobe = positiveInt(values.nprobe, '--nprobe');
   const efSearch = positiveInt(values['ef-search'], '--ef-search');
@@ -178,9 +187,7 @@ async function evaluate(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { gt: { type: 'string' }, output: { type: 'string', short: 'o' } } });
   const [file, queriesFile] = positionals;
   if (file === undefined || queriesFile === undefined) throw new UsageError('eval needs <index> <queries>');
-  const index = readIndexSync(file, { trusted: true });
-  const { x, n: nq, d } = readVectors(queriesFile);
-  if (d !== index.d) throw new RangeError(`${queriesFile} holds vectors of d=${d}; ${file} has d=${index.d}`);
+  const { index, x, nq } = indexAndQueries(file, queriesFile);
   const K = Math.min(100, index.ntotal);
   let truth: BigInt64Array;
   if (values.gt) {
@@ -193,9 +200,7 @@ async function evaluate(args: string[]): Promise<void> {
   const { parameter, values: walk } = operatingValues(index, K);
   const rows = [];
   for (const value of walk) {
-    const t0 = process.hrtime.bigint();
-    const { labels } = await index.search(x, K, { [parameter]: value });
-    const qps = nq / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const { labels, qps } = await timedSearch(index, x, K, parameter, value);
     const at = (r: number) => recallAt(labels, truth, nq, K, r);
     rows.push({ [parameter]: value, 'recall@1': at(1), 'recall@10': at(Math.min(10, K)), 'recall@100': at(K), qps });
   }

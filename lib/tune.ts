@@ -59,10 +59,8 @@ export async function tune(index: Index, queries: VectorsInput, options: TuneOpt
   if (truth.length !== nq * k) throw new RangeError(`options.groundTruth must hold nq * k = ${nq * k} ids; got ${truth.length}`);
   const table: TunePoint[] = [];
   for (const value of values) {
-    const t0 = process.hrtime.bigint();
-    const { labels } = await index.search(q, k, { [parameter]: value });
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    table.push({ value, recall: recallAt(labels, truth, nq, k), qps: nq / seconds });
+    const { labels, qps } = await timedSearch(index, q, k, parameter, value);
+    table.push({ value, recall: recallAt(labels, truth, nq, k), qps });
     if (table.at(-1)!.recall >= target) break;
   }
   const last = table.at(-1)!;
@@ -85,6 +83,13 @@ export function operatingValues(index: Index, k: number): { parameter: 'nprobe' 
   for (let value = first; value < last; value *= 2) values.push(value);
   values.push(last);
   return { parameter, values };
+}
+
+/** One search of all queries with `parameter` set to `value` for the call: its labels and queries per second. */
+export async function timedSearch(index: Index, q: Float32Array, k: number, parameter: 'nprobe' | 'efSearch', value: number): Promise<{ labels: BigInt64Array; qps: number }> {
+  const t0 = process.hrtime.bigint();
+  const { labels } = await index.search(q, k, { [parameter]: value });
+  return { labels, qps: q.length / index.d / (Number(process.hrtime.bigint() - t0) / 1e9) };
 }
 
 /** The exact k nearest ids: a flat index of the same metric over the stored (decoded) vectors. */
