@@ -7,6 +7,8 @@
     "faiss_prefix%": "<!(node scripts/install/build-faiss.mjs --prefix)",
     # "all" builds every variant the prefix holds; prebuildify builds one at a time.
     "faiss_opt_level%": "all",
+    # "musl" for the linux-*-musl prebuilds (scripts/release/musl-toolchain.mjs), set by prebuild.mjs.
+    "faiss_libc%": "glibc",
     "faiss_variants": "<!(node scripts/install/build-faiss.mjs --variants)",
     "cxx_std": "<!(node scripts/install/build-faiss.mjs --cxx-std)",
     "openblas_dir": "<!(node scripts/install/build-faiss.mjs --openblas-dir)",

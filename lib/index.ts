@@ -1,4 +1,5 @@
 // faiss-native: FAISS for Node.js. The public API.
+import { platform } from './load-error';
 import { native, nativePath, simdLevel } from './native';
 
 export { Index, type AddOptions, type TrainOptions, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
@@ -39,6 +40,8 @@ export const faissVersion: string = native.faissVersion;
 
 /** Which build of FAISS is loaded: its SIMD level, the file, and FAISS's compile options. */
 export const buildInfo = Object.freeze({
+  /** The platform the addon was built for, as the binary packages name it ("linux-x64", "linux-x64-musl"). */
+  platform,
   simdLevel,
   nativePath,
   compileOptions: native.compileOptions.trim(),

@@ -1,16 +1,34 @@
-// Explains an addon the dynamic loader refused (too old a glibc, a missing library, musl): kept
-// apart from the loader (native.ts) so that scripts can read PREBUILT_GLIBC without loading FAISS.
+// The platform this process runs on, the platforms binaries are published for, and the errors
+// that explain an addon the dynamic loader refused (too old a glibc, a missing library) or one
+// that is not there: kept apart from the loader (native.ts) so that scripts can read them
+// without loading FAISS.
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** This process's platform as the prebuilds/ folders name it ("linux-x64"). */
-export const platform = `${process.platform}-${process.arch}`;
+/** This process's platform as the prebuilds/ folders and binary packages name it ("linux-x64", "linux-x64-musl"). */
+export const platform = `${process.platform}-${process.arch}${process.platform === 'linux' && !glibcRuntime() ? '-musl' : ''}`;
+
+/**
+ * The platforms with prebuilt binaries, each published as the package `@faiss-native/<platform>`,
+ * an optional dependency of faiss-native that npm installs only where its os, cpu and libc match.
+ */
+export const PREBUILT_PLATFORMS = ['linux-x64', 'linux-arm64', 'linux-x64-musl', 'linux-arm64-musl'] as const;
+
+/** The npm package holding a platform's prebuilt binaries. */
+export const binaryPackage = (p: string): string => `@faiss-native/${p}`;
 
 /**
  * The oldest glibc the prebuilt binaries load on: their newest required GLIBC_ symbol version
  * (scripts/release/glibc-floor.mjs lowers it; `npm run smoke:pack` checks every file against it).
  */
 export const PREBUILT_GLIBC = '2.28';
+
+// How to let a package manager run faiss-native's install script (a build from source needs it).
+const BUILD_FROM_SOURCE =
+  '  To build from source instead (Linux x64 and arm64; needs g++, cmake and OpenBLAS; see "Platforms" in the README):\n' +
+  '    npm rebuild faiss-native --build-from-source\n' +
+  '  npm 11 runs no dependency install script until approved: npm install-scripts approve faiss-native, then the rebuild;\n' +
+  '  pnpm: pnpm approve-builds; Bun: "trustedDependencies": ["faiss-native"] in package.json, then bun install.';
 
 /** The glibc this process runs on ("2.31"), or undefined on musl and other C libraries. */
 export function glibcRuntime(): string | undefined {
@@ -39,17 +57,47 @@ export function loadError(file: string, cause: unknown): Error {
   const reason = String((cause as Error)?.message ?? cause).split('\n')[0];
   const glibc = glibcRuntime();
   // A prebuild's floor is known; a local build needs what its build machine's glibc gave it.
-  const prebuilt = path.basename(path.dirname(path.dirname(file))) === 'prebuilds';
+  const parent = path.basename(path.dirname(path.dirname(file)));
+  const prebuilt = parent === 'prebuilds' || parent === path.dirname(binaryPackage(platform));
   const needed = prebuilt ? PREBUILT_GLIBC : glibcNeeded(path.dirname(file));
   const err = new Error(
     `faiss-native: cannot load its native addon on ${platform} ` +
       `(${glibc ? `glibc ${glibc}` : 'no glibc found: musl or another C library'}).\n` +
       `  The loader said: ${reason}\n` +
-      `  ${file} needs ${needed ? `glibc ${needed} or newer` : 'glibc'}; the prebuilt binaries cover glibc Linux on x64 and arm64.\n` +
-      '  To build from source here: npm rebuild faiss-native --build-from-source ' +
-      '(needs g++, cmake and OpenBLAS; see "Platforms" in the README).',
+      `  ${file} needs ${needed ? `glibc ${needed} or newer` : 'glibc'}; the prebuilt binaries cover ${PREBUILT_PLATFORMS.join(', ')}.\n` +
+      BUILD_FROM_SOURCE,
     { cause },
   );
+  (err as Error & { code: string }).code = 'ERR_FAISS_NATIVE_LOAD';
+  return err;
+}
+
+/**
+ * The error for a platform with no addon found: on macOS, that none is built (and what to do);
+ * where binaries are published, why npm may have left the platform's package out; elsewhere,
+ * which platforms have binaries. Each ends with how to build from source.
+ */
+export function noAddonError(looked: string[]): Error {
+  const lines = [`faiss-native: no compiled addon for ${platform}.`];
+  if (process.platform === 'darwin') {
+    lines.push(
+      '  No macOS binaries are published: none can be built or run where faiss-native is built and tested, and',
+      '  the source build supports Linux only. On a Mac, run it in a Linux container (Docker Desktop\'s',
+      '  linux/arm64 and linux/amd64 images use the Linux binaries), or use Python\'s faiss-cpu.',
+    );
+  } else if ((PREBUILT_PLATFORMS as readonly string[]).includes(platform)) {
+    lines.push(
+      `  Its binaries are the package ${binaryPackage(platform)}, an optional dependency that npm installs where os, cpu`,
+      '  and libc match. It is missing when optional dependencies were omitted (--omit=optional, --no-optional), when',
+      '  node_modules or the lockfile was made on another platform (install again here), or when the install asked',
+      `  for another platform (npm's --os/--cpu/--libc). Reinstall: npm install faiss-native ${binaryPackage(platform)}`,
+      BUILD_FROM_SOURCE,
+    );
+  } else {
+    lines.push(`  Prebuilt binaries exist for ${PREBUILT_PLATFORMS.join(', ')}.`, BUILD_FROM_SOURCE);
+  }
+  lines.push(`  Looked for: ${looked.join(', ')}`);
+  const err = new Error(lines.join('\n'));
   (err as Error & { code: string }).code = 'ERR_FAISS_NATIVE_LOAD';
   return err;
 }

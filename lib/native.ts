@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FaissError } from './errors';
-import { loadError, platform } from './load-error';
+import { binaryPackage, loadError, noAddonError, platform } from './load-error';
 import type { IvfEncoding } from './ivf';
 import type { NativeIdFilter, NativeSearchParams } from './search-params';
 
@@ -141,10 +141,34 @@ export function chooseLevel(cpuBest: SimdLevel, requested: string | undefined): 
 
 const packageRoot = path.join(__dirname, '..');
 
-/** Where a variant's .node may be: a local build first (made for this machine), then the prebuilds. */
+/**
+ * The folder of this platform's binary package when npm installed it. Its version must be this
+ * package's: the two are published together, and an addon of another release may not fit.
+ */
+function binaryPackageDir(): string | undefined {
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${binaryPackage(platform)}/package.json`, { paths: [packageRoot] });
+  } catch {
+    return undefined;
+  }
+  const ours = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const theirs = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
+  if (theirs !== ours) {
+    throw new Error(`faiss-native ${ours} found ${binaryPackage(platform)} ${theirs}; they are released together and must have ` +
+      `the same version: npm install faiss-native@${ours} ${binaryPackage(platform)}@${ours}`);
+  }
+  return path.dirname(manifest);
+}
+
+/**
+ * Where a variant's .node may be: a local build first (made for this machine), then the binary
+ * package of this platform, then prebuilds/ (a checkout after `npm run prebuild`).
+ */
 function candidates(level: SimdLevel): string[] {
   const file = `faiss_native_${level}.node`;
-  return [path.join(packageRoot, 'build', 'Release', file), path.join(packageRoot, 'prebuilds', platform, file)];
+  const dirs = [path.join(packageRoot, 'build', 'Release'), binaryPackageDir(), path.join(packageRoot, 'prebuilds', platform)];
+  return dirs.filter((d): d is string => d !== undefined).map((d) => path.join(d, file));
 }
 
 function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
@@ -177,11 +201,7 @@ function loadLevel(wanted: SimdLevel): { binding: NativeBinding; level: SimdLeve
       return { binding, level, file };
     }
   }
-  throw new Error(
-    `faiss-native: no compiled addon for ${platform}. Looked for ${candidates(wanted).join(', ')}. ` +
-      'The prebuilt binaries cover glibc Linux on x64 and arm64; elsewhere build from source with ' +
-      '"npm rebuild faiss-native --build-from-source" (needs g++, cmake and OpenBLAS; see "Platforms" in the README).',
-  );
+  throw noAddonError(candidates(wanted));
 }
 
 const loaded = load();

@@ -10,11 +10,16 @@
       "sources": ["<!@(node -p \"require('<(module_root_dir)/native/sources.json').map((f) => 'native/' + f).join(' ')\")"],
       "libraries": ["-L<(faiss_prefix)/lib", "-l<(faiss_lib)", "-L<(openblas_dir)", "-lopenblas", "-fopenmp"],
       "ldflags": [
-        # C++ runtime inside the .node; only Node-API's entry points are exported.
-        "-static-libstdc++", "-static-libgcc", "-Wl,--version-script=<(module_root_dir)/native/exports.map",
+        # Only Node-API's entry points are exported.
+        "-Wl,--version-script=<(module_root_dir)/native/exports.map",
         # OpenBLAS, libgomp and their runtimes ship beside the .node. DT_RPATH (not RUNPATH)
         # so that OpenBLAS's own dependencies are found there too.
         "-Wl,--disable-new-dtags", "-Wl,-rpath,'$$ORIGIN'", "-Wl,-rpath,<(faiss_prefix)/lib",
+      ],
+      "conditions": [
+        # glibc: the C++ runtime inside the .node. musl has no static libstdc++: the .node uses
+        # the shared one shipped beside it, and its libgcc_s, so that one unwinder runs.
+        ['faiss_libc == "glibc"', {"ldflags": ["-static-libstdc++", "-static-libgcc"]}],
       ],
     }, {
       "type": "none",

@@ -40,12 +40,14 @@ function cmakeFlags(target) {
   ];
   if (target.cross) {
     flags.push('-DCMAKE_SYSTEM_NAME=Linux', `-DCMAKE_SYSTEM_PROCESSOR=${target.cmakeProcessor}`,
-      `-DCMAKE_C_COMPILER=${target.cc}`, `-DCMAKE_CXX_COMPILER=${target.cxx}`);
+      `-DCMAKE_C_COMPILER=${target.cc}`, `-DCMAKE_CXX_COMPILER=${target.cxx}`, `-DCMAKE_AR=${arPath(target.ar)}`);
   }
   return flags;
 }
 
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
+// CMake wants the archiver as a path.
+const arPath = (ar) => (path.isAbsolute(ar) ? ar : spawnSync('sh', ['-c', `command -v ${ar}`], { encoding: 'utf8' }).stdout.trim() || ar);
 
 export function cacheRoot() {
   if (process.env.FAISS_NATIVE_CACHE) return path.resolve(process.env.FAISS_NATIVE_CACHE);
@@ -117,8 +119,9 @@ function runWithProgress(cmd, args, cwd, label) {
 function cacheKey(target) {
   const h = createHash('sha256');
   h.update(JSON.stringify({ FAISS_VERSION, CMAKE_FLAGS: cmakeFlags(target), compiler: compilerId(target), cxx: process.env.CXXFLAGS || '' }));
-  // x64 keeps the name it always had, so existing caches stay valid.
-  return `faiss-${FAISS_VERSION}-${target.arch === 'x64' ? '' : `${target.arch}-`}${h.digest('hex').slice(0, 12)}`;
+  // glibc x64 keeps the name it always had, so existing caches stay valid.
+  const platform = target.platform === 'linux-x64' ? '' : `${target.platform.replace(/^linux-/, '')}-`;
+  return `faiss-${FAISS_VERSION}-${platform}${h.digest('hex').slice(0, 12)}`;
 }
 
 /** Returns the install prefix of a FAISS build with all variants, building it on a cache miss. */
@@ -142,7 +145,7 @@ export async function ensureFaiss() {
   const generator = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
   const jobs = String(Math.max(1, os.availableParallelism?.() ?? os.cpus().length));
   const t0 = Date.now();
-  log(`building FAISS ${FAISS_VERSION} for ${target.arch} (${target.variants.join(', ')} static libraries) into ${prefix}`);
+  log(`building FAISS ${FAISS_VERSION} for ${target.platform} (${target.variants.join(', ')} static libraries) into ${prefix}`);
   log(`this takes several minutes on first install and is cached afterwards`);
   await runWithProgress('cmake', ['-S', src, '-B', buildDir, ...generator, ...cmakeFlags(target),
     `-DCMAKE_INSTALL_PREFIX=${scratch}/install`], scratch, 'configure');

@@ -9,8 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildTarget } from './target.mjs';
 
-// Part of glibc (or the kernel): present wherever the .node can run at all.
+// Part of glibc (or the kernel): present wherever a glibc .node can run at all.
 export const GLIBC_LIBS = /^(linux-vdso|ld-linux[-\w]*|libc|libm|libpthread|libdl|librt|libresolv|libutil|libmvec)\.so/;
+// musl's libc (Alpine names it so), present wherever a musl .node can run.
+export const MUSL_LIBS = /^(libc\.musl-[\w]+\.so\.1|ld-musl-[\w]+\.so\.1)$/;
+const systemLib = (name) => GLIBC_LIBS.test(name) || MUSL_LIBS.test(name);
 
 /** The DT_NEEDED entries of an ELF file (its direct shared-library dependencies). */
 export function neededLibs(file) {
@@ -24,7 +27,7 @@ export function runtimeClosure(files, libDirs) {
   const queue = [...files];
   while (queue.length) {
     for (const name of neededLibs(queue.shift())) {
-      if (GLIBC_LIBS.test(name) || found.has(name)) continue;
+      if (systemLib(name) || found.has(name)) continue;
       const dir = libDirs.find((d) => fs.existsSync(path.join(d, name)));
       if (!dir) throw new Error(`${name} is needed but not found in ${libDirs.join(', ')}`);
       const file = fs.realpathSync(path.join(dir, name));

@@ -4,6 +4,7 @@
 // or FAISS_NATIVE_BUILD_FROM_SOURCE=1, FAISS (cached) and the addon are built from source.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureFaiss } from './build-faiss.mjs';
@@ -15,12 +16,23 @@ const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v !== 'false';
 
 /**
  * Whether the prebuilt generic variant loads in a child process (its bundled libraries resolve
- * and the glibc is new enough); when it does not, the loader's reason. Only generic is tried: a
- * higher variant's static initialisers may use instructions this CPU lacks.
+ * and the C library is new enough); when it does not, the loader's reason. The binaries are the
+ * platform's package (@faiss-native/<platform>, an optional dependency npm picks by os, cpu and
+ * libc) or, in a checkout after `npm run prebuild`, prebuilds/<platform>. Only generic is tried:
+ * a higher variant's static initialisers may use instructions this CPU lacks.
  */
 function tryPrebuilt() {
-  const file = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'faiss_native_generic.node');
-  if (!fs.existsSync(file)) return { loads: false, why: `no prebuilt addon for ${process.platform}-${process.arch}` };
+  const names = path.join(root, 'dist', 'load-error.js');
+  if (!fs.existsSync(names)) return { loads: false, why: 'a checkout without compiled TypeScript' };
+  const { platform, binaryPackage } = createRequire(import.meta.url)(names);
+  const dirs = [path.join(root, 'prebuilds', platform)];
+  try {
+    dirs.unshift(path.dirname(createRequire(path.join(root, 'package.json')).resolve(`${binaryPackage(platform)}/package.json`)));
+  } catch {
+    // not installed: npm left it out, or there is none for this platform
+  }
+  const file = dirs.map((d) => path.join(d, 'faiss_native_generic.node')).find((f) => fs.existsSync(f));
+  if (!file) return { loads: false, why: `no prebuilt addon for ${platform}` };
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { encoding: 'utf8' });
   return { loads: r.status === 0, why: r.stderr.split('\n').find((l) => /Error/.test(l)) ?? `exit code ${r.status}` };
 }
@@ -29,7 +41,7 @@ try {
   const forced = truthy(process.env.FAISS_NATIVE_BUILD_FROM_SOURCE) || truthy(process.env.npm_config_build_from_source);
   const prebuilt = forced ? { loads: false, why: 'a build from source was asked for' } : tryPrebuilt();
   if (prebuilt.loads) {
-    log(`using the prebuilt addon for ${process.platform}-${process.arch}`);
+    log('using the prebuilt addon');
   } else {
     log(`building from source (${prebuilt.why.trim()})`);
     const t0 = Date.now();

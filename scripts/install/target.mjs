@@ -1,5 +1,7 @@
 // The platform a build is for: this machine's, or FAISS_NATIVE_TARGET_ARCH's when cross-compiling
 // (arm64 from x64, inside the Debian 11 root of scripts/release/), and where its OpenBLAS is.
+// FAISS_NATIVE_TARGET_LIBC=musl builds for musl (Alpine) with the toolchain folder named by
+// FAISS_NATIVE_MUSL_TOOLCHAIN (scripts/release/musl-toolchain.mjs: bin/gcc, bin/g++, lib/).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -43,12 +45,22 @@ export function findOpenblas(cc) {
   return libdir && hasOpenblas(libdir) ? fs.realpathSync(libdir) : null;
 }
 
-/** { arch, triplet, variants, optLevel, cross, cc, cxx, strip, openblasDir, libDirs } for the build at hand. */
+/** { arch, libc, platform, triplet, variants, optLevel, cross, cc, cxx, strip, openblasDir, libDirs } for the build at hand. */
 export function buildTarget() {
   const arch = process.env.FAISS_NATIVE_TARGET_ARCH || process.arch;
+  const libc = process.env.FAISS_NATIVE_TARGET_LIBC || 'glibc';
   const t = TARGETS[arch];
-  if (process.platform !== 'linux' || !t) {
+  if (process.platform !== 'linux' || !t || !['glibc', 'musl'].includes(libc)) {
     throw new Error(`building from source is supported on linux-x64 and linux-arm64 only (this is ${process.platform}-${arch})`);
+  }
+  const platform = `linux-${arch}${libc === 'musl' ? '-musl' : ''}`;
+  if (libc === 'musl') {
+    const dir = process.env.FAISS_NATIVE_MUSL_TOOLCHAIN;
+    if (!dir || !fs.existsSync(path.join(dir, 'bin', 'g++'))) throw new Error('a musl build needs FAISS_NATIVE_MUSL_TOOLCHAIN (scripts/release/musl-toolchain.mjs)');
+    const bin = (tool) => path.join(dir, 'bin', tool);
+    // The toolchain's lib/ holds musl and the runtimes (OpenBLAS among them) the build links and ships.
+    return { arch, libc, platform, ...t, cross: true, cc: bin('gcc'), cxx: bin('g++'), ar: bin('ar'), strip: bin('strip'),
+      openblasDir: path.join(dir, 'lib'), libDirs: [path.join(dir, 'lib')] };
   }
   const cross = arch !== process.arch;
   const tool = (name) => (cross ? `${t.triplet}-${name}` : name);
@@ -57,10 +69,13 @@ export function buildTarget() {
   const openblasDir = findOpenblas(cc);
   return {
     arch,
+    libc,
+    platform,
     ...t,
     cross,
     cc,
     cxx: process.env.CXX || tool('g++'),
+    ar: tool('ar'),
     strip: tool('strip'),
     openblasDir,
     // Where the runtime libraries to bundle are found: OpenBLAS's folder, the target's Debian

@@ -39,7 +39,7 @@ const RECIPE = { SUITE, CMAKE_WHEEL, BASE_PACKAGES, ARM64_PACKAGES, revision: 1 
 const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
 
 /** The Debian mirror this machine's apt uses (FAISS_NATIVE_DEBIAN_MIRROR overrides it). */
-function debianMirror() {
+export function debianMirror() {
   if (process.env.FAISS_NATIVE_DEBIAN_MIRROR) return process.env.FAISS_NATIVE_DEBIAN_MIRROR;
   const files = ['/etc/apt/sources.list', ...fs.readdirSync('/etc/apt/sources.list.d').map((f) => `/etc/apt/sources.list.d/${f}`)];
   for (const file of files.filter((f) => fs.existsSync(f))) {

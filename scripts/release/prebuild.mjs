@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-// `npm run prebuild`: the prebuilt binaries of the npm package, built inside the Debian 11 root
-// (scripts/release/debian-root.mjs) so that they need glibc 2.31 at most, for linux-x64 (generic,
-// avx2 and avx512 variants) and linux-arm64 (generic, cross-compiled). Each arch lands in
-// prebuilds/linux-<arch>/ with the runtime libraries it needs (OpenBLAS, libgomp, libgfortran),
-// every file lowered to glibc 2.28 by glibc-floor.mjs.
+// `npm run prebuild`: the prebuilt binaries of the npm packages, one folder per platform under
+// prebuilds/, each with the runtime libraries it needs beside the .node files:
+//   linux-x64, linux-arm64   built inside the Debian 11 root (scripts/release/debian-root.mjs),
+//                            so that they need glibc 2.31 at most, every file then lowered to
+//                            glibc 2.28 by glibc-floor.mjs (arm64 cross-compiled);
+//   linux-x64-musl,          built on this machine with the musl toolchain
+//   linux-arm64-musl         (scripts/release/musl-toolchain.mjs; arm64 with the aarch64 cross g++).
+// x64 has generic, avx2 and avx512 variants; arm64 generic only.
 //
-//   node scripts/release/prebuild.mjs [--arch x64,arm64]
+//   node scripts/release/prebuild.mjs [--platform linux-x64,linux-arm64,linux-x64-musl,linux-arm64-musl]
 //
-// Inside the root the same script runs with --inside: prebuildify (--napi --strip) once per
-// SIMD variant, in a staging copy of the sources so that the development build/ is left alone.
+// Each build runs this script with --inside: prebuildify (--napi --strip) once per SIMD variant,
+// in a staging copy of the sources so that the development build/ is left alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,8 +21,11 @@ import { cacheRoot, ensureFaiss, variantsIn } from '../install/build-faiss.mjs';
 import { obtainFaissSource } from '../install/faiss-source.mjs';
 import { offlineEnv } from '../install/node-gyp.mjs';
 import { buildTarget } from '../install/target.mjs';
-import { BUILD_NODE, ensureRoot, inRoot } from './debian-root.mjs';
+import { BUILD_NODE, ensureHostTool, ensureRoot, inRoot } from './debian-root.mjs';
 import { relaxGlibcVersions } from './glibc-floor.mjs';
+import { ensureMuslToolchain } from './musl-toolchain.mjs';
+
+const PLATFORMS = ['linux-x64', 'linux-arm64', 'linux-x64-musl', 'linux-arm64-musl'];
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
@@ -28,11 +34,11 @@ const argValue = (name, fallback) => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 
-/** Inside the root: builds FAISS for the target (cached in the root) and prebuildifies each variant. */
+/** Builds FAISS for the target (cached) and prebuildifies each variant into prebuilds/<platform>. */
 async function prebuildHere() {
   const target = buildTarget();
   const prefix = await ensureFaiss();
-  const out = path.join(root, 'prebuilds', `linux-${target.arch}`);
+  const out = path.join(root, 'prebuilds', target.platform);
   fs.rmSync(out, { recursive: true, force: true });
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-prebuild-'));
   try {
@@ -42,18 +48,22 @@ async function prebuildHere() {
     fs.symlinkSync(path.join(root, 'node_modules'), path.join(stage, 'node_modules'));
     const prebuildify = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
     for (const level of variantsIn(prefix)) {
-      log(`prebuilding the ${target.arch} ${level} variant`);
-      const env = offlineEnv({ npm_config_faiss_prefix: prefix, npm_config_faiss_opt_level: level });
+      log(`prebuilding the ${target.platform} ${level} variant`);
+      const env = offlineEnv({ npm_config_faiss_prefix: prefix, npm_config_faiss_opt_level: level, npm_config_faiss_libc: target.libc });
       env.PREBUILD_NODE_GYP = env.npm_config_node_gyp;
       env.PREBUILD_STRIP_BIN = target.strip;
-      if (target.cross) Object.assign(env, { CC: target.cc, CXX: target.cxx, LINK: target.cxx, AR: `${target.triplet}-ar` });
+      if (target.cross) Object.assign(env, { CC: target.cc, CXX: target.cxx, LINK: target.cxx, AR: target.ar });
       // --out on the staging file system: prebuildify moves files with rename(2).
       const args = [prebuildify, '--napi', '--strip', '--arch', target.arch, '--name', `faiss_native_${level}`, '--cwd', stage, '--out', stage];
       const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
-      if (r.status !== 0) throw new Error(`prebuildify failed for ${target.arch} ${level}`);
+      if (r.status !== 0) throw new Error(`prebuildify failed for ${target.platform} ${level}`);
     }
     fs.cpSync(path.join(stage, 'prebuilds', `linux-${target.arch}`), out, { recursive: true });
-    for (const f of fs.readdirSync(out)) {
+    // The runtime libraries bundle-runtime.mjs put beside the .node files (prebuildify takes
+    // only some names: not the wheel's libstdc++-5d72f927.so.6.0.33, say).
+    const built = path.join(stage, 'build', 'Release');
+    for (const f of fs.readdirSync(built).filter((f) => /\.so(\.\d+)*$/.test(f))) fs.copyFileSync(path.join(built, f), path.join(out, f));
+    for (const f of target.libc === 'glibc' ? fs.readdirSync(out) : []) {
       const relaxed = relaxGlibcVersions(path.join(out, f));
       if (relaxed.length) log(`${f}: ${relaxed.join(', ')} now bind to the loading glibc's default version`);
     }
@@ -64,25 +74,40 @@ async function prebuildHere() {
   log(`prebuilds in ${path.relative(root, out)}:\n  ${files.join('\n  ')}`);
 }
 
-/** On this machine: the root, the FAISS source, then one build per architecture inside the root. */
-async function prebuildInRoot(arches) {
+/** glibc platforms: the root, the FAISS source, then one build per architecture inside the root. */
+async function prebuildInRoot(arch) {
   const debianRoot = await ensureRoot();
   const faissSource = await obtainFaissSource(cacheRoot(), log);
-  for (const arch of arches) {
-    const t0 = Date.now();
-    log(`building the linux-${arch} prebuilds inside ${debianRoot}`);
-    const r = inRoot(debianRoot, [`${BUILD_NODE}/bin/node`, '/src/scripts/release/prebuild.mjs', '--inside'], {
-      binds: [[root, '/src'], [faissSource, '/faiss-src']],
-      env: { FAISS_SOURCE_DIR: '/faiss-src', FAISS_NATIVE_TARGET_ARCH: arch },
-    });
-    if (r.status !== 0) throw new Error(`the linux-${arch} prebuild failed inside the Debian 11 root`);
-    log(`linux-${arch} prebuilds done in ${Math.round((Date.now() - t0) / 1000)} s`);
-  }
+  log(`building the linux-${arch} prebuilds inside ${debianRoot}`);
+  const r = inRoot(debianRoot, [`${BUILD_NODE}/bin/node`, '/src/scripts/release/prebuild.mjs', '--inside'], {
+    binds: [[root, '/src'], [faissSource, '/faiss-src']],
+    env: { FAISS_SOURCE_DIR: '/faiss-src', FAISS_NATIVE_TARGET_ARCH: arch },
+  });
+  if (r.status !== 0) throw new Error(`the linux-${arch} prebuild failed inside the Debian 11 root`);
+}
+
+/** musl platforms: on this machine, with the musl toolchain (any glibc builds them alike). */
+async function prebuildMusl(arch) {
+  if (arch !== process.arch) ensureHostTool('aarch64-linux-gnu-g++', 'g++-aarch64-linux-gnu');
+  const tools = await ensureMuslToolchain(arch);
+  const env = { ...process.env, FAISS_NATIVE_TARGET_ARCH: arch, FAISS_NATIVE_TARGET_LIBC: 'musl', FAISS_NATIVE_MUSL_TOOLCHAIN: tools.dir };
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--inside'], { stdio: 'inherit', env });
+  if (r.status !== 0) throw new Error(`the linux-${arch}-musl prebuild failed`);
 }
 
 try {
-  if (process.argv.includes('--inside')) await prebuildHere();
-  else await prebuildInRoot(argValue('--arch', 'x64,arm64').split(','));
+  if (process.argv.includes('--inside')) {
+    await prebuildHere();
+  } else {
+    for (const platform of argValue('--platform', PLATFORMS.join(',')).split(',')) {
+      if (!PLATFORMS.includes(platform)) throw new Error(`unknown platform ${platform} (known: ${PLATFORMS.join(', ')})`);
+      const t0 = Date.now();
+      const [, arch, libc] = platform.split('-');
+      if (libc === 'musl') await prebuildMusl(arch);
+      else await prebuildInRoot(arch);
+      log(`${platform} prebuilds done in ${Math.round((Date.now() - t0) / 1000)} s`);
+    }
+  }
 } catch (err) {
   log(`error: ${err.message}`);
   process.exit(1);
