@@ -77,20 +77,20 @@ export function loadError(file: string, cause: unknown): Error {
  * where binaries are published, why npm may have left the platform's package out; elsewhere,
  * which platforms have binaries. Each ends with how to build from source.
  */
-export function noAddonError(looked: string[]): Error {
-  const lines = [`faiss-native: no compiled addon for ${platform}.`];
-  if (process.platform === 'darwin') {
+export function noAddonError(looked: string[], where: string = platform): Error {
+  const lines = [`faiss-native: no compiled addon for ${where}.`];
+  if (where.startsWith('darwin-')) {
     lines.push(
       '  No macOS binaries are published: none can be built or run where faiss-native is built and tested, and',
       '  the source build supports Linux only. On a Mac, run it in a Linux container (Docker Desktop\'s',
       '  linux/arm64 and linux/amd64 images use the Linux binaries), or use Python\'s faiss-cpu.',
     );
-  } else if ((PREBUILT_PLATFORMS as readonly string[]).includes(platform)) {
+  } else if ((PREBUILT_PLATFORMS as readonly string[]).includes(where)) {
     lines.push(
-      `  Its binaries are the package ${binaryPackage(platform)}, an optional dependency that npm installs where os, cpu`,
+      `  Its binaries are the package ${binaryPackage(where)}, an optional dependency that npm installs where os, cpu`,
       '  and libc match. It is missing when optional dependencies were omitted (--omit=optional, --no-optional), when',
       '  node_modules or the lockfile was made on another platform (install again here), or when the install asked',
-      `  for another platform (npm's --os/--cpu/--libc). Reinstall: npm install faiss-native ${binaryPackage(platform)}`,
+      `  for another platform (npm's --os/--cpu/--libc). Reinstall: npm install faiss-native ${binaryPackage(where)}`,
       BUILD_FROM_SOURCE,
     );
   } else {

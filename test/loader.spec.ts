@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildInfo } from '../lib';
-import { loadError } from '../lib/load-error';
+import { loadError, noAddonError, platform, PREBUILT_PLATFORMS } from '../lib/load-error';
 
 const root = path.join(__dirname, '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-loader-'));
@@ -61,5 +61,59 @@ describe('an addon the dynamic loader refuses', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('the binary package of a platform (@faiss-native/<platform>)', () => {
+  /** faiss-native and its binary package laid out as npm installs them; returns the app folder. */
+  function install(name: string, binaryVersion: string): string {
+    const app = path.join(work, name);
+    const pkg = path.join(app, 'node_modules', 'faiss-native');
+    fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+    const bin = path.join(app, 'node_modules', '@faiss-native', platform);
+    fs.mkdirSync(bin, { recursive: true });
+    const built = path.dirname(buildInfo.nativePath);
+    for (const f of fs.readdirSync(built).filter((f) => /\.(node|so(\.\d+)*)$/.test(f))) fs.symlinkSync(path.join(built, f), path.join(bin, f));
+    fs.writeFileSync(path.join(bin, 'package.json'), JSON.stringify({ name: `@faiss-native/${platform}`, version: binaryVersion }));
+    return app;
+  }
+  const version = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const load = (app: string) =>
+    spawnSync(process.execPath, ['-e', 'console.log(require("faiss-native").buildInfo.nativePath)'], { cwd: app, encoding: 'utf8' });
+
+  it('is where the loader finds the addon when the package has no local build', () => {
+    const r = load(install('binary-package', version));
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(path.join(work, 'binary-package', 'node_modules', '@faiss-native', platform, path.basename(buildInfo.nativePath)));
+  });
+
+  it('of another version is refused, naming both versions and the install that fixes it', () => {
+    const r = load(install('other-version', '0.0.1'));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`faiss-native ${version} found @faiss-native/${platform} 0.0.1`);
+    expect(r.stderr).toContain(`npm install faiss-native@${version} @faiss-native/${platform}@${version}`);
+  });
+});
+
+describe('no addon for the platform', () => {
+  it('where binaries are published: names the missing binary package, why npm leaves it out, and how to build instead', () => {
+    const err = noAddonError(['/x/faiss_native_generic.node'], 'linux-arm64-musl');
+    expect(err.message).toContain('no compiled addon for linux-arm64-musl');
+    expect(err.message).toContain('npm install faiss-native @faiss-native/linux-arm64-musl');
+    expect(err.message).toContain('--omit=optional');
+    expect(err.message).toContain('npm install-scripts approve faiss-native');
+    expect(err.message).toContain('npm rebuild faiss-native --build-from-source');
+    expect((err as Error & { code: string }).code).toBe('ERR_FAISS_NATIVE_LOAD');
+  });
+
+  it('on macOS: says none is built and what a Mac user does instead', () => {
+    const err = noAddonError([], 'darwin-arm64');
+    expect(err.message).toContain('No macOS binaries are published');
+    expect(err.message).toMatch(/Linux container/);
+  });
+
+  it('elsewhere: lists the platforms that have binaries', () => {
+    expect(noAddonError([], 'freebsd-x64').message).toContain(`Prebuilt binaries exist for ${PREBUILT_PLATFORMS.join(', ')}`);
   });
 });

