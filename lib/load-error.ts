@@ -30,6 +30,41 @@ const BUILD_FROM_SOURCE =
   '  npm 11 runs no dependency install script until approved: npm install-scripts approve faiss-native, then the rebuild;\n' +
   '  pnpm: pnpm approve-builds; Bun: "trustedDependencies": ["faiss-native"] in package.json, then bun install.';
 
+/**
+ * The oldest musl the musl binaries load on. Their runtimes (the faiss-cpu musllinux wheel's
+ * libstdc++, libgomp, OpenBLAS) use RELR relocations, which musl applies from 1.2.4 on; an older
+ * musl loads them unrelocated and the process dies, so the loader refuses first.
+ */
+export const PREBUILT_MUSL = '1.2.4';
+
+/** The version a musl dynamic loader carries ("1.2.5"), or undefined when it is not readable. */
+export function muslVersion(loader = `/lib/ld-musl-${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}.so.1`): string | undefined {
+  try {
+    // The version is a string of its own in the loader's data, printed by `ldd --version`.
+    return /\0(\d+\.\d+\.\d+)\0/.exec(fs.readFileSync(loader).toString('latin1'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+const older = (a: string, b: string) => {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  const i = x.findIndex((n, j) => n !== y[j]);
+  return i >= 0 && x[i] < y[i];
+};
+
+/** The error for prebuilt musl binaries on a musl older than PREBUILT_MUSL, if this is one. */
+export function muslTooOld(file: string, found = muslVersion(), where = platform): Error | undefined {
+  if (!where.endsWith('-musl') || found === undefined || !older(found, PREBUILT_MUSL)) return undefined;
+  const err = new Error(
+    `faiss-native: cannot load its native addon on ${where} (musl ${found}).\n` +
+      `  ${file} and the runtimes beside it need musl ${PREBUILT_MUSL} or newer (Alpine 3.18+), as faiss-cpu's musllinux wheels do.\n` +
+      BUILD_FROM_SOURCE,
+  );
+  (err as Error & { code: string }).code = 'ERR_FAISS_NATIVE_LOAD';
+  return err;
+}
+
 /** The glibc this process runs on ("2.31"), or undefined on musl and other C libraries. */
 export function glibcRuntime(): string | undefined {
   const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;

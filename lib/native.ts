@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FaissError } from './errors';
-import { binaryPackage, loadError, noAddonError, platform } from './load-error';
+import { binaryPackage, loadError, muslTooOld, noAddonError, platform } from './load-error';
 import type { IvfEncoding } from './ivf';
 import type { NativeIdFilter, NativeSearchParams } from './search-params';
 
@@ -191,6 +191,9 @@ function loadLevel(wanted: SimdLevel): { binding: NativeBinding; level: SimdLeve
     const level = SIMD_LEVELS[i];
     const file = candidates(level).find((f) => fs.existsSync(f));
     if (file) {
+      const localBuild = path.dirname(file) === path.join(packageRoot, 'build', 'Release');
+      const tooOld = localBuild ? undefined : muslTooOld(file);
+      if (tooOld) throw tooOld;
       let binding: NativeBinding;
       try {
         binding = require(file) as NativeBinding;

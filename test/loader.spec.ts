@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { buildInfo } from '../lib';
-import { loadError, noAddonError, platform, PREBUILT_PLATFORMS } from '../lib/load-error';
+import { loadError, muslTooOld, muslVersion, noAddonError, platform, PREBUILT_MUSL, PREBUILT_PLATFORMS } from '../lib/load-error';
 
 const root = path.join(__dirname, '..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-loader-'));
@@ -115,5 +115,30 @@ describe('no addon for the platform', () => {
 
   it('elsewhere: lists the platforms that have binaries', () => {
     expect(noAddonError([], 'freebsd-x64').message).toContain(`Prebuilt binaries exist for ${PREBUILT_PLATFORMS.join(', ')}`);
+  });
+});
+
+describe('musl older than the binaries need', () => {
+  const loader = (version: string) => {
+    const file = path.join(work, `ld-musl-${version}.so.1`);
+    // The strings around the version in musl's loader (1.2.3 and 1.2.5 alike), NUL-separated.
+    fs.writeFileSync(file, Buffer.from(['\x7fELF', 'musl libc (x86_64)', 'Version %s', 'Dynamic Program Loader', version, '127.0.0.1', ''].join('\0'), 'latin1'));
+    return file;
+  };
+
+  it('reads the version a musl loader carries', () => {
+    expect(muslVersion(loader('1.2.3'))).toBe('1.2.3');
+    expect(muslVersion(loader('1.2.5'))).toBe('1.2.5');
+    expect(muslVersion(path.join(work, 'no-such-loader'))).toBeUndefined();
+  });
+
+  it('is refused with the version found and needed (not loaded unrelocated), only on musl', () => {
+    const err = muslTooOld('/x/faiss_native_generic.node', '1.2.3', 'linux-x64-musl');
+    expect(err?.message).toContain('cannot load its native addon on linux-x64-musl (musl 1.2.3)');
+    expect(err?.message).toContain(`need musl ${PREBUILT_MUSL} or newer`);
+    expect(err?.message).toContain('npm rebuild faiss-native --build-from-source');
+    expect((err as Error & { code: string }).code).toBe('ERR_FAISS_NATIVE_LOAD');
+    expect(muslTooOld('/x/faiss_native_generic.node', '1.2.4', 'linux-x64-musl')).toBeUndefined();
+    expect(muslTooOld('/x/faiss_native_generic.node', '1.2.3', 'linux-x64')).toBeUndefined();
   });
 });
