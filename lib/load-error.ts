@@ -120,6 +120,11 @@ export function noAddonError(looked: string[], where: string = platform): Error 
       '  the source build supports Linux only. On a Mac, run it in a Linux container (Docker Desktop\'s',
       '  linux/arm64 and linux/amd64 images use the Linux binaries), or use Python\'s faiss-cpu.',
     );
+  } else if (where.startsWith('win32-')) {
+    lines.push(
+      '  No Windows binaries are published yet, and the source build supports Linux only. Under WSL 2 (Ubuntu and',
+      '  other Linux systems on Windows) npm installs the Linux binaries and they run as on Linux.',
+    );
   } else if ((PREBUILT_PLATFORMS as readonly string[]).includes(where)) {
     lines.push(
       `  Its binaries are the package ${binaryPackage(where)}, an optional dependency that npm installs where os, cpu`,

@@ -113,6 +113,12 @@ describe('no addon for the platform', () => {
     expect(err.message).toMatch(/Linux container/);
   });
 
+  it('on Windows: says none is published yet and that WSL 2 runs the Linux binaries', () => {
+    const err = noAddonError([], 'win32-x64');
+    expect(err.message).toContain('No Windows binaries are published yet');
+    expect(err.message).toContain('WSL 2');
+  });
+
   it('elsewhere: lists the platforms that have binaries', () => {
     expect(noAddonError([], 'freebsd-x64').message).toContain(`Prebuilt binaries exist for ${PREBUILT_PLATFORMS.join(', ')}`);
   });
