@@ -171,17 +171,32 @@ function candidates(level: SimdLevel): string[] {
   return dirs.filter((d): d is string => d !== undefined).map((d) => path.join(d, file));
 }
 
+/**
+ * Settings OpenBLAS reads once, when it loads with the addon, for this CPU and platform; a
+ * variable you set yourself wins. OPENBLAS_CORETYPE: see openblasCoreFor. OPENBLAS_NUM_THREADS=1
+ * on musl: the musl binaries ship the pthread OpenBLAS of faiss-cpu's musllinux wheel, whose
+ * threads and FAISS's OpenMP threads fought over the cores (batch IVF-SQ8 search 3.5x slower,
+ * batch flat search 6x; scripts/bench/bench.mjs) and which warned it "may hang" when FAISS
+ * called it inside an OpenMP region; single-threaded it does neither.
+ */
+export function openblasLoadEnv(cpuBest: SimdLevel, where: string = platform): Record<string, string> {
+  const env: Record<string, string> = {};
+  const core = openblasCoreFor(cpuBest);
+  if (core && process.env.OPENBLAS_CORETYPE === undefined) env.OPENBLAS_CORETYPE = core;
+  if (where.endsWith('-musl') && process.env.OPENBLAS_NUM_THREADS === undefined) env.OPENBLAS_NUM_THREADS = '1';
+  return env;
+}
+
 function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
   const cpuBest = bestLevelFor(cpuFlags());
   const wanted = chooseLevel(cpuBest, process.env.FAISS_OPT_LEVEL);
-  // OpenBLAS reads it once, when it loads with the addon; yours (OPENBLAS_CORETYPE) wins. It is
-  // removed again after loading, so that child processes get the environment you gave.
-  const core = process.env.OPENBLAS_CORETYPE === undefined ? openblasCoreFor(cpuBest) : undefined;
-  if (core) process.env.OPENBLAS_CORETYPE = core;
+  // Set only while loading, so that child processes get the environment you gave.
+  const env = openblasLoadEnv(cpuBest);
+  Object.assign(process.env, env);
   try {
     return loadLevel(wanted);
   } finally {
-    if (core) delete process.env.OPENBLAS_CORETYPE;
+    for (const key of Object.keys(env)) delete process.env[key];
   }
 }
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInfo } from '../lib';
-import { bestLevelFor, chooseLevel, openblasCoreFor, SIMD_LEVELS } from '../lib/native';
+import { bestLevelFor, chooseLevel, openblasCoreFor, openblasLoadEnv, SIMD_LEVELS } from '../lib/native';
 
 describe('choosing a variant', () => {
   const avx2 = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'popcnt'];
@@ -44,6 +44,24 @@ function openblasCoreWith(env: Record<string, string | undefined>): string {
   expect(after, 'OPENBLAS_CORETYPE after loading').toBe(env.OPENBLAS_CORETYPE ?? null); // child processes get the environment given
   return core;
 }
+
+describe('OpenBLAS settings at load', () => {
+  it('name the kernels on x64 and keep OpenBLAS single-threaded on musl (its pthread pool fought OpenMP), unless set by you', () => {
+    const saved = { ...process.env };
+    try {
+      delete process.env.OPENBLAS_CORETYPE;
+      delete process.env.OPENBLAS_NUM_THREADS;
+      expect(openblasLoadEnv('avx2', 'linux-x64')).toEqual({ OPENBLAS_CORETYPE: 'Haswell' });
+      expect(openblasLoadEnv('avx512', 'linux-x64-musl')).toEqual({ OPENBLAS_CORETYPE: 'SkylakeX', OPENBLAS_NUM_THREADS: '1' });
+      expect(openblasLoadEnv('generic', 'linux-arm64-musl')).toEqual({ OPENBLAS_NUM_THREADS: '1' });
+      process.env.OPENBLAS_NUM_THREADS = '2';
+      process.env.OPENBLAS_CORETYPE = 'Zen';
+      expect(openblasLoadEnv('avx2', 'linux-x64-musl')).toEqual({});
+    } finally {
+      process.env = saved;
+    }
+  });
+});
 
 describe('OpenBLAS kernels', () => {
   it('are chosen from the CPU flags, since OpenBLAS takes its SSE3 kernels on CPU models it does not know', () => {
