@@ -162,14 +162,15 @@ function binaryPackageDir(): string | undefined {
 }
 
 /**
- * Where a variant's .node may be: a local build first (made for this machine), then the binary
- * package of this platform, then prebuilds/ (a checkout after `npm run prebuild`).
+ * The folders an addon may be in, in order: a local build (made for this machine), the binary
+ * package of this platform, prebuilds/ (a checkout after `npm run prebuild`).
  */
-function candidates(level: SimdLevel): string[] {
-  const file = `faiss_native_${level}.node`;
+function addonDirs(): string[] {
   const dirs = [path.join(packageRoot, 'build', 'Release'), binaryPackageDir(), path.join(packageRoot, 'prebuilds', platform)];
-  return dirs.filter((d): d is string => d !== undefined).map((d) => path.join(d, file));
+  return dirs.filter((d): d is string => d !== undefined);
 }
+
+const candidates = (dirs: string[], level: SimdLevel) => dirs.map((d) => path.join(d, `faiss_native_${level}.node`));
 
 /**
  * Settings OpenBLAS reads once, when it loads with the addon, for this CPU and platform; a
@@ -201,10 +202,11 @@ function load(): { binding: NativeBinding; level: SimdLevel; file: string } {
 }
 
 function loadLevel(wanted: SimdLevel): { binding: NativeBinding; level: SimdLevel; file: string } {
+  const dirs = addonDirs();
   // Fall back to lower levels when a variant was not built (e.g. your own FAISS has only one).
   for (let i = SIMD_LEVELS.indexOf(wanted); i >= 0; i--) {
     const level = SIMD_LEVELS[i];
-    const file = candidates(level).find((f) => fs.existsSync(f));
+    const file = candidates(dirs, level).find((f) => fs.existsSync(f));
     if (file) {
       const localBuild = path.dirname(file) === path.join(packageRoot, 'build', 'Release');
       const tooOld = localBuild ? undefined : muslTooOld(file);
@@ -219,7 +221,7 @@ function loadLevel(wanted: SimdLevel): { binding: NativeBinding; level: SimdLeve
       return { binding, level, file };
     }
   }
-  throw noAddonError(candidates(wanted));
+  throw noAddonError(candidates(dirs, wanted));
 }
 
 const loaded = load();

@@ -14,6 +14,7 @@
 // in a staging copy of the sources so that the development build/ is left alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +25,6 @@ import { buildTarget } from '../install/target.mjs';
 import { BUILD_NODE, ensureHostTool, ensureRoot, inRoot } from './debian-root.mjs';
 import { relaxGlibcVersions } from './glibc-floor.mjs';
 import { ensureMuslToolchain } from './musl-toolchain.mjs';
-
-const PLATFORMS = ['linux-x64', 'linux-arm64', 'linux-x64-musl', 'linux-arm64-musl'];
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
@@ -99,8 +98,10 @@ try {
   if (process.argv.includes('--inside')) {
     await prebuildHere();
   } else {
-    for (const platform of argValue('--platform', PLATFORMS.join(',')).split(',')) {
-      if (!PLATFORMS.includes(platform)) throw new Error(`unknown platform ${platform} (known: ${PLATFORMS.join(', ')})`);
+    // The platforms the loader knows binaries for (lib/load-error.ts, compiled by `npm install`).
+    const { PREBUILT_PLATFORMS } = createRequire(import.meta.url)(path.join(root, 'dist', 'load-error.js'));
+    for (const platform of argValue('--platform', PREBUILT_PLATFORMS.join(',')).split(',')) {
+      if (!PREBUILT_PLATFORMS.includes(platform)) throw new Error(`unknown platform ${platform} (known: ${PREBUILT_PLATFORMS.join(', ')})`);
       const t0 = Date.now();
       const [, arch, libc] = platform.split('-');
       if (libc === 'musl') await prebuildMusl(arch);
