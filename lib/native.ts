@@ -176,8 +176,8 @@ const candidates = (dirs: string[], level: SimdLevel) => dirs.map((d) => path.jo
  * Settings OpenBLAS reads once, when it loads with the addon, for this CPU and platform; a
  * variable you set yourself wins. OPENBLAS_CORETYPE: see openblasCoreFor. OPENBLAS_NUM_THREADS=1
  * on musl: the musl binaries ship the pthread OpenBLAS of faiss-cpu's musllinux wheel, whose
- * threads and FAISS's OpenMP threads fought over the cores (batch IVF-SQ8 search 3.5x slower,
- * batch flat search 6x; scripts/bench/bench.mjs) and which warned it "may hang" when FAISS
+ * threads and FAISS's OpenMP threads fought over the cores (batch searches at 0.33-0.43 of the
+ * glibc build's speed in scripts/bench/bench.mjs) and which warned it "may hang" when FAISS
  * called it inside an OpenMP region; single-threaded it does neither.
  */
 export function openblasLoadEnv(cpuBest: SimdLevel, where: string = platform): Record<string, string> {
