@@ -18,6 +18,37 @@ export const PREBUILT_PLATFORMS = ['linux-x64', 'linux-arm64', 'linux-x64-musl',
 export const binaryPackage = (p: string): string => `@faiss-native/${p}`;
 
 /**
+ * The folder of this platform's binary package when npm installed it beside the package at
+ * `packageRoot`. Its version must be that package's: the two are published together, and an
+ * addon of another release may not fit.
+ */
+function binaryPackageDir(packageRoot: string): string | undefined {
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${binaryPackage(platform)}/package.json`, { paths: [packageRoot] });
+  } catch {
+    return undefined;
+  }
+  const ours = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const theirs = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
+  if (theirs !== ours) {
+    throw new Error(`faiss-native ${ours} found ${binaryPackage(platform)} ${theirs}; they are released together and must have ` +
+      `the same version: npm install faiss-native@${ours} ${binaryPackage(platform)}@${ours}`);
+  }
+  return path.dirname(manifest);
+}
+
+/**
+ * Where prebuilt binaries for this platform may be, in order: the binary package npm installed,
+ * then prebuilds/<platform> (a checkout after `npm run prebuild`). Used by the loader and by the
+ * install script, which checks that one loads.
+ */
+export function prebuiltDirs(packageRoot: string): string[] {
+  const dirs = [binaryPackageDir(packageRoot), path.join(packageRoot, 'prebuilds', platform)];
+  return dirs.filter((d): d is string => d !== undefined);
+}
+
+/**
  * The oldest glibc the prebuilt binaries load on: their newest required GLIBC_ symbol version
  * (scripts/release/glibc-floor.mjs lowers it; `npm run smoke:pack` checks every file against it).
  */

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FaissError } from './errors';
-import { binaryPackage, loadError, muslTooOld, noAddonError, platform } from './load-error';
+import { loadError, muslTooOld, noAddonError, platform, prebuiltDirs } from './load-error';
 import type { IvfEncoding } from './ivf';
 import type { NativeIdFilter, NativeSearchParams } from './search-params';
 
@@ -142,32 +142,11 @@ export function chooseLevel(cpuBest: SimdLevel, requested: string | undefined): 
 const packageRoot = path.join(__dirname, '..');
 
 /**
- * The folder of this platform's binary package when npm installed it. Its version must be this
- * package's: the two are published together, and an addon of another release may not fit.
- */
-function binaryPackageDir(): string | undefined {
-  let manifest: string;
-  try {
-    manifest = require.resolve(`${binaryPackage(platform)}/package.json`, { paths: [packageRoot] });
-  } catch {
-    return undefined;
-  }
-  const ours = (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  const theirs = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string }).version;
-  if (theirs !== ours) {
-    throw new Error(`faiss-native ${ours} found ${binaryPackage(platform)} ${theirs}; they are released together and must have ` +
-      `the same version: npm install faiss-native@${ours} ${binaryPackage(platform)}@${ours}`);
-  }
-  return path.dirname(manifest);
-}
-
-/**
  * The folders an addon may be in, in order: a local build (made for this machine), the binary
  * package of this platform, prebuilds/ (a checkout after `npm run prebuild`).
  */
 function addonDirs(): string[] {
-  const dirs = [path.join(packageRoot, 'build', 'Release'), binaryPackageDir(), path.join(packageRoot, 'prebuilds', platform)];
-  return dirs.filter((d): d is string => d !== undefined);
+  return [path.join(packageRoot, 'build', 'Release'), ...prebuiltDirs(packageRoot)];
 }
 
 const candidates = (dirs: string[], level: SimdLevel) => dirs.map((d) => path.join(d, `faiss_native_${level}.node`));

@@ -24,14 +24,8 @@ const truthy = (v) => v !== undefined && v !== '' && v !== '0' && v !== 'false';
 function tryPrebuilt() {
   const names = path.join(root, 'dist', 'load-error.js');
   if (!fs.existsSync(names)) return { loads: false, why: 'a checkout without compiled TypeScript' };
-  const { platform, binaryPackage } = createRequire(import.meta.url)(names);
-  const dirs = [path.join(root, 'prebuilds', platform)];
-  try {
-    dirs.unshift(path.dirname(createRequire(path.join(root, 'package.json')).resolve(`${binaryPackage(platform)}/package.json`)));
-  } catch {
-    // not installed: npm left it out, or there is none for this platform
-  }
-  const file = dirs.map((d) => path.join(d, 'faiss_native_generic.node')).find((f) => fs.existsSync(f));
+  const { platform, prebuiltDirs } = createRequire(import.meta.url)(names);
+  const file = prebuiltDirs(root).map((d) => path.join(d, 'faiss_native_generic.node')).find((f) => fs.existsSync(f));
   if (!file) return { loads: false, why: `no prebuilt addon for ${platform}` };
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)})`], { encoding: 'utf8' });
   return { loads: r.status === 0, why: r.stderr.split('\n').find((l) => /Error/.test(l)) ?? `exit code ${r.status}` };
