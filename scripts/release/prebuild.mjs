@@ -25,6 +25,7 @@ import { buildTarget } from '../install/target.mjs';
 import { BUILD_NODE, ensureHostTool, ensureRoot, inRoot } from './debian-root.mjs';
 import { relaxGlibcVersions } from './glibc-floor.mjs';
 import { ensureMuslToolchain } from './musl-toolchain.mjs';
+import { platformFields } from './release-pack.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (msg) => process.stderr.write(`faiss-native: ${msg}\n`);
@@ -103,9 +104,9 @@ try {
     for (const platform of argValue('--platform', PREBUILT_PLATFORMS.join(',')).split(',')) {
       if (!PREBUILT_PLATFORMS.includes(platform)) throw new Error(`unknown platform ${platform} (known: ${PREBUILT_PLATFORMS.join(', ')})`);
       const t0 = Date.now();
-      const [, arch, libc] = platform.split('-');
-      if (libc === 'musl') await prebuildMusl(arch);
-      else await prebuildInRoot(arch);
+      const { cpu, libc } = platformFields(platform);
+      if (libc[0] === 'musl') await prebuildMusl(cpu[0]);
+      else await prebuildInRoot(cpu[0]);
       log(`${platform} prebuilds done in ${Math.round((Date.now() - t0) / 1000)} s`);
     }
   }
