@@ -12,7 +12,7 @@ export const platform = `${process.platform}-${process.arch}${process.platform =
  * The platforms with prebuilt binaries, each published as the package `@faiss-native/<platform>`,
  * an optional dependency of faiss-native that npm installs only where its os, cpu and libc match.
  */
-export const PREBUILT_PLATFORMS = ['linux-x64', 'linux-arm64', 'linux-x64-musl', 'linux-arm64-musl'] as const;
+export const PREBUILT_PLATFORMS = ['linux-x64', 'linux-arm64', 'linux-x64-musl', 'linux-arm64-musl', 'win32-x64'] as const;
 
 /** The npm package holding a platform's prebuilt binaries. */
 export const binaryPackage = (p: string): string => `@faiss-native/${p}`;
@@ -119,18 +119,24 @@ export function glibcNeeded(dir: string): string | undefined {
  * One error for an addon the dynamic loader refused (too old a glibc, a missing library, musl):
  * what this system is, what the binaries need, and how to build from source instead.
  */
-export function loadError(file: string, cause: unknown): Error {
+export function loadError(file: string, cause: unknown, where: string = platform): Error {
   const reason = String((cause as Error)?.message ?? cause).split('\n')[0];
-  const glibc = glibcRuntime();
-  // A prebuild's floor is known; a local build needs what its build machine's glibc gave it.
-  const parent = path.basename(path.dirname(path.dirname(file)));
-  const prebuilt = parent === 'prebuilds' || parent === path.dirname(binaryPackage(platform));
-  const needed = prebuilt ? PREBUILT_GLIBC : glibcNeeded(path.dirname(file));
+  let system: string, needs: string;
+  if (where.startsWith('win32-')) {
+    [system, needs] = ['Windows', 'the DLL beside it (libscipy_openblas.dll), and runs in a 64-bit node.exe'];
+  } else {
+    const glibc = glibcRuntime();
+    // A prebuild's floor is known; a local build needs what its build machine's glibc gave it.
+    const parent = path.basename(path.dirname(path.dirname(file)));
+    const prebuilt = parent === 'prebuilds' || parent === path.dirname(binaryPackage(where));
+    const needed = prebuilt ? PREBUILT_GLIBC : glibcNeeded(path.dirname(file));
+    system = glibc ? `glibc ${glibc}` : 'no glibc found: musl or another C library';
+    needs = needed ? `glibc ${needed} or newer` : 'glibc';
+  }
   const err = new Error(
-    `faiss-native: cannot load its native addon on ${platform} ` +
-      `(${glibc ? `glibc ${glibc}` : 'no glibc found: musl or another C library'}).\n` +
+    `faiss-native: cannot load its native addon on ${where} (${system}).\n` +
       `  The loader said: ${reason}\n` +
-      `  ${file} needs ${needed ? `glibc ${needed} or newer` : 'glibc'}; the prebuilt binaries cover ${PREBUILT_PLATFORMS.join(', ')}.\n` +
+      `  ${file} needs ${needs}; the prebuilt binaries cover ${PREBUILT_PLATFORMS.join(', ')}.\n` +
       BUILD_FROM_SOURCE,
     { cause },
   );
@@ -150,11 +156,6 @@ export function noAddonError(looked: string[], where: string = platform): Error 
       '  No macOS binaries are published: none can be built or run where faiss-native is built and tested, and',
       '  the source build supports Linux only. On a Mac, run it in a Linux container (Docker Desktop\'s',
       '  linux/arm64 and linux/amd64 images use the Linux binaries), or use Python\'s faiss-cpu.',
-    );
-  } else if (where.startsWith('win32-')) {
-    lines.push(
-      '  No Windows binaries are published yet, and the source build supports Linux only. Under WSL 2 (Ubuntu and',
-      '  other Linux systems on Windows) npm installs the Linux binaries and they run as on Linux.',
     );
   } else if ((PREBUILT_PLATFORMS as readonly string[]).includes(where)) {
     lines.push(

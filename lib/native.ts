@@ -88,6 +88,8 @@ export interface NativeBinding {
   readonly compileOptions: string;
   /** OpenBLAS's kernels in use (e.g. "SkylakeX"), or "" when the BLAS is not OpenBLAS. */
   openblasCore(): string;
+  /** The SIMD features of the CPU that the variants need, as /proc/cpuinfo names them. */
+  cpuFlags(): string[];
 }
 
 // CPU flags each level's code uses (FAISS's CMake: -mavx2 -mfma -mf16c -mpopcnt, plus AVX-512 F/CD/VL/DQ/BW).
@@ -112,9 +114,14 @@ export function openblasCoreFor(level: SimdLevel): string | undefined {
   return { generic: undefined, avx2: 'Haswell', avx512: 'SkylakeX' }[level];
 }
 
+/**
+ * The CPU's flags: /proc/cpuinfo's on Linux; elsewhere (Windows) what the generic variant's own
+ * check finds, which loads it first.
+ */
 function cpuFlags(): Set<string> {
-  if (process.platform !== 'linux' || process.arch !== 'x64') return new Set();
+  if (process.arch !== 'x64') return new Set();
   try {
+    if (process.platform !== 'linux') return new Set(loadLevel('generic').binding.cpuFlags());
     const line = /^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     return new Set(line ? line[1].trim().split(/\s+/) : []);
   } catch {
@@ -161,6 +168,8 @@ const candidates = (dirs: string[], level: SimdLevel) => dirs.map((d) => path.jo
  */
 export function openblasLoadEnv(cpuBest: SimdLevel, where: string = platform): Record<string, string> {
   const env: Record<string, string> = {};
+  // On Windows the C runtime reads its environment once, at startup: nothing set now is seen.
+  if (where.startsWith('win32-')) return env;
   const core = openblasCoreFor(cpuBest);
   if (core && process.env.OPENBLAS_CORETYPE === undefined) env.OPENBLAS_CORETYPE = core;
   if (where.endsWith('-musl') && process.env.OPENBLAS_NUM_THREADS === undefined) env.OPENBLAS_NUM_THREADS = '1';

@@ -1,14 +1,9 @@
 // Module entry point: one per SIMD variant, each linked to its own FAISS build.
 #include <faiss/utils/distances.h>
 #include <faiss/utils/utils.h>
-#include <dlfcn.h>
 #include <napi.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
-#include <cstdlib>
-#include <mutex>
+#include <utility>
 
 #include "addon_data.h"
 #include "args.h"
@@ -16,6 +11,7 @@
 #include "index_create.h"
 #include "index_wrap.h"
 #include "memory_limit.h"
+#include "os.h"
 #include "split_search.h"
 #include "threads.h"
 
@@ -31,26 +27,33 @@ Napi::Value NormalizeL2(const Napi::CallbackInfo& info) {
   return x;
 }
 
-// glibc raises its mmap threshold to the size of each large block freed (up to 32 MiB); after
-// that, index-sized blocks come from the heap, and a server that keeps reloading an index grew
-// without bound (scripts/check/soak.mjs: RSS 130 -> 198 MiB in 90 s). A fixed threshold keeps large
-// blocks mapped, so freeing an old index returns its memory. A MALLOC_MMAP_THRESHOLD_ set by
-// the user wins.
-void FixMmapThreshold() {
-#ifdef __GLIBC__
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) mallopt(M_MMAP_THRESHOLD, 4 << 20);
-  });
+// The CPU's SIMD features the variants need, named as /proc/cpuinfo names them, for the
+// loader where there is no /proc/cpuinfo (Windows). GCC's checks include whether the OS saves
+// the AVX and AVX-512 registers.
+Napi::Value CpuFlags(const Napi::CallbackInfo& info) {
+  Napi::Array flags = Napi::Array::New(info.Env());
+#if defined(__x86_64__)
+  const std::pair<const char*, bool> features[] = {
+      {"avx2", __builtin_cpu_supports("avx2")},         {"fma", __builtin_cpu_supports("fma")},
+      {"f16c", __builtin_cpu_supports("f16c")},         {"popcnt", __builtin_cpu_supports("popcnt")},
+      {"avx512f", __builtin_cpu_supports("avx512f")},   {"avx512cd", __builtin_cpu_supports("avx512cd")},
+      {"avx512vl", __builtin_cpu_supports("avx512vl")}, {"avx512dq", __builtin_cpu_supports("avx512dq")},
+      {"avx512bw", __builtin_cpu_supports("avx512bw")},
+  };
+  for (const auto& [name, present] : features) {
+    if (present) flags.Set(flags.Length(), name);
+  }
 #endif
+  return flags;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  FixMmapThreshold();
+  os::TuneAllocator();
   env.SetInstanceData(new AddonData());
   IndexWrap::Define(env);
   ExportCreators(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
+  exports.Set("cpuFlags", Napi::Function::New<CpuFlags>(env, "cpuFlags"));
   exports.Set("normalizeL2", Napi::Function::New<NormalizeL2>(env, "normalizeL2"));
   exports.Set("setMemoryLimit", Napi::Function::New<SetMemoryLimit>(env, "setMemoryLimit"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
@@ -62,10 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     return Napi::Number::New(info.Env(), double(IvfSplitSearches()));
   }, "ivfSplitSearches"));
   exports.Set("openblasCore", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
-    // Looked up, not linked: FAISS built against another BLAS has no such symbol.
-    using CoreName = char* (*)();
-    auto corename = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
-    return Napi::String::New(info.Env(), corename ? corename() : "");
+    return Napi::String::New(info.Env(), os::OpenblasCore());
   }, "openblasCore"));
   exports.Set("faissVersion", Napi::String::New(env, faiss::get_version()));
   // What the linked FAISS library was compiled with, e.g. "OPTIMIZE AVX512 ".

@@ -37,11 +37,12 @@ Failure FromFaiss(const faiss::FaissException& e) {
 
 }  // namespace
 
-void ThrowFileError(const std::string& verb, const std::string& path) {
+void ThrowFileError(const std::string& verb, const std::string& path, const std::string& given) {
   const int err = errno;
   std::string why = std::strerror(err);
   if (err == ENOENT && verb != "read") why = "the folder does not exist";
   if (err == ENOENT && verb == "read") why = "no such file";
+  if (!given.empty()) why = given;
   throw FailureException({"IO_ERROR", "cannot " + verb + " " + path + ": " + why, ""});
 }
 

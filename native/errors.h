@@ -29,8 +29,9 @@ struct FailureException : std::exception {
   Failure failure;
 };
 
-// A file operation that failed with errno: "cannot <verb> <path>: <why>" (IO_ERROR).
-[[noreturn]] void ThrowFileError(const std::string& verb, const std::string& path);
+// A file operation that failed with errno: "cannot <verb> <path>: <why>" (IO_ERROR), where
+// why is errno's meaning unless given.
+[[noreturn]] void ThrowFileError(const std::string& verb, const std::string& path, const std::string& why = "");
 
 // Classifies the exception being handled (InvalidArgument, FaissException, bad_alloc, ...).
 Failure DescribeCurrentException();

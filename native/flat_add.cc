@@ -2,8 +2,6 @@
 
 #include <faiss/IndexFlat.h>
 #include <omp.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -11,10 +9,7 @@
 
 #include "args.h"
 #include "index_handle.h"
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23  // Linux 5.14; older C headers (the Debian 11 prebuild's) lack it
-#endif
+#include "os.h"
 
 namespace faiss_native {
 
@@ -24,10 +19,10 @@ constexpr size_t kMinBytes = size_t(4) << 20;  // below it, one thread copies fa
 constexpr size_t kChunk = size_t(64) << 10;     // bytes copied, then checked while still in cache (whole floats)
 
 // Has the kernel map (and zero) the pages of [begin, end) on all threads, before resize's
-// memset would fault them in one at a time on one. A kernel before 5.14 refuses the advice
-// (EINVAL) and the faults happen as before.
+// memset would fault them in one at a time on one. Where the system cannot (a Linux before
+// 5.14, Windows) the faults happen as before.
 void Prefault(uint8_t* begin, uint8_t* end) {
-  const auto page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const auto page = uintptr_t(os::PageSize());
   const uintptr_t from = (uintptr_t(begin) + page - 1) & ~(page - 1);
   const uintptr_t to = uintptr_t(end) & ~(page - 1);
   if (to <= from) return;
@@ -37,7 +32,7 @@ void Prefault(uint8_t* begin, uint8_t* end) {
   for (int t = 0; t < threads; t++) {
     const uintptr_t a = from + uintptr_t(pages * t / threads) * page;
     const uintptr_t b = from + uintptr_t(pages * (t + 1) / threads) * page;
-    if (b > a) madvise(reinterpret_cast<void*>(a), b - a, MADV_POPULATE_WRITE);
+    if (b > a) os::PopulateForWrite(reinterpret_cast<void*>(a), b - a);
   }
 }
 

@@ -16,11 +16,6 @@
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
 #include <dirent.h>
-#include <fcntl.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -37,6 +32,7 @@
 #include "errors.h"
 #include "index_handle.h"
 #include "load_guard.h"
+#include "os.h"
 
 namespace faiss_native {
 
@@ -275,58 +271,30 @@ Failure AsCorrupt(Failure failure) {
 // (CheckLoaded), not by FAISS's reader from sizes nobody checked yet.
 constexpr int kReadFlags = faiss::IO_FLAG_SKIP_PRECOMPUTE_TABLE;
 
-// FAISS divides by sizes it has read before any check can run (ProductQuantizer's
-// set_derived_values computes d % M, so M = 0 in a file was a SIGFPE that killed the process).
-// During a guarded read, SIGFPE jumps back to GuardedRead, whose LoadGuard frees what the read
-// had built; anywhere else it keeps its default action.
-thread_local sigjmp_buf* tReadJump = nullptr;
-struct sigaction previousSigfpe;
-
-void OnSigfpe(int sig, siginfo_t* info, void* context) {
-  if (tReadJump != nullptr) siglongjmp(*tReadJump, 1);
-  if (previousSigfpe.sa_flags & SA_SIGINFO) {
-    previousSigfpe.sa_sigaction(sig, info, context);
-  } else {
-    sigaction(SIGFPE, &previousSigfpe, nullptr);  // the fault repeats on return, with the action it had
-  }
-}
-
-void InstallSigfpeHandler() {
-  static const bool installed = [] {
-    struct sigaction action = {};
-    action.sa_sigaction = OnSigfpe;
-    action.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigemptyset(&action.sa_mask);
-    return sigaction(SIGFPE, &action, &previousSigfpe) == 0;
-  }();
-  FAISS_THROW_IF_NOT_MSG(installed, "cannot install a SIGFPE handler");
-}
-
 // Runs a FAISS read under a LoadGuard: bounded allocations, and the partial index FAISS
 // leaks when its reader throws (or divides by zero) is freed (after the error is copied out
-// of FAISS's exception).
+// of FAISS's exception). FAISS divides by sizes it has read before any check can run
+// (ProductQuantizer's set_derived_values computes d % M, so M = 0 in a file was a SIGFPE that
+// killed the process): the division fault abandons the read instead.
 std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function<faiss::Index*()>& read) {
-  InstallSigfpeHandler();
   Failure failure;
   {
     LoadGuard guard(LoadBudgetFor(inputBytes));
-    sigjmp_buf jump;
-    if (sigsetjmp(jump, 1) != 0) {
-      tReadJump = nullptr;
-      guard.Pause();
-      failure = {"CORRUPT_INDEX", "index data holds a zero size that FAISS divides by"};
-    } else {
-      tReadJump = &jump;
+    std::unique_ptr<faiss::Index> index;
+    const bool completed = os::RunCatchingDivideFault([&] {
       try {
-        std::unique_ptr<faiss::Index> index(read());
-        tReadJump = nullptr;
-        guard.Keep();
-        return index;
+        index.reset(read());
       } catch (...) {
-        tReadJump = nullptr;
         guard.Pause();
         failure = AsCorrupt(DescribeCurrentException());
       }
+    });
+    if (!completed) {
+      guard.Pause();
+      failure = {"CORRUPT_INDEX", "index data holds a zero size that FAISS divides by"};
+    } else if (index) {
+      guard.Keep();
+      return index;
     }
   }
   throw FailureException(std::move(failure));
@@ -432,7 +400,7 @@ void RemoveStaleTemps(const std::string& path) {
     std::string name = e->d_name;
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-    if (pid > 0 && pid != getpid() && kill(pid_t(pid), 0) != 0 && errno == ESRCH) std::remove((dir + name).c_str());
+    if (pid > 0 && pid != os::ProcessId() && os::ProcessGone(pid)) std::remove((dir + name).c_str());
   }
   closedir(d);
 }
@@ -440,13 +408,13 @@ void RemoveStaleTemps(const std::string& path) {
 void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const std::function<void()>& beforeRename) {
   static std::atomic<uint64_t> counter{0};
   RemoveStaleTemps(path);
-  std::string tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  std::string tmp = path + ".tmp-" + std::to_string(os::ProcessId()) + "-" + std::to_string(counter++);
   // Errors name the target, not the temp file the caller never asked for.
-  FILE* f = std::fopen(tmp.c_str(), "wb");
+  FILE* f = os::OpenFile(tmp, "wb");
   if (f == nullptr) ThrowFileError("write", path);
   try {
     faiss::write_index(&index, f);
-    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) ThrowFileError("write", path);
+    if (std::fflush(f) != 0 || !os::SyncFile(f)) ThrowFileError("write", path);
   } catch (const faiss::FaissException&) {
     const int err = errno;
     const bool diskFailed = std::ferror(f) != 0;  // FAISS's own "write error" on a full disk
@@ -472,25 +440,23 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
     std::remove(tmp.c_str());
     throw;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+  std::string why;
+  if (!os::RenameOver(tmp, path, &why)) {
+    const int err = errno;
     std::remove(tmp.c_str());
-    ThrowFileError("replace", path);
-  }
-  // Make the rename itself durable.
-  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
+    errno = err;
+    ThrowFileError("replace", path, why);
   }
 }
 
 LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) ThrowFileError("read", path);
   if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) != faiss::IO_FLAG_MMAP_IFC) {
-    FileReader reader(path.c_str());
-    auto index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
+    std::unique_ptr<FILE, int (*)(FILE*)> f(os::OpenFile(path, "rb"), &std::fclose);
+    os::FileStamp stamp;
+    if (f == nullptr || !os::StampOf(f.get(), &stamp)) ThrowFileError("read", path);
+    FileReader reader(f.get());
+    reader.name = path;
+    auto index = GuardedRead(size_t(stamp.size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
     return {CheckLoaded(std::move(index), reader.wasIdMap2, types), nullptr};
   }
   auto file = MappedFile::Open(path);
@@ -499,7 +465,7 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types)
   try {
     MappedReader reader(file->Mapping());
     reader.name = path;
-    index = GuardedRead(size_t(st.st_size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
+    index = GuardedRead(file->Mapping()->size(), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
     wasIdMap2 = reader.wasIdMap2;
     if (reader.pos > file->Mapping()->size()) {
       index.reset();

@@ -13,9 +13,6 @@
 
 #include <faiss/IVFlib.h>
 #include <faiss/invlists/InvertedLists.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include <algorithm>
 #include <cstdint>
@@ -31,6 +28,7 @@
 #include "index_io.h"
 #include "jobs.h"
 #include "memory_limit.h"
+#include "os.h"
 #include "search_params.h"
 #include "split_search.h"
 #include "threads.h"
@@ -55,9 +53,7 @@ void CompactAfterAdd(faiss::Index& index, faiss::idx_t added) {
     OwnExactly(lists->codes[i]);
     OwnExactly(lists->ids[i]);
   }
-#ifdef __GLIBC__
-  malloc_trim(0);
-#endif
+  os::ReturnFreeMemory();
 }
 
 // Refuses merges FAISS would get wrong or check only by a bare assertion: other dimensions or

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "os.h"
+
 namespace faiss_native {
 
 // Live allocations made under a guard: an open-addressing set of pointers, in malloc'ed
@@ -69,7 +71,7 @@ LoadGuard::LoadGuard(size_t budgetBytes) : record_(new (std::malloc(sizeof(Recor
 LoadGuard::~LoadGuard() {
   current = nullptr;
   for (size_t i = 0; i < record_->capacity; i++) {
-    if (record_->slots[i] > Record::kErased) std::free(reinterpret_cast<void*>(record_->slots[i]));
+    if (record_->slots[i] > Record::kErased) os::Free(reinterpret_cast<void*>(record_->slots[i]));
   }
   std::free(record_->slots);
   std::free(record_);
@@ -92,12 +94,10 @@ void* Allocate(size_t size, size_t alignment) {
     if (size > record->budget) throw LoadBudgetExceeded(size);
     record->budget -= size;
   }
-  size_t bytes = size ? size : 1;
-  void* p = alignment <= alignof(std::max_align_t) ? std::malloc(bytes)
-                                                    : std::aligned_alloc(alignment, (bytes + alignment - 1) / alignment * alignment);
+  void* p = os::Allocate(size ? size : 1, alignment);
   if (p == nullptr) throw std::bad_alloc();
   if (record != nullptr && record->recording && !record->Insert(p)) {
-    std::free(p);
+    os::Free(p);
     throw std::bad_alloc();
   }
   return p;
@@ -106,7 +106,7 @@ void* Allocate(size_t size, size_t alignment) {
 void Release(void* p) noexcept {
   if (p == nullptr) return;
   if (current != nullptr) current->Erase(p);
-  std::free(p);
+  os::Free(p);
 }
 
 }  // namespace faiss_native

@@ -3,7 +3,6 @@
 // (Python's write_index opens with "wb") gives an error instead of SIGBUS or wrong results.
 #pragma once
 
-#include <sys/stat.h>
 #if __has_include(<faiss/impl/mapped_io.h>)
 #include <faiss/impl/mapped_io.h>
 #else
@@ -14,12 +13,14 @@
 #include <memory>
 #include <string>
 
+#include "os.h"
+
 namespace faiss_native {
 
 class MappedFile {
  public:
   // Opens and maps the whole file. A read of a mapped page the file no longer has (it was
-  // truncated) is caught by a SIGBUS handler, which maps zeros there and marks the file.
+  // truncated) reads zeros and marks the file (os::WatchMapping).
   static std::shared_ptr<MappedFile> Open(const std::string& path);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
@@ -41,10 +42,10 @@ class MappedFile {
   explicit MappedFile(std::string path);
 
   std::string path_;
-  FILE* file_ = nullptr;  // kept open to fstat the mapped inode, not whatever the path names now
-  struct stat mapped_ = {};
+  FILE* file_ = nullptr;  // kept open to stamp the mapped file, not whatever the path names now
+  os::FileStamp mapped_;
   std::shared_ptr<faiss::MmappedFileMappingOwner> mapping_;
-  int slot_ = -1;  // in the fault handler's table of mapped ranges
+  int watch_ = -1;  // os::WatchMapping's handle
 };
 
 }  // namespace faiss_native

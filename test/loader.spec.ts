@@ -113,10 +113,9 @@ describe('no addon for the platform', () => {
     expect(err.message).toMatch(/Linux container/);
   });
 
-  it('on Windows: says none is published yet and that WSL 2 runs the Linux binaries', () => {
+  it('on Windows x64: names the binary package, as on the other published platforms', () => {
     const err = noAddonError([], 'win32-x64');
-    expect(err.message).toContain('No Windows binaries are published yet');
-    expect(err.message).toContain('WSL 2');
+    expect(err.message).toContain('npm install faiss-native @faiss-native/win32-x64');
   });
 
   it('elsewhere: lists the platforms that have binaries', () => {

@@ -35,10 +35,12 @@ function cmakeFlags(target) {
     '-DBUILD_TESTING=OFF',
     '-DBLA_VENDOR=OpenBLAS',
     `-DCMAKE_PREFIX_PATH=${target.openblasDir}`,
-    `-DBLAS_LIBRARIES=${target.openblasDir}/libopenblas.so`,
-    `-DLAPACK_LIBRARIES=${target.openblasDir}/libopenblas.so`,
+    `-DBLAS_LIBRARIES=${target.blasLibrary}`,
+    `-DLAPACK_LIBRARIES=${target.blasLibrary}`,
   ];
-  if (target.cross) {
+  if (target.cmakeToolchain) {
+    flags.push(`-DCMAKE_TOOLCHAIN_FILE=${target.cmakeToolchain}`);
+  } else if (target.cross) {
     flags.push('-DCMAKE_SYSTEM_NAME=Linux', `-DCMAKE_SYSTEM_PROCESSOR=${target.cmakeProcessor}`,
       `-DCMAKE_C_COMPILER=${target.cc}`, `-DCMAKE_CXX_COMPILER=${target.cxx}`, `-DCMAKE_AR=${arPath(target.ar)}`);
   }
@@ -124,6 +126,21 @@ function cacheKey(target) {
   return `faiss-${FAISS_VERSION}-${platform}${h.digest('hex').slice(0, 12)}`;
 }
 
+/** The FAISS source with a patch applied (a copy, cached by the patch's hash), or as it is without one. */
+function patchedSource(src, patch) {
+  if (!patch) return src;
+  const text = fs.readFileSync(patch);
+  const dir = `${src}-patched-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
+  if (fs.existsSync(dir)) return dir;
+  const scratch = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(scratch, { recursive: true, force: true });
+  fs.cpSync(src, scratch, { recursive: true });
+  const r = spawnSync('patch', ['-p1', '-s', '-d', scratch, '-i', path.resolve(patch)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`the patch ${patch} does not apply to ${src}`);
+  fs.renameSync(scratch, dir);
+  return dir;
+}
+
 /** Returns the install prefix of a FAISS build with all variants, building it on a cache miss. */
 export async function ensureFaiss() {
   const userPrefix = process.env.FAISS_PREFIX || process.env.npm_config_faiss_prefix;
@@ -136,7 +153,7 @@ export async function ensureFaiss() {
   const prefix = path.join(cacheRoot(), cacheKey(target));
   if (variantsIn(prefix).length === target.variants.length) return prefix;
 
-  const src = await obtainFaissSource(cacheRoot(), log);
+  const src = patchedSource(await obtainFaissSource(cacheRoot(), log), target.faissPatch);
   // Build in a scratch folder and rename at the end, so a killed build never leaves a half cache.
   const scratch = `${prefix}.tmp-${process.pid}`;
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -2,6 +2,9 @@
 // (arm64 from x64, inside the Debian 11 root of scripts/release/), and where its OpenBLAS is.
 // FAISS_NATIVE_TARGET_LIBC=musl builds for musl (Alpine) with the toolchain folder named by
 // FAISS_NATIVE_MUSL_TOOLCHAIN (scripts/release/musl-toolchain.mjs: bin/gcc, bin/g++, lib/).
+// FAISS_NATIVE_TARGET_OS=win32 builds for Windows x64 with MinGW-w64 and the toolchain folder
+// named by FAISS_NATIVE_WINDOWS_TOOLCHAIN (scripts/release/windows-toolchain.mjs: mingw.cmake,
+// lib/, and the FAISS source patch for GCC on Windows).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -45,8 +48,21 @@ export function findOpenblas(cc) {
   return libdir && hasOpenblas(libdir) ? fs.realpathSync(libdir) : null;
 }
 
-/** { arch, libc, platform, triplet, variants, optLevel, cross, cc, cxx, strip, openblasDir, libDirs } for the build at hand. */
+/** The Windows x64 target: MinGW-w64 from the toolchain folder FAISS_NATIVE_WINDOWS_TOOLCHAIN names. */
+function windowsTarget() {
+  const dir = process.env.FAISS_NATIVE_WINDOWS_TOOLCHAIN;
+  if (!dir || !fs.existsSync(path.join(dir, 'mingw.cmake'))) throw new Error('a Windows build needs FAISS_NATIVE_WINDOWS_TOOLCHAIN (scripts/release/windows-toolchain.mjs)');
+  const tool = (name) => `x86_64-w64-mingw32-${name}`;
+  const lib = path.join(dir, 'lib');
+  return { arch: 'x64', libc: 'msvcrt', platform: 'win32-x64', ...TARGETS.x64, triplet: 'x86_64-w64-mingw32', cross: true,
+    cc: tool('gcc-posix'), cxx: tool('g++-posix'), ar: tool('gcc-ar-posix'), strip: tool('strip'),
+    cmakeToolchain: path.join(dir, 'mingw.cmake'), faissPatch: path.join(dir, 'faiss.patch'),
+    openblasDir: lib, blasLibrary: path.join(lib, 'libopenblas.dll.a'), libDirs: [lib] };
+}
+
+/** { arch, libc, platform, triplet, variants, optLevel, cross, cc, cxx, strip, openblasDir, blasLibrary, libDirs } for the build at hand. */
 export function buildTarget() {
+  if (process.env.FAISS_NATIVE_TARGET_OS === 'win32') return windowsTarget();
   const arch = process.env.FAISS_NATIVE_TARGET_ARCH || process.arch;
   const libc = process.env.FAISS_NATIVE_TARGET_LIBC || 'glibc';
   const t = TARGETS[arch];
@@ -60,7 +76,7 @@ export function buildTarget() {
     const bin = (tool) => path.join(dir, 'bin', tool);
     // The toolchain's lib/ holds musl and the runtimes (OpenBLAS among them) the build links and ships.
     return { arch, libc, platform, ...t, cross: true, cc: bin('gcc'), cxx: bin('g++'), ar: bin('ar'), strip: bin('strip'),
-      openblasDir: path.join(dir, 'lib'), libDirs: [path.join(dir, 'lib')] };
+      openblasDir: path.join(dir, 'lib'), blasLibrary: path.join(dir, 'lib', 'libopenblas.so'), libDirs: [path.join(dir, 'lib')] };
   }
   const cross = arch !== process.arch;
   const tool = (name) => (cross ? `${t.triplet}-${name}` : name);
@@ -78,6 +94,7 @@ export function buildTarget() {
     ar: tool('ar'),
     strip: tool('strip'),
     openblasDir,
+    blasLibrary: openblasDir && path.join(openblasDir, 'libopenblas.so'),
     // Where the runtime libraries to bundle are found: OpenBLAS's folder, the target's Debian
     // multiarch folders, and last the cross compiler's own.
     libDirs: [openblasDir, `/usr/lib/${t.triplet}`, `/lib/${t.triplet}`, `/usr/${t.triplet}/lib`].filter(Boolean),

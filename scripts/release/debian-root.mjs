@@ -83,7 +83,7 @@ export function inRoot(root, args, { binds = [], env = {}, stdio = 'inherit', en
 }
 
 /** An npm package's tarball, fetched once into the cache with `npm pack`. */
-function npmPackage(spec, dir) {
+export function npmPackage(spec, dir) {
   fs.mkdirSync(dir, { recursive: true });
   const name = spec.replace(/@([^@]+)$/, '-$1').replace(/^@/, '').replace('/', '-') + '.tgz';
   const file = path.join(dir, name);

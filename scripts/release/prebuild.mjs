@@ -5,13 +5,15 @@
 //                            so that they need glibc 2.31 at most, every file then lowered to
 //                            glibc 2.28 by glibc-floor.mjs (arm64 cross-compiled);
 //   linux-x64-musl,          built on this machine with the musl toolchain
-//   linux-arm64-musl         (scripts/release/musl-toolchain.mjs; arm64 with the aarch64 cross g++).
+//   linux-arm64-musl         (scripts/release/musl-toolchain.mjs; arm64 with the aarch64 cross g++);
+//   win32-x64                cross-compiled on this machine with MinGW-w64
+//                            (scripts/release/windows-toolchain.mjs) through CMakeLists.txt.
 // x64 has generic, avx2 and avx512 variants; arm64 generic only.
 //
-//   node scripts/release/prebuild.mjs [--platform linux-x64,linux-arm64,linux-x64-musl,linux-arm64-musl]
+//   node scripts/release/prebuild.mjs [--platform linux-x64,linux-arm64,linux-x64-musl,linux-arm64-musl,win32-x64]
 //
-// Each build runs this script with --inside: prebuildify (--napi --strip) once per SIMD variant,
-// in a staging copy of the sources so that the development build/ is left alone.
+// Each build runs this script with --inside: for Linux, prebuildify (--napi --strip) once per
+// SIMD variant, in a staging copy of the sources so that the development build/ is left alone.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,6 +27,7 @@ import { buildTarget } from '../install/target.mjs';
 import { BUILD_NODE, ensureHostTool, ensureRoot, inRoot } from './debian-root.mjs';
 import { relaxGlibcVersions } from './glibc-floor.mjs';
 import { ensureMuslToolchain } from './musl-toolchain.mjs';
+import { ensureWindowsToolchain } from './windows-toolchain.mjs';
 import { platformFields } from './release-pack.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,12 +37,44 @@ const argValue = (name, fallback) => {
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
 
-/** Builds FAISS for the target (cached) and prebuildifies each variant into prebuilds/<platform>. */
+/** Builds FAISS for the target (cached), then the addon's variants into prebuilds/<platform>. */
 async function prebuildHere() {
   const target = buildTarget();
   const prefix = await ensureFaiss();
   const out = path.join(root, 'prebuilds', target.platform);
   fs.rmSync(out, { recursive: true, force: true });
+  if (target.platform === 'win32-x64') buildWithCmake(out);
+  else prebuildify(target, prefix, out);
+  const files = fs.readdirSync(out).map((f) => `${f} ${(fs.statSync(path.join(out, f)).size / 1e6).toFixed(1)} MB`);
+  log(`prebuilds in ${path.relative(root, out)}:\n  ${files.join('\n  ')}`);
+}
+
+/**
+ * Windows: CMakeLists.txt with the MinGW-w64 toolchain file, Node-API's headers from this Node
+ * and its import library from the toolchain; every variant, and the DLLs beside them.
+ */
+function buildWithCmake(out) {
+  const tools = ensureWindowsToolchain();
+  const build = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-prebuild-'));
+  try {
+    const nodeInclude = path.join(path.dirname(process.execPath), '..', 'include', 'node');
+    const run = (args) => {
+      const r = spawnSync('cmake', args, { stdio: 'inherit', cwd: root });
+      if (r.status !== 0) throw new Error(`cmake ${args.join(' ')} failed`);
+    };
+    const generator = spawnSync('ninja', ['--version']).status === 0 ? ['-G', 'Ninja'] : [];
+    run(['-S', root, '-B', build, ...generator, '-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_TOOLCHAIN_FILE=${tools.cmakeToolchain}`,
+      `-DCMAKE_JS_INC=${nodeInclude}`, `-DCMAKE_JS_LIB=${tools.nodeImport}`]);
+    run(['--build', build, '--parallel', String(os.availableParallelism?.() ?? 2)]);
+    fs.mkdirSync(out, { recursive: true });
+    for (const f of fs.readdirSync(build).filter((f) => /\.(node|dll)$/.test(f))) fs.copyFileSync(path.join(build, f), path.join(out, f));
+  } finally {
+    fs.rmSync(build, { recursive: true, force: true });
+  }
+}
+
+/** Linux: prebuildify, once per variant, in a staging copy of the sources. */
+function prebuildify(target, prefix, out) {
   const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-prebuild-'));
   try {
     for (const entry of ['binding.gyp', 'package.json', 'native', 'scripts/install']) {
@@ -70,8 +105,6 @@ async function prebuildHere() {
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
   }
-  const files = fs.readdirSync(out).map((f) => `${f} ${(fs.statSync(path.join(out, f)).size / 1e6).toFixed(1)} MB`);
-  log(`prebuilds in ${path.relative(root, out)}:\n  ${files.join('\n  ')}`);
 }
 
 /** glibc platforms: the root, the FAISS source, then one build per architecture inside the root. */
@@ -84,6 +117,14 @@ async function prebuildInRoot(arch) {
     env: { FAISS_SOURCE_DIR: '/faiss-src', FAISS_NATIVE_TARGET_ARCH: arch },
   });
   if (r.status !== 0) throw new Error(`the linux-${arch} prebuild failed inside the Debian 11 root`);
+}
+
+/** win32-x64: on this machine, with MinGW-w64. */
+function prebuildWindows() {
+  const tools = ensureWindowsToolchain();
+  const env = { ...process.env, FAISS_NATIVE_TARGET_OS: 'win32', FAISS_NATIVE_WINDOWS_TOOLCHAIN: tools.dir };
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--inside'], { stdio: 'inherit', env });
+  if (r.status !== 0) throw new Error('the win32-x64 prebuild failed');
 }
 
 /** musl platforms: on this machine, with the musl toolchain (any glibc builds them alike). */
@@ -104,8 +145,9 @@ try {
     for (const platform of argValue('--platform', PREBUILT_PLATFORMS.join(',')).split(',')) {
       if (!PREBUILT_PLATFORMS.includes(platform)) throw new Error(`unknown platform ${platform} (known: ${PREBUILT_PLATFORMS.join(', ')})`);
       const t0 = Date.now();
-      const { cpu, libc } = platformFields(platform);
-      if (libc[0] === 'musl') await prebuildMusl(cpu[0]);
+      const { os: [system], cpu, libc } = platformFields(platform);
+      if (system === 'win32') prebuildWindows();
+      else if (libc[0] === 'musl') await prebuildMusl(cpu[0]);
       else await prebuildInRoot(cpu[0]);
       log(`${platform} prebuilds done in ${Math.round((Date.now() - t0) / 1000)} s`);
     }

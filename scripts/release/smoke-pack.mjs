@@ -3,9 +3,9 @@
 //   1. Packs every tarball a release publishes (scripts/release/release-pack.mjs: the main
 //      package and one binary package per platform; `npm run prebuild` first) and checks what
 //      each user downloads (the main package and one binary package) against the faiss-cpu wheel.
-//   2. Reads every ELF file of each binary package with objdump: each library it needs is the C
-//      library's or ships beside it, and on glibc no GLIBC_ version it requires is newer than
-//      PREBUILT_GLIBC (2.28).
+//   2. Reads every binary of each binary package with objdump: each library it needs is the
+//      system's (the C library's; Windows': KERNEL32, msvcrt, node.exe) or ships beside it, and
+//      on glibc no GLIBC_ version it requires is newer than PREBUILT_GLIBC (2.28).
 //   3. Installs the main and linux-x64 tarballs on this machine with a PATH holding only node,
 //      npm and sh (no compiler, cmake, make or cargo): the install script finds the binary
 //      package and builds nothing; searches under every SIMD variant this CPU runs and runs
@@ -20,7 +20,8 @@
 //      and tested with that platform's Node: linux-arm64 with the official arm64 Node 18 to 26
 //      under qemu-user (Debian 11's arm64 libraries); linux-x64-musl with musl Node 20 and 22
 //      through Debian 13's musl loader; linux-arm64-musl with musl Node 22 and 24 under qemu-user
-//      (scripts/release/musl-toolchain.mjs).
+//      (scripts/release/musl-toolchain.mjs); win32-x64 with the official node.exe 18, 20 and 22
+//      under Wine 8 (scripts/release/windows-toolchain.mjs), every SIMD variant this CPU runs.
 //
 //   node scripts/release/smoke-pack.mjs [--platform linux-x64,...] [--node 18,20,22] [--no-root]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,10 +30,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GLIBC_LIBS, MUSL_LIBS, neededLibs } from '../install/bundle-runtime.mjs';
+import { GLIBC_LIBS, MUSL_LIBS, neededLibs, WINDOWS_LIBS } from '../install/bundle-runtime.mjs';
 import { ensureHostTool, ensureRoot, inRoot, nodeFolder, NODE_VERSIONS } from './debian-root.mjs';
 import { MUSL_NODE_VERSIONS, muslNodeCommand } from './musl-toolchain.mjs';
 import { MAX_DOWNLOAD_BYTES, platformFields, releasePack } from './release-pack.mjs';
+import { runWindowsNode, WINDOWS_NODE_VERSIONS } from './windows-toolchain.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 // The floor the loader's error message states (lib/load-error.ts); the official Node 18+ binaries need 2.28.
@@ -65,17 +67,18 @@ function glibcRequired(file) {
   return glibc;
 }
 
-/** The ELF files of an unpacked binary package: dependencies shipped, glibc floor kept. */
-function checkElfFiles(platform, dir) {
+/** The binaries of an unpacked binary package: dependencies shipped, glibc floor kept. */
+function checkBinaries(platform, dir) {
   const musl = platform.endsWith('-musl');
-  for (const file of fs.readdirSync(dir).filter((f) => /\.(node|so)(\.|$)/.test(f)).sort()) {
+  const windows = platform.startsWith('win32-');
+  const systemLib = windows ? WINDOWS_LIBS : musl ? MUSL_LIBS : GLIBC_LIBS;
+  for (const file of fs.readdirSync(dir).filter((f) => /\.(node|so|dll)(\.|$)/.test(f)).sort()) {
     for (const lib of neededLibs(path.join(dir, file))) {
-      const system = musl ? MUSL_LIBS.test(lib) : GLIBC_LIBS.test(lib);
-      if (!system && !fs.existsSync(path.join(dir, lib))) fail(`${platform}/${file} needs ${lib}, which is not in the package`);
+      if (!systemLib.test(lib) && !fs.existsSync(path.join(dir, lib))) fail(`${platform}/${file} needs ${lib}, which is not in the package`);
     }
     // (musl files may name GLIBC_ versions too: libgcc_s exports __register_frame_info under GLIBC_2.0.)
-    const glibc = musl ? [0, 0] : glibcRequired(path.join(dir, file));
-    say(`${platform}/${file}: ${MB(fs.statSync(path.join(dir, file)).size)}${musl ? '' : `, needs GLIBC_${glibc.join('.')}`}`);
+    const glibc = musl || windows ? [0, 0] : glibcRequired(path.join(dir, file));
+    say(`${platform}/${file}: ${MB(fs.statSync(path.join(dir, file)).size)}${musl || windows ? '' : `, needs GLIBC_${glibc.join('.')}`}`);
     if (newer(glibc, MAX_GLIBC)) fail(`${platform}/${file} needs GLIBC_${glibc.join('.')}, newer than ${MAX_GLIBC.join('.')}`);
   }
 }
@@ -116,12 +119,12 @@ try {
     if (download >= MAX_DOWNLOAD_BYTES) fail(`a ${p.platform} user downloads ${MB(download)}, not below ${MB(MAX_DOWNLOAD_BYTES)}`);
   }
 
-  // 2. ELF files.
+  // 2. Binaries.
   for (const platform of platforms) {
     const dir = path.join(work, 'extracted', platform);
     fs.mkdirSync(dir, { recursive: true });
     execFileSync('tar', ['xzf', tarballOf(platform), '-C', dir, '--strip-components=1']);
-    checkElfFiles(platform, dir);
+    checkBinaries(platform, dir);
   }
   say('every library the binaries need is the C library\'s or in their package; glibc floor kept');
 
@@ -168,8 +171,9 @@ try {
    */
   const installFor = (platform) => {
     const app = makeApp(path.join(work, `app-${platform}`));
-    const { cpu, libc } = platformFields(platform);
-    const args = ['install', '--no-save', '--ignore-scripts', '--force', `--cpu=${cpu[0]}`, `--libc=${libc[0]}`, main.file, tarballOf(platform)];
+    const { os: [system], cpu, libc } = platformFields(platform);
+    const args = ['install', '--no-save', '--ignore-scripts', '--force', `--os=${system}`, `--cpu=${cpu[0]}`,
+      ...(libc ? [`--libc=${libc[0]}`] : []), main.file, tarballOf(platform)];
     const r = spawnSync('npm', args, { cwd: app, env, encoding: 'utf8' });
     if (r.status !== 0) fail(`npm ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
     return app;
@@ -230,6 +234,16 @@ try {
       const [program, ...args] = await muslNodeCommand(arch, major);
       const r = spawnSync(program, [...args, 'test/platform/installed.test.cjs'], { cwd: app, encoding: 'utf8', env: { ...process.env, FAISS_OPT_LEVEL: '' } });
       expectPass(`musl 1.2.5 (Debian 13's loader${arch === process.arch ? '' : ', qemu-user'}), musl Node ${MUSL_NODE_VERSIONS[arch][major]}, ${platform}`, r);
+    }
+  }
+  if (platforms.includes('win32-x64')) {
+    const app = installFor('win32-x64');
+    const avx512 = /\bavx512bw\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    for (const major of Object.keys(WINDOWS_NODE_VERSIONS)) {
+      for (const level of ['generic', 'avx2', ...(avx512 ? ['avx512'] : [])]) {
+        const { status, output } = runWindowsNode(major, ['test/platform/installed.test.cjs'], { cwd: app, env: { FAISS_OPT_LEVEL: level }, capture: true });
+        expectPass(`Windows 10 under Wine 8, node.exe ${WINDOWS_NODE_VERSIONS[major]}, win32-x64 ${level}`, { status, stdout: output });
+      }
     }
   }
   say('PASS');
