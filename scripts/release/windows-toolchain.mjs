@@ -144,22 +144,26 @@ function winePrefix() {
 
 /**
  * Runs node.exe `major` under Wine with `args` (Linux paths are fine: Wine maps / to Z:).
- * Under Wine, node.exe fails with EBADF when its stdout is a pipe, so its output goes to a file,
- * echoed afterwards (or returned with `capture`). Returns { status, output }.
+ * Under Wine, node.exe fails with EBADF when its stdout is a pipe, so its output goes to files,
+ * echoed afterwards (or returned with `capture`). Returns { status, stdout, stderr, output }.
  */
 export function runWindowsNode(major, args, { cwd = process.cwd(), env = {}, capture = false } = {}) {
   const node = path.join(windowsNodeDir(WINDOWS_NODE_VERSIONS[major] ?? major), 'node.exe');
-  const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-wine-')), 'out.txt');
-  const fd = fs.openSync(outFile, 'w');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-wine-'));
+  const [out, err] = ['stdout', 'stderr'].map((name) => fs.openSync(path.join(dir, name), 'w'));
   try {
-    const r = spawnSync(WINE, [node, ...args], { cwd, stdio: ['ignore', fd, fd],
+    const r = spawnSync(WINE, [node, ...args], { cwd, stdio: ['ignore', out, err],
       env: { ...process.env, WINEPREFIX: winePrefix(), WINEDEBUG: '-all', ...env } });
-    const output = fs.readFileSync(outFile, 'utf8');
-    if (!capture) process.stdout.write(output);
-    return { status: r.status, output };
+    const [stdout, stderr] = ['stdout', 'stderr'].map((name) => fs.readFileSync(path.join(dir, name), 'utf8'));
+    if (!capture) {
+      process.stdout.write(stdout);
+      process.stderr.write(stderr);
+    }
+    return { status: r.status, stdout, stderr, output: stdout + stderr };
   } finally {
-    fs.closeSync(fd);
-    fs.rmSync(path.dirname(outFile), { recursive: true, force: true });
+    fs.closeSync(out);
+    fs.closeSync(err);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
