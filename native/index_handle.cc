@@ -18,13 +18,13 @@
 
 namespace faiss_native {
 
-IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<std::shared_mutex> mutex, bool ownsMemory)
+IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<os::SharedMutex> mutex, bool ownsMemory)
     : index(std::move(index)), mutex(std::move(mutex)), ownsMemory(ownsMemory) {
   Refresh();
 }
 
 std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<MappedFile> file) {
-  auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<std::shared_mutex>(), true);
+  auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<os::SharedMutex>(), true);
   handle->file = std::move(file);
   return handle;
 }

@@ -6,12 +6,12 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <typeinfo>
 #include <vector>
 
 #include "mapped_file.h"
+#include "os.h"
 
 namespace faiss {
 struct IndexIVF;
@@ -21,13 +21,13 @@ struct IndexHNSW;
 namespace faiss_native {
 
 struct IndexHandle {
-  IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<std::shared_mutex> mutex, bool ownsMemory);
+  IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<os::SharedMutex> mutex, bool ownsMemory);
 
   // May alias into a parent (an IVF's own quantizer), whose memory it then keeps alive.
   std::shared_ptr<faiss::Index> index;
   // Shared for searches, exclusive for changes. Indexes that use one another (an IVF and the
   // quantizer it was given, an IDMap and its sub-index) share one lock.
-  std::shared_ptr<std::shared_mutex> mutex;
+  std::shared_ptr<os::SharedMutex> mutex;
   // Indexes this one uses but does not own, kept alive as long as it is.
   std::vector<std::shared_ptr<IndexHandle>> parts;
   // False for views into a parent: the parent reports the memory.

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
+#include <shared_mutex>
 #include <typeinfo>
 
 #include "addon_data.h"
@@ -38,8 +39,8 @@ namespace faiss_native {
 
 namespace {
 
-using ReadLock = std::shared_lock<std::shared_mutex>;
-using WriteLock = std::unique_lock<std::shared_mutex>;
+using ReadLock = std::shared_lock<os::SharedMutex>;
+using WriteLock = std::unique_lock<os::SharedMutex>;
 
 // After a bulk add, gives each inverted list of an IVF index exactly the memory it uses:
 // FAISS grows the lists by doubling, which left IVF indexes 1.4-1.6x their size in resident

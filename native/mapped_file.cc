@@ -30,8 +30,11 @@ void MappedFile::ReleaseAfterFailedRead() {
   if (mapping_.use_count() == 1) return;  // no view survived: the owner unmaps as usual
   os::UnwatchMapping(watch_);
   watch_ = -1;
-  // The leaked references keep the owner, whose destructor would unmap, alive for good.
-  os::Unmap(mapping_->data(), mapping_->size());
+  // The leaked references keep the owner alive for good, so its destructor would never run: run
+  // it now. It unmaps the file (and on Windows closes the mapping, which would otherwise keep
+  // the file from being rewritten until the process exits). The owner is not used again, and not
+  // destroyed twice: its use count can never reach zero.
+  mapping_->~MmappedFileMappingOwner();
 }
 
 void MappedFile::Check() const {

@@ -30,7 +30,7 @@ class MappedFile {
   const std::shared_ptr<faiss::MmappedFileMappingOwner>& Mapping() const { return mapping_; }
 
   // After a read that failed: LoadGuard freed the partial index without its destructors, so
-  // the references its views held on the mapping are never released; unmap it here instead.
+  // the references its views held on the mapping are never released; release it here instead.
   void ReleaseAfterFailedRead();
 
   // Throws a FILE_CHANGED failure when the file is not what was mapped any more: its size or

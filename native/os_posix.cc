@@ -196,8 +196,6 @@ void UnwatchMapping(int handle) {
   ranges[handle].begin.store(0, std::memory_order_release);
 }
 
-void Unmap(void* begin, size_t bytes) { munmap(begin, bytes); }
-
 // ---- BLAS
 
 std::string OpenblasCore() {

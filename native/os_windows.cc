@@ -75,13 +75,14 @@ bool SyncFile(FILE* file) { return FlushFileBuffers(HandleOf(file)) != 0; }
 bool RenameOver(const std::string& from, const std::string& to, std::string* why) {
   const std::wstring source = Wide(from), target = Wide(to);
   DWORD error = 0;
-  // A virus scanner or indexer that opened the new file a moment ago makes the rename fail
-  // for a while; retried for up to about a second, as libuv and npm do.
-  for (int attempt = 0; attempt < 20; attempt++) {
+  // A virus scanner or indexer that opened the new file a moment ago makes the rename fail for
+  // a moment; retried for about 0.1 s. (A target mapped by an index fails the same way, for as
+  // long as the index lives, so the retries stay short.)
+  for (int attempt = 0; attempt < 5; attempt++) {
+    if (attempt > 0) Sleep(20);
     if (MoveFileExW(source.c_str(), target.c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) return true;
     error = GetLastError();
     if (error != ERROR_ACCESS_DENIED && error != ERROR_SHARING_VIOLATION && error != ERROR_LOCK_VIOLATION) break;
-    Sleep(50);
   }
   SetErrnoFrom(error);
   if (error == ERROR_ACCESS_DENIED || error == ERROR_SHARING_VIOLATION || error == ERROR_LOCK_VIOLATION ||
@@ -102,6 +103,18 @@ bool ProcessGone(long pid) {
   CloseHandle(process);
   return gone;
 }
+
+// ---- Locks
+
+static_assert(sizeof(SRWLOCK) == sizeof(void*), "an SRWLOCK is one pointer");
+#define SRW reinterpret_cast<PSRWLOCK>(&srw_)
+void SharedMutex::lock() { AcquireSRWLockExclusive(SRW); }
+bool SharedMutex::try_lock() { return TryAcquireSRWLockExclusive(SRW) != 0; }
+void SharedMutex::unlock() { ReleaseSRWLockExclusive(SRW); }
+void SharedMutex::lock_shared() { AcquireSRWLockShared(SRW); }
+bool SharedMutex::try_lock_shared() { return TryAcquireSRWLockShared(SRW) != 0; }
+void SharedMutex::unlock_shared() { ReleaseSRWLockShared(SRW); }
+#undef SRW
 
 // ---- Memory
 
@@ -172,8 +185,6 @@ bool RunCatchingDivideFault(const std::function<void()>& body) {
 int WatchMapping(const void*, size_t) { return -1; }
 bool MappingFaulted(int) { return false; }
 void UnwatchMapping(int) {}
-
-void Unmap(void* begin, size_t) { UnmapViewOfFile(begin); }
 
 // ---- BLAS
 

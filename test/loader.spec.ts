@@ -50,6 +50,14 @@ describe('an addon the dynamic loader refuses', () => {
     expect(r.stderr).toMatch(/code: 'ERR_FAISS_NATIVE_LOAD'/);
   });
 
+  it('on Windows: names the DLL the addon needs instead of a C library', () => {
+    const err = loadError('C:\\app\\faiss_native_avx2.node', new Error('The specified module could not be found.'), 'win32-x64');
+    expect(err.message).toContain('cannot load its native addon on win32-x64 (Windows)');
+    expect(err.message).toContain('The loader said: The specified module could not be found.');
+    expect(err.message).toContain('libscipy_openblas.dll');
+    expect(err.message).not.toContain('glibc');
+  });
+
   it('says so when the C library is not glibc (musl)', () => {
     const spy = vi.spyOn(process.report, 'getReport').mockReturnValue({ header: {} } as ReturnType<typeof process.report.getReport>);
     try {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInfo } from '../lib';
-import { bestLevelFor, chooseLevel, openblasCoreFor, openblasLoadEnv, SIMD_LEVELS } from '../lib/native';
+import { bestLevelFor, chooseLevel, native, openblasCoreFor, openblasLoadEnv, SIMD_LEVELS } from '../lib/native';
 
 describe('choosing a variant', () => {
   const avx2 = ['sse4_2', 'avx', 'avx2', 'fma', 'f16c', 'popcnt'];
@@ -33,6 +33,12 @@ describe('choosing a variant', () => {
     }
     expect(() => chooseLevel('avx2', 'sse9')).toThrow(/FAISS_OPT_LEVEL must be one of generic, avx2, avx512; got "sse9"/);
   });
+
+  it.runIf(process.arch === 'x64')('the addon\'s own CPU check (the loader\'s where there is no /proc/cpuinfo: Windows) agrees with /proc/cpuinfo', () => {
+    const line = /^flags\s*:(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))![1].trim().split(/\s+/);
+    const wanted = [...avx512, 'popcnt'].filter((f) => f !== 'sse4_2' && f !== 'avx');
+    expect(native.cpuFlags().sort()).toEqual([...new Set(wanted)].filter((f) => line.includes(f)).sort());
+  });
 });
 
 // OpenBLAS reads OPENBLAS_CORETYPE once, when it loads with the addon: so in child processes.
@@ -54,6 +60,8 @@ describe('OpenBLAS settings at load', () => {
       expect(openblasLoadEnv('avx2', 'linux-x64')).toEqual({ OPENBLAS_CORETYPE: 'Haswell' });
       expect(openblasLoadEnv('avx512', 'linux-x64-musl')).toEqual({ OPENBLAS_CORETYPE: 'SkylakeX', OPENBLAS_NUM_THREADS: '1' });
       expect(openblasLoadEnv('generic', 'linux-arm64-musl')).toEqual({ OPENBLAS_NUM_THREADS: '1' });
+      // Windows' C runtime reads its environment at startup: nothing set later reaches OpenBLAS.
+      expect(openblasLoadEnv('avx2', 'win32-x64')).toEqual({});
       process.env.OPENBLAS_NUM_THREADS = '2';
       process.env.OPENBLAS_CORETYPE = 'Zen';
       expect(openblasLoadEnv('avx2', 'linux-x64-musl')).toEqual({});
