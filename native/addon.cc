@@ -2,6 +2,9 @@
 #include <faiss/utils/distances.h>
 #include <faiss/utils/utils.h>
 #include <napi.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include <utility>
 
@@ -33,9 +36,12 @@ Napi::Value NormalizeL2(const Napi::CallbackInfo& info) {
 Napi::Value CpuFlags(const Napi::CallbackInfo& info) {
   Napi::Array flags = Napi::Array::New(info.Env());
 #if defined(__x86_64__)
+  // GCC 10 (the Debian 11 prebuilds) cannot ask __builtin_cpu_supports for F16C: CPUID leaf 1.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
   const std::pair<const char*, bool> features[] = {
       {"avx2", __builtin_cpu_supports("avx2")},         {"fma", __builtin_cpu_supports("fma")},
-      {"f16c", __builtin_cpu_supports("f16c")},         {"popcnt", __builtin_cpu_supports("popcnt")},
+      {"f16c", f16c},                                   {"popcnt", __builtin_cpu_supports("popcnt")},
       {"avx512f", __builtin_cpu_supports("avx512f")},   {"avx512cd", __builtin_cpu_supports("avx512cd")},
       {"avx512vl", __builtin_cpu_supports("avx512vl")}, {"avx512dq", __builtin_cpu_supports("avx512dq")},
       {"avx512bw", __builtin_cpu_supports("avx512bw")},
