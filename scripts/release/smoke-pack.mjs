@@ -238,6 +238,10 @@ try {
   }
   if (platforms.includes('win32-x64')) {
     const app = installFor('win32-x64');
+    // The install script, as npm 10 on Windows runs it: it finds the binary package and builds nothing.
+    const install = runWindowsNode(22, [path.join(app, 'node_modules', 'faiss-native', 'scripts', 'install', 'install.mjs')], { cwd: app, capture: true });
+    if (install.status !== 0 || !/using the prebuilt addon/.test(install.stderr)) fail(`the install script under Wine:\n${install.output}`);
+    say('Windows under Wine: the install script finds the binary package and builds nothing');
     const avx512 = /\bavx512bw\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     for (const major of Object.keys(WINDOWS_NODE_VERSIONS)) {
       for (const level of ['generic', 'avx2', ...(avx512 ? ['avx512'] : [])]) {
