@@ -4,6 +4,7 @@
 import { Index as NativeIndex } from './faiss-index';
 import { IndexFlatIP as FlatIP, IndexFlatL2 as FlatL2 } from './flat';
 import { indexFactory } from './factory';
+import { FaissError } from './errors';
 import { deserializeIndexSync, readIndexSync } from './io';
 
 /** Metric types, with faiss-node's (and FAISS's) numbers. */
@@ -30,6 +31,20 @@ const WRAP = Symbol('wrap an existing index');
 // faiss-node loads any type FAISS knows, so its read and fromBuffer do here too: our checks
 // still run on every type they cover, and the rest (HNSW, PQ, ...) is trusted as faiss-node did.
 const TRUSTED = { trusted: true } as const;
+
+/**
+ * A file `read` cannot open, in faiss-node's words (FAISS's FileIOReader with strerror's text),
+ * which code written for faiss-node matches: LangChain's FaissStore tests expect the message to
+ * end with "No such file or directory". Still a FaissError with code IO_ERROR, ours as its cause.
+ */
+function inFaissNodeWords(err: unknown, fname: string): unknown {
+  if (!(err instanceof FaissError) || err.code !== 'IO_ERROR') return err;
+  const why = err.message.slice(err.message.lastIndexOf(': ') + 2);
+  const strerror = why === 'no such file' ? 'No such file or directory' : why;
+  const worded = new FaissError(`Error in faiss::FileIOReader::FileIOReader(const char*): could not open ${fname} for reading: ${strerror}`, 'IO_ERROR');
+  Object.defineProperty(worded, 'cause', { value: err, configurable: true, writable: true });
+  return worded;
+}
 
 function expectArgs(args: IArguments, n: number, text = `${n} argument${n === 1 ? '' : 's'}`): void {
   if (args.length !== n) throw new Error(`Expected ${text}, but got ${args.length}.`);
@@ -145,7 +160,11 @@ export class Index {
   static read<T extends typeof Index>(this: T, fname: string): InstanceType<T> {
     expectArgs(arguments, 1);
     if (typeof fname !== 'string') throw new TypeError('Invalid the first argument type, must be a string.');
-    return wrap(this, readIndexSync(fname, TRUSTED));
+    try {
+      return wrap(this, readIndexSync(fname, TRUSTED));
+    } catch (err) {
+      throw inFaissNodeWords(err, fname);
+    }
   }
 
   static fromBuffer<T extends typeof Index>(this: T, src: Buffer): InstanceType<T> {
