@@ -35,6 +35,7 @@ class Selector {
 
  private:
   std::vector<std::unique_ptr<faiss::IDSelector>> parts_;
+  std::vector<uint8_t> bitmap_;  // a set of ids made into a bitmap (see the constructor)
 };
 
 struct SearchSpec {

@@ -137,6 +137,18 @@ describe('filtered search through IDMap (user ids) and on IVF', () => {
     });
   }
 
+  // A set of dense ids is searched as a bitmap (native/search_params.cc); negative or far-apart
+  // ids keep FAISS's hash set. Both must select exactly the set's members.
+  it('a set of negative and far-apart user ids (kept as a hash set) selects exactly them, as a dense set does', () => {
+    const spread = positions.map((i) => (i % 2 === 0 ? -2 - i : 2 ** 52 + i * 1_000_003));
+    const index = new IndexIDMap(new IndexFlatIP(D));
+    index.addWithIdsSync(base, BigInt64Array.from(spread, BigInt));
+    const allowed = (id: number) => Math.abs(id) % 5 === 1;
+    const { result: want } = searchSubset(METRIC_INNER_PRODUCT, allowed, spread, queries);
+    expect(index.searchSync(queries, K, { filter: BigInt64Array.from(spread.filter(allowed), BigInt) }).labels).toEqual(want.labels);
+    index.dispose();
+  });
+
   /** At nprobe = nlist an IVF index scans every code: filtered = unfiltered ranking with the others left out. */
   function expectPostFiltered(index: Index, allowed: (id: bigint) => boolean, filter: IdFilter, nlist: number) {
     const full = index.searchSync(queries, index.ntotal, { nprobe: nlist });
