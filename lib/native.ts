@@ -83,6 +83,8 @@ export interface NativeBinding {
   /** Flat and IVF-SQ searches of a few queries that ran on every thread (native/split_search.h), for the specs. */
   flatSplitSearches(): number;
   ivfSplitSearches(): number;
+  /** Filtered flat batches searched over the allowed rows alone (native/filtered_flat.h), for the specs. */
+  allowedRowSearches(): number;
   setErrorClass(cls: typeof FaissError): void;
   readonly faissVersion: string;
   readonly compileOptions: string;

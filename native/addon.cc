@@ -11,6 +11,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
+#include "filtered_flat.h"
 #include "index_create.h"
 #include "index_wrap.h"
 #include "memory_limit.h"
@@ -70,6 +71,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ivfSplitSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(IvfSplitSearches()));
   }, "ivfSplitSearches"));
+  exports.Set("allowedRowSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(AllowedRowSearches()));
+  }, "allowedRowSearches"));
   exports.Set("openblasCore", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), os::OpenblasCore());
   }, "openblasCore"));

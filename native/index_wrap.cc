@@ -25,6 +25,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
+#include "filtered_flat.h"
 #include "flat_add.h"
 #include "index_io.h"
 #include "jobs.h"
@@ -527,6 +528,7 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   Work work = [handle, data, n, k, d, ids, spec] {
     RunQueries(*handle, data, n, spec.get(), [&](const faiss::Index& index, const faiss::SearchParameters* params) {
       if (SearchOnAllThreads(index, n, data, k, d, ids, params)) return;
+      if (SearchAllowedRows(index, n, data, k, d, ids, params)) return;
       index.search(n, data, k, d, ids, params);
     });
   };

@@ -14,10 +14,12 @@ import {
   METRIC_L2,
   type IdFilter,
 } from '../lib';
+import { native } from '../lib/native';
 import { expectExact } from './helpers/expect-exact';
 import { randomVectors } from './helpers/data';
 
 const D = 24;
+const FLT_MAX = 3.4028234663852886e38;
 const N = 3000;
 const K = 10;
 const base = randomVectors(N, D, 1);
@@ -81,6 +83,43 @@ describe('filtered search on flat indexes', () => {
         index.dispose();
       });
     }
+  }
+
+  // 20 queries and more: the allowed rows alone, with BLAS (native/filtered_flat.h), as a flat
+  // index holding just those rows answers them.
+  const batch = randomVectors(40, D, 5);
+  for (const [metric, Flat] of [[METRIC_INNER_PRODUCT, IndexFlatIP], [METRIC_L2, IndexFlatL2]] as const) {
+    it(`${Flat.name}, batches of 40: every form and selectivity, a run of ids, through an IDMap, equal exact search over the subset`, () => {
+      const index = new Flat(D);
+      index.addSync(base);
+      const before = native.allowedRowSearches();
+      let searches = 0;
+      const run = (from: number, to: number) => (id: number) => id >= from && id < to;
+      for (const allowed of [...SELECTIVITY.map(([, a]) => a), run(100, 900)]) {
+        const { result: want } = searchSubset(metric, allowed, positions, batch);
+        for (const { name, filter } of filterForms(allowed, positions)) {
+          const got = index.searchSync(batch, K, { filter });
+          expect(Array.from(got.labels), name).toEqual(Array.from(want.labels));
+          expect(got.distances, name).toEqual(want.distances);
+          searches++;
+        }
+      }
+      // Nothing allowed: every row empty, as exact search over no vectors gives.
+      const empty = index.searchSync(batch, K, { filter: new BigInt64Array(0) });
+      expect(empty.labels.every((l) => l === -1n)).toBe(true);
+      expect(empty.distances.every((v) => v === (metric === METRIC_INNER_PRODUCT ? -FLT_MAX : FLT_MAX))).toBe(true);
+      expect(native.allowedRowSearches() - before).toBe(searches + 1);
+      const userIds = positions.map((i) => 5_000 + i * 3);
+      const mapped = new IndexIDMap2(new Flat(D));
+      mapped.addWithIdsSync(base, BigInt64Array.from(userIds, BigInt));
+      const allowed = (id: number) => id % 4 === 1;
+      const { result: want } = searchSubset(metric, allowed, userIds, batch);
+      for (const { name, filter } of filterForms(allowed, userIds)) {
+        expect(Array.from(mapped.searchSync(batch, K, { filter }).labels), `IDMap2, ${name}`).toEqual(Array.from(want.labels));
+      }
+      index.dispose();
+      mapped.dispose();
+    });
   }
 
   it('a range [min, max) and its inverse', () => {

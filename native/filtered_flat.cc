@@ -1,0 +1,84 @@
+#include "filtered_flat.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/utils/distances.h>
+
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "index_handle.h"
+
+namespace faiss_native {
+
+namespace {
+
+constexpr size_t kMaxGatheredBytes = size_t(256) << 20;
+std::atomic<uint64_t> allowedRowSearches{0};
+
+}  // namespace
+
+bool SearchAllowedRows(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
+                       faiss::idx_t* labels, const faiss::SearchParameters* params) {
+  const faiss::IDSelector* sel = params != nullptr ? params->sel : nullptr;
+  if (sel == nullptr || n < faiss::distance_compute_blas_threshold) return false;
+  // Under an IDMap the selector names the user's ids (SearchParams passes it on unchanged).
+  const auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index);
+  const faiss::Index& storage = idmap != nullptr ? *idmap->index : index;
+  if (!IsPlainFlat(storage) || (storage.metric_type != faiss::METRIC_INNER_PRODUCT && storage.metric_type != faiss::METRIC_L2)) {
+    return false;
+  }
+  const auto& flat = static_cast<const faiss::IndexFlat&>(storage);
+  const size_t d = size_t(flat.d);
+  const faiss::idx_t* ids = idmap != nullptr ? idmap->id_map.data() : nullptr;
+
+  std::vector<faiss::idx_t> rows;  // allowed positions, ascending
+  for (faiss::idx_t i = 0; i < flat.ntotal; i++) {
+    if (sel->is_member(ids != nullptr ? ids[i] : i)) rows.push_back(i);
+  }
+  const size_t m = rows.size();
+  // One run of rows is searched where it lies; otherwise the rows are copied together.
+  const bool contiguous = m == 0 || rows.back() - rows.front() + 1 == faiss::idx_t(m);
+  if (!contiguous && m * d * sizeof(float) > kMaxGatheredBytes) return false;
+  std::vector<float> gathered;
+  const float* y = flat.get_xb();
+  if (m > 0 && contiguous) {
+    y += size_t(rows.front()) * d;
+  } else if (m > 0) {
+    gathered.resize(m * d);
+    for (size_t j = 0; j < m; j++) std::memcpy(gathered.data() + j * d, y + size_t(rows[j]) * d, d * sizeof(float));
+    y = gathered.data();
+  }
+  // As IndexFlat::search on a flat index holding just these rows. None: empty heaps, as FAISS
+  // leaves them (BLAS is not called with no rows: OpenBLAS exits the process on a zero size).
+  if (flat.metric_type == faiss::METRIC_INNER_PRODUCT) {
+    faiss::float_minheap_array_t res = {size_t(n), size_t(k), labels, distances};
+    if (m > 0) {
+      faiss::knn_inner_product(x, y, d, size_t(n), m, &res);
+    } else {
+      res.heapify();
+      res.reorder();
+    }
+  } else {
+    faiss::float_maxheap_array_t res = {size_t(n), size_t(k), labels, distances};
+    if (m > 0) {
+      faiss::knn_L2sqr(x, y, d, size_t(n), m, &res);
+    } else {
+      res.heapify();
+      res.reorder();
+    }
+  }
+  for (size_t i = 0; i < size_t(n) * size_t(k); i++) {
+    if (labels[i] < 0) continue;
+    const faiss::idx_t row = rows[size_t(labels[i])];
+    labels[i] = ids != nullptr ? ids[row] : row;
+  }
+  allowedRowSearches++;
+  return true;
+}
+
+uint64_t AllowedRowSearches() { return allowedRowSearches.load(); }
+
+}  // namespace faiss_native
