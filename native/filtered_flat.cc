@@ -1,6 +1,7 @@
 #include "filtered_flat.h"
 
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/utils/distances.h>
@@ -16,6 +17,11 @@ namespace faiss_native {
 namespace {
 
 constexpr size_t kMaxGatheredBytes = size_t(256) << 20;
+// HNSW takes the exact plan up to this share of allowed ids (1 / 20 = 5%). Measured on 20k
+// clustered vectors, d = 64, HNSW16, efSearch 64, one query at a time: the filtered walk's
+// recall@10 was 0.069, 0.301 and 0.576 at 0.1%, 1% and 5% allowed (0.927 at 20%), the exact
+// plan's 1.0, at 1.2x, 1.35x and 2.2x the unfiltered walk's time.
+constexpr faiss::idx_t kHnswExactShare = 20;
 std::atomic<uint64_t> allowedRowSearches{0};
 
 }  // namespace
@@ -23,14 +29,18 @@ std::atomic<uint64_t> allowedRowSearches{0};
 bool SearchAllowedRows(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
                        faiss::idx_t* labels, const faiss::SearchParameters* params) {
   const faiss::IDSelector* sel = params != nullptr ? params->sel : nullptr;
-  if (sel == nullptr || n < faiss::distance_compute_blas_threshold) return false;
+  if (sel == nullptr) return false;
   // Under an IDMap the selector names the user's ids (SearchParams passes it on unchanged).
   const auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index);
-  const faiss::Index& storage = idmap != nullptr ? *idmap->index : index;
-  if (!IsPlainFlat(storage) || (storage.metric_type != faiss::METRIC_INNER_PRODUCT && storage.metric_type != faiss::METRIC_L2)) {
+  const faiss::Index& inner = idmap != nullptr ? *idmap->index : index;
+  const auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&inner);
+  const faiss::Index* storage = hnsw != nullptr ? hnsw->storage : &inner;
+  if (storage == nullptr || !IsPlainFlat(*storage) || storage->ntotal != inner.ntotal ||
+      (storage->metric_type != faiss::METRIC_INNER_PRODUCT && storage->metric_type != faiss::METRIC_L2)) {
     return false;
   }
-  const auto& flat = static_cast<const faiss::IndexFlat&>(storage);
+  if (hnsw == nullptr && n < faiss::distance_compute_blas_threshold) return false;
+  const auto& flat = static_cast<const faiss::IndexFlat&>(*storage);
   const size_t d = size_t(flat.d);
   const faiss::idx_t* ids = idmap != nullptr ? idmap->id_map.data() : nullptr;
 
@@ -39,6 +49,7 @@ bool SearchAllowedRows(const faiss::Index& index, faiss::idx_t n, const float* x
     if (sel->is_member(ids != nullptr ? ids[i] : i)) rows.push_back(i);
   }
   const size_t m = rows.size();
+  if (hnsw != nullptr && faiss::idx_t(m) * kHnswExactShare > flat.ntotal) return false;
   // One run of rows is searched where it lies; otherwise the rows are copied together.
   const bool contiguous = m == 0 || rows.back() - rows.front() + 1 == faiss::idx_t(m);
   if (!contiguous && m * d * sizeof(float) > kMaxGatheredBytes) return false;

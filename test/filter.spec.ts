@@ -226,15 +226,41 @@ describe('filtered search through IDMap (user ids) and on IVF', () => {
     index.dispose();
   });
 
-  it('HNSW (factory): only allowed ids, and recall against exact search over the subset', () => {
+  // At most 5% allowed: exact search over the allowed rows (native/filtered_flat.h), where
+  // FAISS's filtered walk finds few of them.
+  for (const [metric, name] of [[METRIC_INNER_PRODUCT, 'IP'], [METRIC_L2, 'L2']] as const) {
+    it(`HNSW (${name}), 1% and 0.2% allowed, also through an IDMap: equal exact search over the subset`, () => {
+      const index = indexFactory(D, 'HNSW16', metric);
+      index.addSync(base);
+      const mapped = new IndexIDMap(indexFactory(D, 'HNSW16', metric));
+      const userIds = positions.map((i) => 70_000 + i * 11);
+      mapped.addWithIdsSync(base, BigInt64Array.from(userIds, BigInt));
+      const before = native.allowedRowSearches();
+      for (const [ix, ids] of [[index, positions], [mapped, userIds]] as const) {
+        for (const allowed of [(id: number) => id % 100 === 7, (id: number) => id % 500 === 3]) {
+          const { result: want } = searchSubset(metric, allowed, ids, queries);
+          const got = ix.searchSync(queries, K, { filter: { ids: ids.filter(allowed) } });
+          expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+          expect(got.distances).toEqual(want.distances);
+        }
+      }
+      expect(native.allowedRowSearches() - before).toBe(4);
+      index.dispose();
+      mapped.dispose();
+    });
+  }
+
+  it('HNSW (factory), 20% allowed (FAISS\'s filtered walk): only allowed ids, and recall against exact search over the subset', () => {
     const index = indexFactory(D, 'HNSW16', METRIC_L2);
     index.addSync(base);
+    const before = native.allowedRowSearches();
     const allowed = (id: number) => id % 5 === 2;
     const { result: want } = searchSubset(METRIC_L2, allowed, positions, queries);
     const got = index.searchSync(queries, K, { efSearch: 256, filter: { ids: positions.filter(allowed) } });
     expect(Array.from(got.labels).every((l) => allowed(Number(l)))).toBe(true);
     const hits = Array.from(got.labels).filter((l, i) => Array.from(want.labels.subarray(Math.floor(i / K) * K, Math.floor(i / K) * K + K)).includes(l));
     expect(hits.length / got.labels.length).toBeGreaterThanOrEqual(0.95);
+    expect(native.allowedRowSearches()).toBe(before);
     index.dispose();
   });
 });
