@@ -7,7 +7,7 @@
 //  - HNSW over flat vectors with a selective filter: FAISS walks the graph and keeps the allowed
 //    nodes it meets, so with few allowed most of the k results never come (recall@10 0.30 at
 //    1% allowed, 0.58 at 5%, see filtered_flat.cc), while exact search over so few rows costs
-//    little more than the walk.
+//    less than the walk.
 #pragma once
 
 #include <faiss/Index.h>
