@@ -114,7 +114,9 @@ bool SearchAllowedRows(const faiss::Index& index, faiss::idx_t n, const float* x
   const std::vector<faiss::idx_t> rows = AllowedRows(*sel, flat.ntotal, ids);
   const size_t m = rows.size();
   if (hnsw != nullptr && faiss::idx_t(m) * kHnswExactShare > flat.ntotal) return false;
-  if (n < faiss::distance_compute_blas_threshold) {
+  // No rows: the in-place path leaves the heaps empty, as FAISS does (BLAS is never called with
+  // no rows: OpenBLAS exits the process on a zero size).
+  if (n < faiss::distance_compute_blas_threshold || m == 0) {
     if (flat.metric_type == faiss::METRIC_INNER_PRODUCT) {
       SearchRowsInPlace<faiss::CMin<float, faiss::idx_t>, faiss::fvec_inner_product>(flat.get_xb(), d, rows, n, x, k, distances, labels);
     } else {
@@ -125,35 +127,24 @@ bool SearchAllowedRows(const faiss::Index& index, faiss::idx_t n, const float* x
     return true;
   }
   // One run of rows is searched where it lies; otherwise the rows are copied together.
-  const bool contiguous = m == 0 || rows.back() - rows.front() + 1 == faiss::idx_t(m);
+  const bool contiguous = rows.back() - rows.front() + 1 == faiss::idx_t(m);
   if (!contiguous && m * d * sizeof(float) > kMaxGatheredBytes) return false;
   std::vector<float> gathered;
   const float* y = flat.get_xb();
-  if (m > 0 && contiguous) {
+  if (contiguous) {
     y += size_t(rows.front()) * d;
-  } else if (m > 0) {
+  } else {
     gathered.resize(m * d);
     for (size_t j = 0; j < m; j++) std::memcpy(gathered.data() + j * d, y + size_t(rows[j]) * d, d * sizeof(float));
     y = gathered.data();
   }
-  // As IndexFlat::search on a flat index holding just these rows. None: empty heaps, as FAISS
-  // leaves them (BLAS is not called with no rows: OpenBLAS exits the process on a zero size).
+  // As IndexFlat::search on a flat index holding just these rows.
   if (flat.metric_type == faiss::METRIC_INNER_PRODUCT) {
     faiss::float_minheap_array_t res = {size_t(n), size_t(k), labels, distances};
-    if (m > 0) {
-      faiss::knn_inner_product(x, y, d, size_t(n), m, &res);
-    } else {
-      res.heapify();
-      res.reorder();
-    }
+    faiss::knn_inner_product(x, y, d, size_t(n), m, &res);
   } else {
     faiss::float_maxheap_array_t res = {size_t(n), size_t(k), labels, distances};
-    if (m > 0) {
-      faiss::knn_L2sqr(x, y, d, size_t(n), m, &res);
-    } else {
-      res.heapify();
-      res.reorder();
-    }
+    faiss::knn_L2sqr(x, y, d, size_t(n), m, &res);
   }
   MapLabels(rows, ids, size_t(n) * size_t(k), labels);
   allowedRowSearches++;

@@ -239,9 +239,7 @@ async function addonBuilds(dir) {
   }
   const windows = path.join(root, 'prebuilds', 'win32-x64');
   if (fs.existsSync(windows) && process.arch === 'x64') {
-    const pkg = path.join(dir, 'pkg-windows');
-    fs.cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
-    fs.cpSync(windows, path.join(pkg, 'prebuilds', 'win32-x64'), { recursive: true });
+    const pkg = make('pkg-windows', 'prebuilds/win32-x64', windows);
     const { runWindowsNode } = await import(path.join(root, 'scripts', 'release', 'windows-toolchain.mjs'));
     builds.windows = {
       label: 'Windows prebuild under Wine',

@@ -53,6 +53,8 @@ const argList = (name, fallback) => {
 const platforms = argList('--platform', PREBUILT_PLATFORMS.join(','));
 const majors = argList('--node', Object.keys(NODE_VERSIONS).join(','));
 const newer = (a, b) => a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]);
+// The x64 variants this CPU runs: the avx512 one needs AVX-512 BW.
+const X64_LEVELS = ['generic', 'avx2', ...(/\bavx512bw\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8')) ? ['avx512'] : [])];
 
 /**
  * The newest GLIBC_ version an ELF file requires, from `objdump -p`'s version references (weak
@@ -145,12 +147,8 @@ try {
     process.stderr.write(install.stdout + install.stderr);
     if (install.status !== 0) fail('npm install of the tarballs failed');
     if (/building from source|node-gyp/.test(install.stderr)) fail('npm install built from source although a binary package is installed');
-    const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8');
-    for (const level of ['generic', 'avx2', 'avx512']) {
-      if (level === 'avx512' && !/\bavx512bw\b/.test(cpu)) {
-        say('this CPU has no AVX-512: the avx512 variant is not run here');
-        continue;
-      }
+    if (!X64_LEVELS.includes('avx512')) say('this CPU has no AVX-512: the avx512 variant is not run here');
+    for (const level of X64_LEVELS) {
       const r = spawnSync('node', ['test/platform/installed.test.cjs'], { cwd: app, env: { ...env, FAISS_OPT_LEVEL: level }, encoding: 'utf8' });
       expectPass(`Debian 12 (glibc ${process.report.getReport().header.glibcVersionRuntime}), Node ${process.version}, x64 ${level}`, r);
     }
@@ -242,9 +240,8 @@ try {
     const install = runWindowsNode(22, [path.join(app, 'node_modules', 'faiss-native', 'scripts', 'install', 'install.mjs')], { cwd: app, capture: true });
     if (install.status !== 0 || !/using the prebuilt addon/.test(install.stderr)) fail(`the install script under Wine:\n${install.output}`);
     say('Windows under Wine: the install script finds the binary package and builds nothing');
-    const avx512 = /\bavx512bw\b/.test(fs.readFileSync('/proc/cpuinfo', 'utf8'));
     for (const major of Object.keys(WINDOWS_NODE_VERSIONS)) {
-      for (const level of ['generic', 'avx2', ...(avx512 ? ['avx512'] : [])]) {
+      for (const level of X64_LEVELS) {
         const { status, output } = runWindowsNode(major, ['test/platform/installed.test.cjs'], { cwd: app, env: { FAISS_OPT_LEVEL: level }, capture: true });
         expectPass(`Windows 10 under Wine 8, node.exe ${WINDOWS_NODE_VERSIONS[major]}, win32-x64 ${level}`, { status, stdout: output });
       }
