@@ -1,9 +1,8 @@
 // LangChain.js's FaissStore, unmodified, over faiss-native/faiss-node with the README's one-line
-// setup (the faiss-node package is not installed). Passages are SIFT vectors, so every expected
-// value comes from brute force over the data, not from FAISS.
+// setup (the faiss-node package is not installed). Passages are SIFT vectors
+// (test/helpers/sift-embeddings.ts), so every expected value comes from brute force.
 import { FaissStore } from '@langchain/community/vectorstores/faiss';
 import { Document } from '@langchain/core/documents';
-import { Embeddings } from '@langchain/core/embeddings';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -12,35 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IndexFlatL2 as NativeFlatL2 } from '../lib';
 import { bruteForce, score } from './helpers/brute-force';
 import { sift } from './helpers/data';
+import { passage, question, row, rowOf as rowOfText, SiftEmbeddings } from './helpers/sift-embeddings';
 import { writeNpy } from '../lib';
 import { runPython } from './parity/harness';
 
 const { d, base, queries } = sift();
-const passage = (i: number) => `passage ${i}`;
-const question = (j: number) => `question ${j}`;
-const row = (data: Float32Array, i: number) => Array.from(data.subarray(i * d, (i + 1) * d));
-
-/** "Embeds" passage i as SIFT base vector i and question j as SIFT query j. */
-class SiftEmbeddings extends Embeddings {
-  constructor() {
-    super({});
-  }
-  static vector(text: string): number[] {
-    const [kind, i] = text.split(' ');
-    return row(kind === 'passage' ? base : queries, Number(i));
-  }
-  async embedDocuments(texts: string[]): Promise<number[][]> {
-    return texts.map(SiftEmbeddings.vector);
-  }
-  async embedQuery(text: string): Promise<number[]> {
-    return SiftEmbeddings.vector(text);
-  }
-}
 
 const embeddings = new SiftEmbeddings();
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const docs = (rows: number[]) => rows.map((i) => new Document({ pageContent: passage(i), metadata: { row: i } }));
-const rowOf = (doc: Document) => Number(doc.pageContent.split(' ')[1]);
+const rowOf = (doc: Document) => rowOfText(doc.pageContent);
 
 /** Each stored passage's own vector finds that passage first, at distance 0. */
 async function expectEachFindsItself(store: FaissStore, rows: number[]): Promise<void> {

@@ -9,7 +9,7 @@ import { readNpy } from '../../lib';
 export const PYTHON = path.join(__dirname, '..', '..', '.venv-python', 'bin', 'python');
 
 export interface Job {
-  op: 'build' | 'search' | 'merge' | 'langchain';
+  op: 'build' | 'search' | 'filtered' | 'merge' | 'langchain' | 'langchain_filter' | 'langchain_mmr';
   [key: string]: unknown;
 }
 

@@ -1,8 +1,8 @@
 """Python side of the parity specs: builds, reads and searches indexes with faiss-cpu.
 
 Run by test/parity/harness.ts as `python reference.py job.json`; vectors and results
-travel as .npy files, indexes as FAISS files or serialized bytes. The `langchain` job saves a
-Python LangChain FAISS store for test/langchain.spec.ts.
+travel as .npy files, indexes as FAISS files or serialized bytes. The `langchain*` jobs save a
+Python LangChain FAISS store, evaluate its filters and its MMR search (test/langchain*.spec.ts).
 """
 import json
 import sys
@@ -123,9 +123,8 @@ def merge(job):
     faiss.write_index(a, job["indexOut"])
 
 
-def langchain(job):
-    """A store saved by Python LangChain, as its users make one:
-    FAISS.from_embeddings(...).save_local(dir) (an IndexFlatL2 file and a pickled docstore)."""
+def langchain_store(job):
+    """A Python LangChain FAISS store, as its users make one: FAISS.from_embeddings(...)."""
     import warnings
 
     warnings.filterwarnings("ignore")  # langchain-community announces its sunset on import
@@ -143,17 +142,54 @@ def langchain(job):
 
     vectors = np.load(job["vectors"])
     texts = job["texts"]
-    store = FAISS.from_embeddings(
+    return FAISS.from_embeddings(
         list(zip(texts, vectors.tolist())),
         Precomputed(),
-        metadatas=[{"row": i} for i in range(len(texts))],
+        metadatas=job.get("metadatas") or [{"row": i} for i in range(len(texts))],
         ids=job["ids"],
     )
-    store.save_local(job["out"])
+
+
+def langchain(job):
+    """A store saved by Python LangChain: save_local(dir) writes an IndexFlatL2 file and a
+    pickled docstore."""
+    langchain_store(job).save_local(job["out"])
+
+
+def langchain_filter(job):
+    """Which metadata each of Python LangChain FAISS's filters matches (its own filter function)."""
+    from langchain_community.vectorstores import FAISS
+
+    matches = []
+    for f in job["filters"]:
+        test = FAISS._create_filter_func(f)
+        matches.append([i for i, m in enumerate(job["metadatas"]) if test(m)])
+    with open(job["out"], "w") as out:
+        json.dump(matches, out)
+
+
+def langchain_mmr(job):
+    """The ids Python LangChain's max_marginal_relevance_search_by_vector picks per query."""
+    store = langchain_store(job)
+    queries = np.load(job["queries"])
+    picked = []
+    for q in queries:
+        docs = store.max_marginal_relevance_search_by_vector(q.tolist(), k=job["k"], fetch_k=job["fetchK"], lambda_mult=job["lambda"])
+        picked.append([d.id for d in docs])
+    with open(job["out"], "w") as out:
+        json.dump(picked, out)
 
 
 if __name__ == "__main__":
     with open(sys.argv[1]) as f:
         jobs = json.load(f)
     for job in jobs:
-        {"build": build, "search": search, "filtered": filtered, "merge": merge, "langchain": langchain}[job["op"]](job)
+        {
+            "build": build,
+            "search": search,
+            "filtered": filtered,
+            "merge": merge,
+            "langchain": langchain,
+            "langchain_filter": langchain_filter,
+            "langchain_mmr": langchain_mmr,
+        }[job["op"]](job)
