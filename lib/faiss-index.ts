@@ -5,7 +5,7 @@ import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
 import { SearchBatcher } from './search-batcher';
-import { checkEf, hasLayer, toNativeFilter, toNativeParams, type IdFilter, type Layer, type SearchParams } from './search-params';
+import { checkEf, FILTER_PLANS, hasLayer, toNativeFilter, toNativeParams, type IdFilter, type Layer, type SearchParams } from './search-params';
 import {
   checkCount,
   checkK,
@@ -61,7 +61,7 @@ function progressOf<F>(options: { onProgress?: F }): F | undefined {
 }
 
 /** Options of {@link Index.rangeSearch}. */
-export type RangeSearchOptions = SearchParams;
+export type RangeSearchOptions = Omit<SearchParams, 'plan'>;
 
 /** Range search output: the results of query i are at positions lims[i] to lims[i + 1] - 1. */
 export interface RangeSearchResult {
@@ -255,14 +255,14 @@ export class Index {
   async search(q: VectorsInput, k: number, options?: SearchOptions): Promise<SearchResult> {
     const { nat, queries, result, params } = this.#prepareSearch(q, k, options);
     if (result.nq === 1 && this.coalesceSearches && params?.filter === undefined) await fromCaller(this.#batcher.search(nat, queries, result, params));
-    else if (queries.length > 0) await fromCaller(nat.search(queries, result.k, result.distances, result.labels, params));
+    else if (queries.length > 0) withPlan(result, await fromCaller(nat.search(queries, result.k, result.distances, result.labels, params)));
     return result;
   }
 
   /** Finds the k nearest vectors of each query on the calling thread. */
   searchSync(q: VectorsInput, k: number, options?: SearchOptions): SearchResult {
     const { nat, queries, result, params } = this.#prepareSearch(q, k, options);
-    if (queries.length > 0) nat.searchSync(queries, result.k, result.distances, result.labels, params);
+    if (queries.length > 0) withPlan(result, nat.searchSync(queries, result.k, result.distances, result.labels, params));
     return result;
   }
 
@@ -484,4 +484,10 @@ function checkKey(key: unknown): number | bigint {
     return key;
   }
   return checkCount(key, 'key');
+}
+
+/** Records the plan of a filtered search (native/filtered_search.h's number) in its result. */
+function withPlan(result: SearchResult, plan: number): void {
+  const name = FILTER_PLANS[plan];
+  if (name !== undefined) result.plan = name;
 }

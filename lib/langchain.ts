@@ -1,6 +1,6 @@
 // faiss-native/langchain: a LangChain.js vector store over the main API. Filters are applied
 // before the search (the index searches only the matching documents, through the filtered-search
-// plans of native/filtered_flat.cc), not after it as Python LangChain's FAISS store does
+// plans of native/filtered_search.cc), not after it as Python LangChain's FAISS store does
 // (fetch_k candidates, then the filter, which returns fewer than k when the filter is selective).
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';

@@ -36,8 +36,9 @@ export interface NativeIndex {
   addSync(x: Float32Array): void;
   addWithIds(x: Float32Array, ids: BigInt64Array): Promise<void>;
   addWithIdsSync(x: Float32Array, ids: BigInt64Array): void;
-  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): Promise<void>;
-  searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): void;
+  /** Resolves to the plan a filtered search ran (FILTER_PLANS' index), 0 without a filter. */
+  search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): Promise<number>;
+  searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): number;
   rangeSearch(x: Float32Array, radius: number, params?: NativeSearchParams): Promise<NativeRangeResult>;
   rangeSearchSync(x: Float32Array, radius: number, params?: NativeSearchParams): NativeRangeResult;
   reconstruct(key: number | bigint, out: Float32Array): Promise<void>;
@@ -83,8 +84,9 @@ export interface NativeBinding {
   /** Flat and IVF-SQ searches of a few queries that ran on every thread (native/split_search.h), for the specs. */
   flatSplitSearches(): number;
   ivfSplitSearches(): number;
-  /** Filtered flat batches searched over the allowed rows alone (native/filtered_flat.h), for the specs. */
+  /** Filtered searches over the allowed rows alone, and widened ones (native/filtered_search.h), for the specs. */
   allowedRowSearches(): number;
+  widenedSearches(): number;
   setErrorClass(cls: typeof FaissError): void;
   readonly faissVersion: string;
   readonly compileOptions: string;

@@ -17,6 +17,18 @@ export type IdFilter =
   | { bitmap: Uint8Array; not?: boolean }
   | { range: readonly [number | bigint, number | bigint]; not?: boolean };
 
+/**
+ * How a filtered search runs: `'index'` is FAISS's own filtered search with the parameters given;
+ * `'widened'` the same with efSearch or nprobe divided by the share of ids allowed (so that it
+ * meets about as many allowed vectors as an unfiltered search meets vectors); `'exact'` computes
+ * every allowed vector's distance (flat indexes always; HNSW over its stored vectors; IVF
+ * probes every list).
+ */
+export type FilterPlan = 'index' | 'widened' | 'exact';
+
+/** The plans by native/filtered_search.h's numbers (0: no filter). */
+export const FILTER_PLANS = [undefined, 'index', 'widened', 'exact'] as const;
+
 /** Parameters of one search, as Python's `faiss.SearchParameters*` (`params=`). */
 export interface SearchParams {
   /** Inverted lists to visit (IVF indexes); the index's own nprobe is unchanged. */
@@ -27,6 +39,13 @@ export interface SearchParams {
   efSearch?: number;
   /** Only these ids are searched. */
   filter?: IdFilter;
+  /**
+   * The plan of a filtered search (ignored without a filter): `'auto'` (default) chooses from the
+   * share of ids allowed (HNSW: exact while the allowed vectors number at most efSearch / share
+   * times the graph's level-0 degree, else widened; IVF: widened, exact once every list would be
+   * probed), or forces one. The result's `plan` says which ran.
+   */
+  plan?: 'auto' | FilterPlan;
 }
 
 /** The plain form native/search_params.cc reads. */
@@ -44,11 +63,13 @@ export interface NativeSearchParams {
   maxCodes: number;
   efSearch: number;
   filter?: NativeIdFilter;
+  /** FILTER_PLANS' index of a forced plan, 0 to choose. */
+  plan: number;
 }
 
 /** The layers whose parameters a call or an accessor can set. */
 export type Layer = 'IVF' | 'HNSW';
-const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = { nprobe: 'IVF', maxCodes: 'IVF', efSearch: 'HNSW', filter: undefined };
+const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = { nprobe: 'IVF', maxCodes: 'IVF', efSearch: 'HNSW', filter: undefined, plan: undefined };
 
 export function hasLayer(nat: NativeIndex, layer: Layer): boolean {
   return layer === 'IVF' ? nat.nlist !== undefined : nat.efSearch !== undefined;
@@ -64,10 +85,12 @@ export function toNativeParams(params: object | undefined, nat: NativeIndex, cal
   if (params === null || typeof params !== 'object') throw new TypeError(`${call}: options must be an object; got ${describe(params)}`);
   const given = params as Record<string, unknown>;
   let any = false;
+  // Range searches have no plans: they return every allowed vector within the radius that FAISS meets.
+  const known = call === 'search' ? Object.keys(LAYER_OF) : Object.keys(LAYER_OF).filter((key) => key !== 'plan');
   for (const key of Object.keys(given)) {
     if (given[key] === undefined || extra.includes(key)) continue;
-    if (!Object.hasOwn(LAYER_OF, key)) {
-      throw new TypeError(`${call}: unknown option '${key}' (known: ${[...Object.keys(LAYER_OF), ...extra].join(', ')})`);
+    if (!known.includes(key)) {
+      throw new TypeError(`${call}: unknown option '${key}' (known: ${[...known, ...extra].join(', ')})`);
     }
     const layer = LAYER_OF[key as keyof SearchParams];
     if (layer !== undefined && !hasLayer(nat, layer)) {
@@ -76,13 +99,21 @@ export function toNativeParams(params: object | undefined, nat: NativeIndex, cal
     any = true;
   }
   if (!any) return undefined;
-  const { nprobe, maxCodes, efSearch, filter } = given as SearchParams;
+  const { nprobe, maxCodes, efSearch, filter, plan } = given as SearchParams;
   return {
     nprobe: nprobe === undefined ? 0 : checkPositiveInt(nprobe, 'options.nprobe'),
     maxCodes: maxCodes === undefined ? -1 : checkCount(maxCodes, 'options.maxCodes'),
     efSearch: efSearch === undefined ? 0 : checkEf(efSearch, 'options.efSearch'),
     filter: filter === undefined ? undefined : toNativeFilter(filter, 'options.filter'),
+    plan: checkPlan(plan),
   };
+}
+
+function checkPlan(plan: unknown): number {
+  if (plan === undefined || plan === 'auto') return 0;
+  const at = FILTER_PLANS.indexOf(plan as FilterPlan);
+  if (at < 1) throw new TypeError(`options.plan must be 'auto', 'index', 'widened' or 'exact'; got ${typeof plan === 'string' ? `'${plan}'` : describe(plan)}`);
+  return at;
 }
 
 /** Most candidates an HNSW search or add keeps (each sizes a heap; native/index_io.cc refuses files beyond it too). */

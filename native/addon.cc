@@ -11,7 +11,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
-#include "filtered_flat.h"
+#include "filtered_search.h"
 #include "index_create.h"
 #include "index_wrap.h"
 #include "memory_limit.h"
@@ -74,6 +74,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("allowedRowSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(AllowedRowSearches()));
   }, "allowedRowSearches"));
+  exports.Set("widenedSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(WidenedSearches()));
+  }, "widenedSearches"));
   exports.Set("openblasCore", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::String::New(info.Env(), os::OpenblasCore());
   }, "openblasCore"));

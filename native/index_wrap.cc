@@ -25,7 +25,7 @@
 #include "addon_data.h"
 #include "args.h"
 #include "errors.h"
-#include "filtered_flat.h"
+#include "filtered_search.h"
 #include "flat_add.h"
 #include "index_io.h"
 #include "jobs.h"
@@ -525,14 +525,16 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   const float* data = x.Data();
   float* d = distances.Data();
   faiss::idx_t* ids = labels.Data();
-  Work work = [handle, data, n, k, d, ids, spec] {
+  auto plan = std::make_shared<FilterPlan>(FilterPlan::kNone);
+  Work work = [handle, data, n, k, d, ids, spec, plan] {
     RunQueries(*handle, data, n, spec.get(), [&](const faiss::Index& index, const faiss::SearchParameters* params) {
-      if (SearchOnAllThreads(index, n, data, k, d, ids, params)) return;
-      if (SearchAllowedRows(index, n, data, k, d, ids, params)) return;
-      index.search(n, data, k, d, ids, params);
+      *plan = SearchFiltered(index, n, data, k, d, ids, spec.get(), params, [&](const faiss::SearchParameters* run) {
+        if (!SearchOnAllThreads(index, n, data, k, d, ids, run)) index.search(n, data, k, d, ids, run);
+      });
     });
   };
-  return RunJob(env, Async, std::move(work), NoResult, keepAlive);
+  Finish finish = [plan](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, double(*plan)); };
+  return RunJob(env, Async, std::move(work), std::move(finish), keepAlive);
 }
 
 template <bool Async>

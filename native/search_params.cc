@@ -59,6 +59,7 @@ std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::
   spec->nprobe = IntProperty(object, "nprobe", 0);
   spec->maxCodes = IntProperty(object, "maxCodes", -1);
   spec->efSearch = IntProperty(object, "efSearch", 0);
+  spec->plan = int32_t(IntProperty(object, "plan", 0));
   if (Napi::Value filter = object.Get("filter"); filter.IsObject()) spec->filter = ReadIdFilter(filter, keepAlive);
   return spec;
 }

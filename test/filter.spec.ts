@@ -85,7 +85,7 @@ describe('filtered search on flat indexes', () => {
     }
   }
 
-  // 20 queries and more: the allowed rows alone, with BLAS (native/filtered_flat.h), as a flat
+  // 20 queries and more: the allowed rows alone, with BLAS (native/filtered_search.h), as a flat
   // index holding just those rows answers them.
   const batch = randomVectors(40, D, 5);
   for (const [metric, Flat] of [[METRIC_INNER_PRODUCT, IndexFlatIP], [METRIC_L2, IndexFlatL2]] as const) {
@@ -226,7 +226,7 @@ describe('filtered search through IDMap (user ids) and on IVF', () => {
     index.dispose();
   });
 
-  // At most 5% allowed: exact search over the allowed rows (native/filtered_flat.h), where
+  // At most 5% allowed: exact search over the allowed rows (native/filtered_search.h), where
   // FAISS's filtered walk finds few of them.
   for (const [metric, name] of [[METRIC_INNER_PRODUCT, 'IP'], [METRIC_L2, 'L2']] as const) {
     it(`HNSW (${name}), 1% and 0.2% allowed, also through an IDMap: equal exact search over the subset`, () => {
@@ -250,17 +250,86 @@ describe('filtered search through IDMap (user ids) and on IVF', () => {
     });
   }
 
-  it('HNSW (factory), 20% allowed (FAISS\'s filtered walk): only allowed ids, and recall against exact search over the subset', () => {
+  it('HNSW (factory), 20% allowed, FAISS\'s filtered walk (plan \'index\'): only allowed ids, and recall against exact search over the subset', () => {
     const index = indexFactory(D, 'HNSW16', METRIC_L2);
     index.addSync(base);
     const before = native.allowedRowSearches();
     const allowed = (id: number) => id % 5 === 2;
     const { result: want } = searchSubset(METRIC_L2, allowed, positions, queries);
-    const got = index.searchSync(queries, K, { efSearch: 256, filter: { ids: positions.filter(allowed) } });
+    const got = index.searchSync(queries, K, { efSearch: 256, filter: { ids: positions.filter(allowed) }, plan: 'index' });
     expect(Array.from(got.labels).every((l) => allowed(Number(l)))).toBe(true);
     const hits = Array.from(got.labels).filter((l, i) => Array.from(want.labels.subarray(Math.floor(i / K) * K, Math.floor(i / K) * K + K)).includes(l));
     expect(hits.length / got.labels.length).toBeGreaterThanOrEqual(0.95);
     expect(native.allowedRowSearches()).toBe(before);
+    index.dispose();
+  });
+});
+
+describe('the plan of a filtered search', () => {
+  const allowedShare = (share: number) => positions.filter((id) => (id * 7919) % 1000 < share * 1000);
+
+  it('flat: always exact; HNSW: exact while the allowed rows cost less than the widened walk; IVF: widened, exact once every list is probed', () => {
+    const flat = new IndexFlatL2(D);
+    flat.addSync(base);
+    expect(flat.searchSync(queries, K, { filter: { ids: allowedShare(0.5) } }).plan).toBe('exact');
+    expect(flat.searchSync(queries, K).plan).toBeUndefined();
+
+    const hnsw = indexFactory(D, 'HNSW16', METRIC_L2);
+    hnsw.addSync(base);
+    const widenedBefore = native.widenedSearches();
+    // 3000 vectors, level-0 degree 32: at efSearch 16 (k 10), 30% allowed = 900 rows against a
+    // walk of 16 / 0.3 = 54 candidates x 32 (1728): exact. At efSearch 1 (k 10) and 50%: 1500 rows
+    // against 20 x 32 (640): widened.
+    expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.01) } }).plan).toBe('exact');
+    expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) } }).plan).toBe('exact');
+    expect(hnsw.searchSync(queries, K, { efSearch: 1, filter: { ids: allowedShare(0.5) } }).plan).toBe('widened');
+    expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) }, plan: 'index' }).plan).toBe('index');
+    expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) }, plan: 'widened' }).plan).toBe('widened');
+    expect(native.widenedSearches() - widenedBefore).toBe(2);
+
+    const ivf = new IndexIVFScalarQuantizer(D, 32, 'QT_8bit', METRIC_L2);
+    ivf.trainSync(base);
+    ivf.addSync(base);
+    expect(ivf.searchSync(queries, K, { nprobe: 4, filter: { ids: allowedShare(0.5) } }).plan).toBe('widened');
+    expect(ivf.searchSync(queries, K, { nprobe: 4, filter: { ids: allowedShare(0.05) } }).plan).toBe('exact');
+    expect(ivf.searchSync(queries, K, { nprobe: 32, filter: { ids: allowedShare(0.5) } }).plan).toBe('exact');
+    for (const ix of [flat, hnsw, ivf]) ix.dispose();
+  });
+
+  it("plan 'exact' on HNSW and IVF equals exact search over the allowed ids (IVF: over its codes, as at nprobe = nlist)", async () => {
+    const allowed = (id: number) => id % 3 === 0;
+    const { result: want } = searchSubset(METRIC_L2, allowed, positions, queries);
+    const hnsw = indexFactory(D, 'HNSW16', METRIC_L2);
+    hnsw.addSync(base);
+    const got = await hnsw.search(queries, K, { filter: { ids: positions.filter(allowed) }, plan: 'exact' });
+    expect([got.plan, Array.from(got.labels)]).toEqual(['exact', Array.from(want.labels)]);
+    // HNSW over codes: the exact plan scans every allowed code.
+    const sq = indexFactory(D, 'HNSW16,SQ8', METRIC_L2);
+    sq.trainSync(base);
+    sq.addSync(base);
+    const viaStorage = sq.searchSync(queries, K, { filter: { ids: positions.filter(allowed) }, plan: 'exact' });
+    const codes = indexFactory(D, 'SQ8', METRIC_L2);
+    codes.trainSync(base);
+    codes.addSync(base);
+    expect(viaStorage.labels).toEqual(codes.searchSync(queries, K, { filter: { ids: positions.filter(allowed) } }).labels);
+    const ivf = new IndexIVFScalarQuantizer(D, 16, 'QT_8bit', METRIC_L2);
+    ivf.trainSync(base);
+    ivf.addSync(base);
+    expect(ivf.searchSync(queries, K, { nprobe: 2, filter: { ids: positions.filter(allowed) }, plan: 'exact' }).labels).toEqual(
+      ivf.searchSync(queries, K, { nprobe: 16, filter: { ids: positions.filter(allowed) }, plan: 'index' }).labels,
+    );
+    for (const ix of [hnsw, sq, codes, ivf]) ix.dispose();
+  });
+
+  it('plans that do not exist, or not for this index, are errors naming the problem', () => {
+    const index = indexFactory(D, 'PCA8,Flat', METRIC_L2);
+    index.trainSync(base);
+    index.addSync(base);
+    const filter = { range: [0, 100] } as IdFilter;
+    expect(index.searchSync(queries, K, { filter }).plan).toBe('index');
+    expect(() => index.searchSync(queries, K, { filter, plan: 'exact' })).toThrow(/plan 'exact' is not available for IndexPreTransform/);
+    expect(index.searchSync(queries, K, { filter, plan: 'widened' }).plan).toBe('index'); // nothing to widen
+    expect(() => index.searchSync(queries, K, { filter, plan: 'fast' as never })).toThrow(new TypeError("options.plan must be 'auto', 'index', 'widened' or 'exact'; got 'fast'"));
     index.dispose();
   });
 });

@@ -22,11 +22,12 @@ describe('which options apply', () => {
     flat.addSync(base.subarray(0, 100 * D));
     const q = queries.subarray(0, D);
     expect(() => flat.searchSync(q, 1, { nprob: 3 } as object)).toThrow(
-      new TypeError("search: unknown option 'nprob' (known: nprobe, maxCodes, efSearch, filter, out)"),
+      new TypeError("search: unknown option 'nprob' (known: nprobe, maxCodes, efSearch, filter, plan, out)"),
     );
     expect(() => flat.rangeSearchSync(q, 1, { out: {} } as object)).toThrow(
       new TypeError("rangeSearch: unknown option 'out' (known: nprobe, maxCodes, efSearch, filter)"),
     );
+    expect(() => flat.rangeSearchSync(q, 1, { filter: { range: [0, 9] }, plan: 'exact' } as object)).toThrow(/rangeSearch: unknown option 'plan'/);
     expect(() => flat.searchSync(q, 1, { efSearch: 32 })).toThrow(
       new TypeError("search: option 'efSearch' applies to indexes with an HNSW layer; this index is IndexFlat"),
     );

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Filtered HNSW, one query at a time: recall@10 against exact search over the allowed ids, and
 // microseconds per query against the unfiltered walk, at 0.1%, 1%, 5% and 20% allowed (random
-// ids). Up to 5% the search runs exactly over the allowed rows (native/filtered_flat.h); above
+// ids). Up to 5% the search runs exactly over the allowed rows (native/filtered_search.h); above
 // it, FAISS's filtered walk.
 //   node scripts/bench/filtered-hnsw.mjs [--n=20000] [--d=64]
 import path from 'node:path';

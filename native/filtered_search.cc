@@ -1,0 +1,315 @@
+#include "filtered_search.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/utils/Heap.h>
+#include <faiss/utils/distances.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "errors.h"
+#include "index_handle.h"
+
+namespace faiss_native {
+
+namespace {
+
+constexpr size_t kMaxGatheredBytes = size_t(256) << 20;
+// Vectors whose ids estimate the allowed share where it cannot be counted (the estimate's
+// standard error is under 0.8 percentage points).
+constexpr faiss::idx_t kShareSamples = 4096;
+// FAISS's heap limit for efSearch (lib/search-params.ts MAX_EF).
+constexpr size_t kMaxEf = size_t(1) << 20;
+// The cost model of filtered HNSW, in distance computations: exact search over the allowed
+// rows costs one per allowed vector; the walk widened to efSearch / share costs about one per
+// candidate per level-0 neighbour slot (2M), so the exact plan runs while
+//   allowed <= (efSearch / share) * 2M,   i.e. share <= sqrt(efSearch * 2M / ntotal).
+// Calibrated by scripts/bench/filtered-hnsw.mjs: an unfiltered walk cost as much as 0.72 (20k x 64,
+// HNSW16, efSearch 64) to 1.3 (100k x 128) distance computations per candidate and neighbour
+// slot, measured against the exact plan over a known number of rows. The widened walk also
+// misses allowed vectors far from the query (recall@10 0.32 with the 20% farthest of 10k
+// clustered vectors allowed, test/filter-recall.spec.ts), which the exact plan cannot.
+constexpr double kHnswWalkCost = 1.0;
+std::atomic<uint64_t> allowedRowSearches{0};
+std::atomic<uint64_t> widenedSearches{0};
+
+// The allowed positions, ascending. Without an IDMap, straight from a range, a bitmap (a set of
+// dense ids is one too: search_params.cc; eight ids a byte) or a set (its ids, sorted);
+// otherwise the selector is asked about every id.
+std::vector<faiss::idx_t> AllowedRows(const faiss::IDSelector& sel, faiss::idx_t ntotal, const faiss::idx_t* ids) {
+  std::vector<faiss::idx_t> rows;
+  if (ids == nullptr) {
+    if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
+      for (faiss::idx_t i = std::max<faiss::idx_t>(range->imin, 0); i < std::min(range->imax, ntotal); i++) rows.push_back(i);
+      return rows;
+    }
+    if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
+      const size_t bytes = std::min(bitmap->n, size_t(ntotal + 7) / 8);
+      for (size_t b = 0; b < bytes; b++) {
+        for (unsigned bits = bitmap->bitmap[b]; bits != 0; bits &= bits - 1) {
+          const auto i = faiss::idx_t(b * 8 + size_t(__builtin_ctz(bits)));
+          if (i < ntotal) rows.push_back(i);
+        }
+      }
+      return rows;
+    }
+    if (const auto* batch = dynamic_cast<const faiss::IDSelectorBatch*>(&sel)) {
+      for (const faiss::idx_t id : batch->set) {
+        if (id >= 0 && id < ntotal) rows.push_back(id);
+      }
+      std::sort(rows.begin(), rows.end());
+      return rows;
+    }
+  }
+  for (faiss::idx_t i = 0; i < ntotal; i++) {
+    if (sel.is_member(ids != nullptr ? ids[i] : i)) rows.push_back(i);
+  }
+  return rows;
+}
+
+// Labels from positions in `rows` to the index's ids (the user's under an IDMap).
+void MapLabels(const std::vector<faiss::idx_t>& rows, const faiss::idx_t* ids, size_t count, faiss::idx_t* labels) {
+  for (size_t i = 0; i < count; i++) {
+    if (labels[i] < 0) continue;
+    const faiss::idx_t row = rows[size_t(labels[i])];
+    labels[i] = ids != nullptr ? ids[row] : row;
+  }
+}
+
+// Fewer queries than FAISS's BLAS threshold: each query's distances to the rows where they lie,
+// into a heap, as FAISS's sequential exhaustive search does (same distance function, same
+// order, same heap rules, so the same results as on gathered rows), without copying the rows:
+// a copy of 5% of 100k x 128 cost 16x the HNSW walk it replaced (page faults on each call).
+template <class C, float (*Distance)(const float*, const float*, size_t)>
+void SearchRowsInPlace(const float* xb, size_t d, const std::vector<faiss::idx_t>& rows, faiss::idx_t n, const float* x,
+                       faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+#pragma omp parallel for if (n > 1)
+  for (faiss::idx_t i = 0; i < n; i++) {
+    float* heapDistances = distances + i * k;
+    faiss::idx_t* heapLabels = labels + i * k;
+    faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
+    const float* query = x + size_t(i) * d;
+    for (size_t j = 0; j < rows.size(); j++) {
+      const float dis = Distance(query, xb + size_t(rows[j]) * d, d);
+      if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, faiss::idx_t(j));
+    }
+    faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
+  }
+}
+
+// Exact search over the allowed rows of a flat index (its own, or an HNSW's storage), under an
+// IDMap when ids is its id_map: the results of a flat index holding just those rows, ties
+// included, labels mapped back. False, having done nothing, when the rows would need a copy of
+// more than 256 MiB.
+bool SearchAllowedRows(const faiss::IndexFlat& flat, const faiss::idx_t* ids, const faiss::IDSelector& sel, faiss::idx_t n,
+                       const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+  const size_t d = size_t(flat.d);
+  const std::vector<faiss::idx_t> rows = AllowedRows(sel, flat.ntotal, ids);
+  const size_t m = rows.size();
+  // No rows: the in-place path leaves the heaps empty, as FAISS does (BLAS is never called with
+  // no rows: OpenBLAS exits the process on a zero size).
+  if (n < faiss::distance_compute_blas_threshold || m == 0) {
+    if (flat.metric_type == faiss::METRIC_INNER_PRODUCT) {
+      SearchRowsInPlace<faiss::CMin<float, faiss::idx_t>, faiss::fvec_inner_product>(flat.get_xb(), d, rows, n, x, k, distances, labels);
+    } else {
+      SearchRowsInPlace<faiss::CMax<float, faiss::idx_t>, faiss::fvec_L2sqr>(flat.get_xb(), d, rows, n, x, k, distances, labels);
+    }
+    MapLabels(rows, ids, size_t(n) * size_t(k), labels);
+    allowedRowSearches++;
+    return true;
+  }
+  // One run of rows is searched where it lies; otherwise the rows are copied together.
+  const bool contiguous = rows.back() - rows.front() + 1 == faiss::idx_t(m);
+  if (!contiguous && m * d * sizeof(float) > kMaxGatheredBytes) return false;
+  std::vector<float> gathered;
+  const float* y = flat.get_xb();
+  if (contiguous) {
+    y += size_t(rows.front()) * d;
+  } else {
+    gathered.resize(m * d);
+    for (size_t j = 0; j < m; j++) std::memcpy(gathered.data() + j * d, y + size_t(rows[j]) * d, d * sizeof(float));
+    y = gathered.data();
+  }
+  // As IndexFlat::search on a flat index holding just these rows.
+  if (flat.metric_type == faiss::METRIC_INNER_PRODUCT) {
+    faiss::float_minheap_array_t res = {size_t(n), size_t(k), labels, distances};
+    faiss::knn_inner_product(x, y, d, size_t(n), m, &res);
+  } else {
+    faiss::float_maxheap_array_t res = {size_t(n), size_t(k), labels, distances};
+    faiss::knn_L2sqr(x, y, d, size_t(n), m, &res);
+  }
+  MapLabels(rows, ids, size_t(n) * size_t(k), labels);
+  allowedRowSearches++;
+  return true;
+}
+
+bool IsFlatVectors(const faiss::Index& index) {
+  return IsPlainFlat(index) && (index.metric_type == faiss::METRIC_INNER_PRODUCT || index.metric_type == faiss::METRIC_L2);
+}
+
+// Every allowed vector of an HNSW index, from its storage: the allowed rows of flat vectors,
+// else FAISS's scan of the storage's codes with the selector (translated to positions under an
+// IDMap, the labels back to ids).
+void SearchHnswStorage(const faiss::IndexHNSW& hnsw, const faiss::IndexIDMap* idmap, const faiss::IDSelector& sel, faiss::idx_t n,
+                       const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+  const faiss::idx_t* ids = idmap != nullptr ? idmap->id_map.data() : nullptr;
+  if (IsFlatVectors(*hnsw.storage) &&
+      SearchAllowedRows(static_cast<const faiss::IndexFlat&>(*hnsw.storage), ids, sel, n, x, k, distances, labels)) {
+    return;
+  }
+  std::optional<faiss::IDSelectorTranslated> translated;
+  if (idmap != nullptr) translated.emplace(idmap->id_map, &sel);
+  faiss::SearchParameters params;
+  params.sel = translated ? &*translated : const_cast<faiss::IDSelector*>(&sel);
+  hnsw.storage->search(n, x, k, distances, labels, &params);
+  if (ids != nullptr) {
+    for (size_t i = 0; i < size_t(n * k); i++) labels[i] = labels[i] < 0 ? labels[i] : ids[labels[i]];
+  }
+}
+
+// A parameter divided by the allowed share, rounded up, within [value, limit].
+size_t Widened(size_t value, double share, size_t limit) {
+  const double wide = std::ceil(double(value) / std::max(share, 1e-9));
+  return std::max(value, size_t(std::min(wide, double(limit))));
+}
+
+InvalidArgument NoExactPlan(const faiss::Index& index) {
+  std::string type = TypeName(typeid(index));
+  if (type.rfind("faiss::", 0) == 0) type.erase(0, 7);
+  return InvalidArgument("plan 'exact' is not available for " + type + " (flat, HNSW and IVF indexes, alone or under an IDMap)");
+}
+
+}  // namespace
+
+double AllowedShare(const faiss::Index& index, const faiss::IDSelector& sel) {
+  const faiss::idx_t ntotal = index.ntotal;
+  if (ntotal <= 0) return 0;
+  const auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index);
+  const faiss::Index& inner = idmap != nullptr ? *idmap->index : index;
+  const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&inner);
+  // Ids are positions: count.
+  if (idmap == nullptr && ivf == nullptr) {
+    if (const auto* no = dynamic_cast<const faiss::IDSelectorNot*>(&sel)) return 1 - AllowedShare(index, *no->sel);
+    if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
+      return double(std::max<faiss::idx_t>(0, std::min(range->imax, ntotal) - std::max<faiss::idx_t>(range->imin, 0))) / double(ntotal);
+    }
+    if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
+      const size_t bytes = std::min(bitmap->n, size_t(ntotal + 7) / 8);
+      size_t count = 0;
+      for (size_t b = 0; b < bytes; b++) {
+        unsigned bits = bitmap->bitmap[b];
+        if (b == size_t(ntotal) / 8) bits &= (1u << (ntotal % 8)) - 1;  // ids past ntotal
+        count += size_t(__builtin_popcount(bits));
+      }
+      return double(count) / double(ntotal);
+    }
+    if (const auto* batch = dynamic_cast<const faiss::IDSelectorBatch*>(&sel)) {
+      size_t count = 0;
+      for (const faiss::idx_t id : batch->set) count += id >= 0 && id < ntotal ? 1 : 0;
+      return double(count) / double(ntotal);
+    }
+  }
+  // Otherwise a sample of the stored vectors' ids, at positions spread by a fixed hash (even
+  // steps would alias with periodic filters such as id % 10 == 3).
+  const size_t samples = size_t(std::min<faiss::idx_t>(ntotal, kShareSamples));
+  std::vector<size_t> listStart;
+  if (idmap == nullptr && ivf != nullptr) {
+    listStart.assign(ivf->nlist + 1, 0);
+    for (size_t l = 0; l < ivf->nlist; l++) listStart[l + 1] = listStart[l] + ivf->invlists->list_size(l);
+  }
+  size_t hits = 0;
+  for (size_t s = 0; s < samples; s++) {
+    const auto pos = size_t(samples == size_t(ntotal) ? s : ((uint64_t(s) + 1) * 0x9E3779B97F4A7C15ull >> 11) % uint64_t(ntotal));
+    faiss::idx_t id = faiss::idx_t(pos);
+    if (idmap != nullptr) {
+      id = idmap->id_map[pos];
+    } else if (ivf != nullptr) {
+      const size_t list = size_t(std::upper_bound(listStart.begin(), listStart.end(), pos) - listStart.begin()) - 1;
+      id = ivf->invlists->get_single_id(list, pos - listStart[list]);
+    }
+    hits += sel.is_member(id) ? 1 : 0;
+  }
+  return double(hits) / double(samples);
+}
+
+FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
+                          faiss::idx_t* labels, const SearchSpec* spec, const faiss::SearchParameters* params, const RunSearch& run) {
+  if (spec == nullptr || !spec->filter) {
+    run(params);
+    return FilterPlan::kNone;
+  }
+  const auto forced = FilterPlan(spec->plan);
+  // SearchParams gives IDMaps their inner index's parameters, with the selector of the user's ids.
+  const auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(&index);
+  const faiss::Index& inner = idmap != nullptr ? *idmap->index : index;
+  const faiss::IDSelector* sel = params->sel;
+  const auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&inner);
+  const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&inner);
+  if (forced == FilterPlan::kIndex || sel == nullptr) {
+    if (forced == FilterPlan::kExact) throw NoExactPlan(inner);
+    run(params);
+    return FilterPlan::kIndex;
+  }
+  // Flat codes: FAISS computes every allowed vector's distance (one id at a time); batches of
+  // plain flat vectors go through BLAS over the allowed rows instead.
+  if (dynamic_cast<const faiss::IndexFlatCodes*>(&inner) != nullptr) {
+    const bool rows = IsFlatVectors(inner) && n >= faiss::distance_compute_blas_threshold &&
+                      SearchAllowedRows(static_cast<const faiss::IndexFlat&>(inner), idmap != nullptr ? idmap->id_map.data() : nullptr,
+                                        *sel, n, x, k, distances, labels);
+    if (!rows) run(params);
+    return FilterPlan::kExact;
+  }
+  if (hnsw != nullptr && hnsw->storage != nullptr) {
+    const double share = AllowedShare(index, *sel);
+    faiss::SearchParametersHNSW widened = *dynamic_cast<const faiss::SearchParametersHNSW*>(params);
+    const auto ef = size_t(std::max<faiss::idx_t>(widened.efSearch, k));
+    widened.efSearch = int(Widened(ef, share, std::min<size_t>(size_t(inner.ntotal), kMaxEf)));
+    const double walk = kHnswWalkCost * double(widened.efSearch) * double(hnsw->hnsw.nb_neighbors(0));
+    const bool exact = forced == FilterPlan::kExact || (forced != FilterPlan::kWidened && share * double(inner.ntotal) <= walk);
+    if (exact) {
+      SearchHnswStorage(*hnsw, idmap, *sel, n, x, k, distances, labels);
+      return FilterPlan::kExact;
+    }
+    if (size_t(widened.efSearch) <= ef) {
+      run(params);
+      return FilterPlan::kIndex;
+    }
+    run(&widened);
+    widenedSearches++;
+    return FilterPlan::kWidened;
+  }
+  if (ivf != nullptr) {
+    faiss::SearchParametersIVF widened = *dynamic_cast<const faiss::SearchParametersIVF*>(params);
+    const size_t nprobe = std::min(widened.nprobe, ivf->nlist);
+    widened.nprobe = forced == FilterPlan::kExact ? ivf->nlist : Widened(nprobe, AllowedShare(index, *sel), ivf->nlist);
+    if (widened.nprobe == ivf->nlist) {
+      widened.max_codes = 0;  // every list, whole
+      run(&widened);
+      return FilterPlan::kExact;
+    }
+    if (widened.nprobe == nprobe) {
+      run(params);
+      return FilterPlan::kIndex;
+    }
+    run(&widened);
+    widenedSearches++;
+    return FilterPlan::kWidened;
+  }
+  if (forced == FilterPlan::kExact) throw NoExactPlan(inner);
+  run(params);
+  return FilterPlan::kIndex;
+}
+
+uint64_t AllowedRowSearches() { return allowedRowSearches.load(); }
+uint64_t WidenedSearches() { return widenedSearches.load(); }
+
+}  // namespace faiss_native

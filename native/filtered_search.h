@@ -1,0 +1,42 @@
+// Filtered search: which plan runs a search with a filter, and the plans FAISS lacks.
+//  - FAISS's own filtered search (plan "index") keeps the allowed ids among those it meets. With
+//    a selective filter it meets too few: HNSW's walk stops after efSearch candidates, allowed
+//    or not (recall@10 0.30 at 1% allowed, 0.58 at 5%: scripts/bench/filtered-hnsw.mjs), and an
+//    IVF search probes nprobe lists that hold few allowed ids. Forced only (plan: 'index').
+//  - "widened": the same search with efSearch or nprobe divided by the share of ids allowed, so
+//    it meets about as many allowed ids as an unfiltered search meets ids.
+//  - "exact": every allowed vector's distance. Flat batches gather the allowed rows for BLAS
+//    (FAISS 1.12 tests every id of a flat index for every query and computes distances one at a
+//    time: a batch with half the ids allowed ran at 0.12x the unfiltered batch,
+//    scripts/bench/filtered.mjs); HNSW over flat vectors searches its allowed rows, over codes
+//    scans its storage; IVF probes every list.
+#pragma once
+
+#include <faiss/Index.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "search_params.h"
+
+namespace faiss_native {
+
+// The plan a filtered search ran (lib/search-params.ts names them).
+enum class FilterPlan : int32_t { kNone = 0, kIndex = 1, kWidened = 2, kExact = 3 };
+
+// Runs a search: with a filter, by the plan `spec->plan` forces or (0) the cheapest that keeps
+// recall (see filtered_search.cc); `run` searches with given parameters where FAISS's own
+// search applies (the caller's threaded splits included). Returns the plan, kNone without a filter.
+using RunSearch = std::function<void(const faiss::SearchParameters*)>;
+FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
+                          faiss::idx_t* labels, const SearchSpec* spec, const faiss::SearchParameters* params, const RunSearch& run);
+
+// The share of the index's vectors a selector allows: counted where that is cheap (a range, a
+// bitmap or a set over positions), otherwise estimated from 4096 vectors spread over the index.
+double AllowedShare(const faiss::Index& index, const faiss::IDSelector& sel);
+
+// How many searches took each plan (for the specs): the allowed-rows path, and widened searches.
+uint64_t AllowedRowSearches();
+uint64_t WidenedSearches();
+
+}  // namespace faiss_native
