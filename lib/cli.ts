@@ -18,6 +18,7 @@ import {
   readIvecs,
   readNpy,
   writeNpy,
+  type IdFilter,
   type Index,
 } from './index';
 import { exactNeighbours, operatingValues, recallAt, timedSearch } from './tune';
@@ -27,12 +28,16 @@ const USAGE = `Usage: faiss-native <command> [options]
   build <factory> <vectors> -o <index>   build an index ("IVF1024,SQ8", "HNSW32", "Flat", ...)
         [--metric ip|l2] [--normalize] [--train-size N]
   search <index> <queries> -o <out.npy|out.json> [-k 10] [--nprobe N] [--ef-search N]
+        [--filter <ids file>|<min>:<max>]
   info <index>                           type, dimension, metric, size and settings
-  eval <index> <queries> [--gt <file>] [-o <plot.svg>]
+  eval <index> <queries> [--gt <file>] [--filter <ids file>|<min>:<max>] [-o <plot.svg>]
                                          recall@1/10/100 and queries per second at each nprobe
-                                         (or efSearch), as a table and a plot
+                                         (or efSearch), as a table and a plot; with a filter,
+                                         against exact search over the allowed ids
 
-Vectors: .npy (float32, C order), .fvecs or .bvecs; ground truth: .npy (int64 or int32) or .ivecs.`;
+Vectors: .npy (float32, C order), .fvecs or .bvecs; ground truth: .npy (int64 or int32) or .ivecs.
+Filters: the ids a search may return, as a file of ids (.npy int64 or int32, or .ivecs) or a
+range <min>:<max> (max excluded).`;
 
 class UsageError extends Error {}
 
@@ -75,6 +80,22 @@ function readGroundTruth(file: string): { ids: BigInt64Array; width: number } {
   const { data, shape } = readNpy(file);
   if (shape.length !== 2 || data instanceof Float32Array || data instanceof Uint8Array) throw new RangeError(`${file} must hold a 2-D int64 or int32 array`);
   return { ids: data instanceof BigInt64Array ? data : BigInt64Array.from(data, BigInt), width: shape[1] };
+}
+
+/** --filter: a file of allowed ids, or a range <min>:<max> (max excluded). */
+function readFilter(value: string | undefined): IdFilter | undefined {
+  if (value === undefined) return undefined;
+  const range = /^(\d+):(\d+)$/.exec(value);
+  if (range) {
+    const [min, max] = [BigInt(range[1]), BigInt(range[2])];
+    if (min > max) throw new UsageError(`--filter ${value}: the range's min must be at most its max`);
+    return { range: [min, max] };
+  }
+  if (!fs.existsSync(value)) throw new UsageError(`--filter must be a file of ids or a range <min>:<max>; got ${value}`);
+  if (value.toLowerCase().endsWith('.ivecs')) return BigInt64Array.from(readIvecs(value).data, BigInt);
+  const { data, shape } = readNpy(value);
+  if (shape.length !== 1 || !(data instanceof BigInt64Array || data instanceof Int32Array)) throw new RangeError(`${value} must hold a 1-D int64 or int32 array of ids`);
+  return data instanceof BigInt64Array ? data : BigInt64Array.from(data, BigInt);
 }
 
 /** A progress line on stderr: count, rate and time left, redrawn in place on a terminal. */
@@ -133,7 +154,7 @@ async function search(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { output: { type: 'string', short: 'o' }, k: { type: 'string', short: 'k' }, nprobe: { type: 'string' }, 'ef-search': { type: 'string' } },
+    options: { output: { type: 'string', short: 'o' }, k: { type: 'string', short: 'k' }, nprobe: { type: 'string' }, 'ef-search': { type: 'string' }, filter: { type: 'string' } },
   });
   const [file, queriesFile] = positionals;
   if (file === undefined || queriesFile === undefined || values.output === undefined) throw new UsageError('search needs <index> <queries> -o <out.npy|out.json>');
@@ -141,7 +162,8 @@ async function search(args: string[]): Promise<void> {
   const k = positiveInt(values.k, '-k') ?? 10;
   const nprobe = positiveInt(values.nprobe, '--nprobe');
   const efSearch = positiveInt(values['ef-search'], '--ef-search');
-  const { distances, labels, nq } = await index.search(x, k, { ...(nprobe && { nprobe }), ...(efSearch && { efSearch }) });
+  const filter = readFilter(values.filter);
+  const { distances, labels, nq, plan } = await index.search(x, k, { ...(nprobe && { nprobe }), ...(efSearch && { efSearch }), ...(filter && { filter }) });
   if (values.output.endsWith('.json')) {
     const rows = Array.from({ length: nq }, (_, i) => ({ labels: Array.from(labels.subarray(i * k, (i + 1) * k), Number), distances: Array.from(distances.subarray(i * k, (i + 1) * k)) }));
     fs.writeFileSync(values.output, JSON.stringify(rows));
@@ -149,7 +171,7 @@ async function search(args: string[]): Promise<void> {
     writeNpy(values.output, labels, [nq, k]);
     writeNpy(values.output.replace(/\.npy$/, '') + '.distances.npy', distances, [nq, k]);
   }
-  console.log(`${nq} queries, k=${k}: ${values.output}`);
+  console.log(`${nq} queries, k=${k}${plan ? `, filtered (plan: ${plan})` : ''}: ${values.output}`);
   index.dispose();
 }
 
@@ -184,28 +206,37 @@ function info(args: string[]): void {
 }
 
 async function evaluate(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { gt: { type: 'string' }, output: { type: 'string', short: 'o' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { gt: { type: 'string' }, output: { type: 'string', short: 'o' }, filter: { type: 'string' } },
+  });
   const [file, queriesFile] = positionals;
   if (file === undefined || queriesFile === undefined) throw new UsageError('eval needs <index> <queries>');
   const { index, x, nq } = indexAndQueries(file, queriesFile);
   const K = Math.min(100, index.ntotal);
+  const filter = readFilter(values.filter);
   let truth: BigInt64Array;
   if (values.gt) {
     const { ids, width } = readGroundTruth(values.gt);
     if (ids.length / width !== nq || width < K) throw new RangeError(`${values.gt} must hold ${nq} rows of at least ${K} ids`);
     truth = BigInt64Array.from({ length: nq * K }, (_, i) => ids[Math.floor(i / K) * width + (i % K)]);
   } else {
-    truth = await exactNeighbours(index, x, K);
+    truth = await exactNeighbours(index, x, K, filter);
   }
   const { parameter, values: walk } = operatingValues(index, K);
   const rows = [];
   for (const value of walk) {
-    const { labels, qps } = await timedSearch(index, x, K, parameter, value);
+    const { labels, qps, plan } = await timedSearch(index, x, K, parameter, value, filter);
     const at = (r: number) => recallAt(labels, truth, nq, K, r);
-    rows.push({ [parameter]: value, 'recall@1': at(1), 'recall@10': at(Math.min(10, K)), 'recall@100': at(K), qps });
+    rows.push({ [parameter]: value, 'recall@1': at(1), 'recall@10': at(Math.min(10, K)), 'recall@100': at(K), qps, plan });
   }
-  console.log(`${parameter.padEnd(9)} recall@1  recall@10 recall@${K}  queries/s`);
-  for (const r of rows) console.log(`${String(r[parameter]).padEnd(9)} ${[r['recall@1'], r['recall@10'], r['recall@100']].map((v) => (v as number).toFixed(4).padEnd(9)).join(' ')} ${Math.round(r.qps as number)}`);
+  if (filter) console.log(`filtered by ${values.filter}: recall against exact search over the allowed ids`);
+  console.log(`${parameter.padEnd(9)} recall@1  recall@10 recall@${K}  queries/s${filter ? '  plan' : ''}`);
+  for (const r of rows) {
+    const recalls = [r['recall@1'], r['recall@10'], r['recall@100']].map((v) => (v as number).toFixed(4).padEnd(9)).join(' ');
+    console.log(`${String(r[parameter]).padEnd(9)} ${recalls} ${String(Math.round(r.qps as number)).padEnd(10)}${r.plan ? ` ${r.plan}` : ''}`.trimEnd());
+  }
   const plot = values.output ?? `${file}.eval.svg`;
   await writePlot(plot, rows, parameter);
   console.log(`plot: ${plot}`);
@@ -213,7 +244,7 @@ async function evaluate(args: string[]): Promise<void> {
 }
 
 /** Recall@10 against queries per second, through Vega-Lite rendered headless to SVG. */
-async function writePlot(file: string, rows: Record<string, number>[], parameter: string): Promise<void> {
+async function writePlot(file: string, rows: Record<string, unknown>[], parameter: string): Promise<void> {
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 480,

@@ -5,7 +5,7 @@
 import { Index } from './faiss-index';
 import { IndexFlat } from './flat';
 import { IndexIDMap } from './id-map';
-import { MAX_EF } from './search-params';
+import { MAX_EF, type FilterPlan, type IdFilter } from './search-params';
 import { checkPositiveInt, describe, toVectors, type VectorsInput } from './vectors';
 
 /** Options of {@link tune}. */
@@ -86,21 +86,29 @@ export function operatingValues(index: Index, k: number): { parameter: 'nprobe' 
 }
 
 /** One search of all queries with `parameter` set to `value` for the call: its labels and queries per second. */
-export async function timedSearch(index: Index, q: Float32Array, k: number, parameter: 'nprobe' | 'efSearch', value: number): Promise<{ labels: BigInt64Array; qps: number }> {
+export async function timedSearch(
+  index: Index,
+  q: Float32Array,
+  k: number,
+  parameter: 'nprobe' | 'efSearch',
+  value: number,
+  filter?: IdFilter,
+): Promise<{ labels: BigInt64Array; qps: number; plan?: FilterPlan }> {
   const t0 = process.hrtime.bigint();
-  const { labels } = await index.search(q, k, { [parameter]: value });
-  return { labels, qps: q.length / index.d / (Number(process.hrtime.bigint() - t0) / 1e9) };
+  const { labels, plan } = await index.search(q, k, { [parameter]: value, ...(filter && { filter }) });
+  return { labels, qps: q.length / index.d / (Number(process.hrtime.bigint() - t0) / 1e9), plan };
 }
 
 /** The exact k nearest ids: a flat index of the same metric over the stored (decoded) vectors. */
-export async function exactNeighbours(index: Index, q: Float32Array, k: number): Promise<BigInt64Array> {
+export async function exactNeighbours(index: Index, q: Float32Array, k: number, filter?: IdFilter): Promise<BigInt64Array> {
   if (index instanceof IndexIDMap) {
     throw new TypeError('tune: an IDMap numbers its vectors with your ids; pass options.groundTruth (on the command line: --gt)');
   }
   const flat = new IndexFlat(index.d, index.metricType);
   try {
     await flat.add(await index.reconstructN(0, index.ntotal));
-    return (await flat.search(q, k)).labels;
+    // A flat index's filtered search is exact over the allowed ids (positions here, as in the index).
+    return (await flat.search(q, k, filter && { filter })).labels;
   } finally {
     flat.dispose();
   }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readIndexSync, readNpy, writeNpy } from '../lib';
+import { bruteForce, score } from './helpers/brute-force';
 import { sift, SIFT_GT_K } from './helpers/data';
 
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
@@ -87,6 +88,45 @@ describe('faiss-native CLI on SIFT', () => {
     // Each point is labelled with its nprobe (the text marks' group, apart from the axes).
     const labels = svg.split('class="mark-text role-mark')[1]?.split('</g>')[0] ?? '';
     expect([...labels.matchAll(/>(\d+)<\/text>/g)].map((m) => Number(m[1]))).toEqual([1, 2, 4, 8, 16]);
+  });
+
+  it('search and eval with --filter (a file of ids, or a range): only allowed ids; recall against brute force over them', () => {
+    const allowed = Array.from({ length: 4500 }, (_, i) => i).filter((i) => i % 7 === 2);
+    writeNpy(at('allowed.npy'), BigInt64Array.from(allowed, BigInt), [allowed.length]);
+    const subset = new Float32Array(allowed.length * d);
+    allowed.forEach((i, j) => subset.set(base.subarray(i * d, (i + 1) * d), j * d));
+    const truth = bruteForce('l2', subset, queries, d, 10).ids.map((row) => row.map((j) => allowed[j]));
+
+    const r = cli('search', 'flat.index', 'queries.npy', '--filter', 'allowed.npy', '-o', 'filtered.json');
+    expect([r.code, r.out]).toEqual([0, `${nq} queries, k=10, filtered (plan: exact): filtered.json\n`]);
+    const rows = JSON.parse(fs.readFileSync(at('filtered.json'), 'utf8')) as { labels: number[]; distances: number[] }[];
+    rows.forEach((row, q) => row.labels.forEach((id, j) => expect(score('l2', queries, q, base, id, d)).toBe(row.distances[j])));
+    expect(rows.map((row) => row.distances)).toEqual(bruteForce('l2', subset, queries, d, 10).scores.map((s) => Array.from(s)));
+    expect(rows.filter((row, q) => row.labels.join() !== truth[q].join()).length).toBeLessThan(5); // ties aside
+
+    const ranged = cli('search', 'ivf.index', 'queries.npy', '--filter', '1000:1500', '--nprobe', '2', '-o', 'ranged.json');
+    expect(ranged.code).toBe(0);
+    const ids = (JSON.parse(fs.readFileSync(at('ranged.json'), 'utf8')) as { labels: number[] }[]).flatMap((row) => row.labels);
+    expect(ids.every((id) => id >= 1000 && id < 1500)).toBe(true);
+
+    // eval: recall@10 of the filtered IVF search against brute force over the allowed ids.
+    const e = cli('eval', 'ivf.index', 'queries.npy', '--filter', 'allowed.npy', '-o', 'filtered.svg');
+    expect([e.code, e.err]).toEqual([0, '']);
+    const lines = e.out.trim().split('\n');
+    expect(lines[0]).toBe('filtered by allowed.npy: recall against exact search over the allowed ids');
+    expect(lines[1]).toMatch(/^nprobe\s+recall@1\s+recall@10\s+recall@100\s+queries\/s\s+plan$/);
+    const table = lines.slice(2, 7).map((l) => l.trim().split(/\s+/));
+    // IVF-Flat over the allowed ids: with 1/7 allowed, nprobe n searches min(7n, 16) lists; from 4 on, all of them.
+    expect(table.map((row) => [row[0], row[5]])).toEqual([['1', 'widened'], ['2', 'widened'], ['4', 'exact'], ['8', 'exact'], ['16', 'exact']]);
+    expect(table.slice(2).map((row) => row[2])).toEqual(['1.0000', '1.0000', '1.0000']);
+    // The same against a ground truth computed here (brute force over the allowed ids, 100 a query).
+    const gt = bruteForce('l2', subset, queries, d, 100).ids.flatMap((row) => row.map((j) => allowed[j]));
+    writeNpy(at('filtered-gt.npy'), BigInt64Array.from(gt, BigInt), [nq, 100]);
+    const withGt = cli('eval', 'ivf.index', 'queries.npy', '--filter', 'allowed.npy', '--gt', 'filtered-gt.npy', '-o', 'filtered.svg');
+    const recalls = withGt.out.trim().split('\n').slice(2, 7).map((l) => Number(l.trim().split(/\s+/)[2]));
+    expect(recalls.slice(2).every((r) => r >= 0.99)).toBe(true); // ties at the 10th distance aside
+    expect(recalls[0]).toBeGreaterThan(0.9);
+    expect(cli('eval', 'ivf.index', 'queries.npy', '--filter', '9:3')).toMatchObject({ code: 2, err: expect.stringMatching(/--filter 9:3: the range's min must be at most its max/) });
   });
 
   it('exit codes and messages: unknown command or option, bad files, wrong dimension', () => {

@@ -41,6 +41,8 @@ describe('package exports', () => {
     expect(run('default.mjs', `import faiss from 'faiss-native';\nimport { IndexFlatIP } from 'faiss-native';\nconsole.log(faiss.IndexFlatIP === IndexFlatIP, typeof faiss.readIndex);`)).toBe('true function');
     // One addon and one class set: the ESM entry re-exports the CommonJS module's objects.
     expect(run('same.mjs', `import { createRequire } from 'node:module';\nimport { IndexFlatIP } from 'faiss-native';\nconsole.log(createRequire(import.meta.url)('faiss-native').IndexFlatIP === IndexFlatIP);`)).toBe('true');
+    // The LangChain store, both ways (it needs @langchain/core, found from the package's own folder here).
+    expect(run('langchain.mjs', `import { createRequire } from 'node:module';\nimport { FaissStore } from 'faiss-native/langchain';\nconsole.log(typeof FaissStore, createRequire(import.meta.url)('faiss-native/langchain').FaissStore === FaissStore);`)).toBe('function true');
   });
 
   // node10 (TypeScript's `node`) ignores the exports map: `types` and typesVersions serve it, and
@@ -58,6 +60,9 @@ describe('package exports', () => {
         path.join(dir, 'use.ts'),
         `${resolution === 'node10' ? "import * as faiss from 'faiss-native';\nimport" : 'import faiss,'} { IndexFlatIP, IndexHNSWFlat, tune, type SearchResult, type IdFilter } from 'faiss-native';
 import { IndexFlatL2 } from 'faiss-native/faiss-node';
+import { FaissStore, type MetadataFilter } from 'faiss-native/langchain';
+export const where: MetadataFilter = { tag: { $in: ['a', 'b'] }, $or: [{ year: { $gte: 2020 } }] };
+export const Store: typeof FaissStore = FaissStore;
 const index = new IndexFlatIP(4);
 const filter: IdFilter = { range: [0, 10] };
 const result: SearchResult = index.searchSync(new Float32Array(4), 1, { filter });
