@@ -327,7 +327,9 @@ describe('the plan of a filtered search', () => {
     index.addSync(base);
     const filter = { range: [0, 100] } as IdFilter;
     expect(index.searchSync(queries, K, { filter }).plan).toBe('index');
-    expect(() => index.searchSync(queries, K, { filter, plan: 'exact' })).toThrow(/plan 'exact' is not available for IndexPreTransform/);
+    expect(() => index.searchSync(queries, K, { filter, plan: 'exact' })).toThrow(
+      new RangeError("plan 'exact' is not available for IndexPreTransform (flat, HNSW and IVF indexes, alone or under an IDMap)"),
+    );
     expect(index.searchSync(queries, K, { filter, plan: 'widened' }).plan).toBe('index'); // nothing to widen
     expect(() => index.searchSync(queries, K, { filter, plan: 'fast' as never })).toThrow(new TypeError("options.plan must be 'auto', 'index', 'widened' or 'exact'; got 'fast'"));
     index.dispose();

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Filtered search speed: a batch of 100 queries with `filter` allowing 1%, 10% and 50% of the
-// ids (as a set of ids, a bitmap and a range), against the same batch unfiltered, on a flat
-// index and on IVF1024,SQ8 (nprobe 16), in alternating rounds in one process:
-//   node scripts/bench/filtered.mjs [--n=100000] [--d=128]
-// `npm run bench` runs it too (50k vectors).
+// Filtered search by plan: for Flat, IVF1024,SQ8 (nprobe 16) and HNSW16 (efSearch 64), with a
+// filter (a bitmap) allowing 0.1% to 50% of the ids at random, the time of the plan chosen
+// ('auto') against the cheaper of the same search unfiltered and the exact plan (every allowed
+// vector's distance), one query at a time (100 calls) and in one batch of 100; its recall@10
+// against exact search over the allowed ids (a flat index of the same vectors); and, in batches,
+// the same filter given as a set of ids against the bitmap. Medians of alternating rounds in one
+// process:
+//   node scripts/bench/filtered.mjs [--n=100000] [--d=128] [--rounds=5]
+// `npm run bench` runs it too (50k vectors, 3 rounds).
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -13,80 +17,111 @@ const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
 const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
-const SHARES = [0.01, 0.1, 0.5];
+const SHARES = [0.001, 0.01, 0.05, 0.2, 0.5];
+const KINDS = [
+  { kind: 'Flat', params: {} },
+  { kind: 'IVF1024,SQ8', params: { nprobe: 16 } },
+  { kind: 'HNSW16', params: { efSearch: 64 } },
+];
 const NQ = 100;
 const K = 10;
 
-/** The same allowed ids in each filter form: a random set, its bitmap, and a range of the same size. */
-function filters(n, share, seed) {
+/** A random share of the ids, as a set and as a bitmap. */
+function allowedIds(n, share, seed) {
   const rnd = mulberry32(seed);
   const chosen = [];
   for (let i = 0; i < n; i++) if (rnd() < share) chosen.push(BigInt(i));
-  const ids = BigInt64Array.from(chosen);
+  if (chosen.length === 0) chosen.push(0n);
   const bitmap = new Uint8Array(Math.ceil(n / 8));
   for (const id of chosen) bitmap[Number(id >> 3n)] |= 1 << Number(id & 7n);
-  return { ids, bitmap, range: { range: [0, Math.round(n * share)] } };
+  return { ids: BigInt64Array.from(chosen), bitmap, count: chosen.length };
 }
 
 function median(v) {
   return [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 }
 
-/** Queries per second of each form and share, and its ratio to the unfiltered batch. */
+/** Mean recall@K of labels against the truth's labels, row by row. */
+function recall(labels, truth) {
+  let found = 0;
+  let wanted = 0;
+  for (let q = 0; q < NQ; q++) {
+    const want = new Set(Array.from(truth.subarray(q * K, (q + 1) * K)).filter((l) => l >= 0n));
+    found += Array.from(labels.subarray(q * K, (q + 1) * K)).filter((l) => want.has(l)).length;
+    wanted += want.size;
+  }
+  return found / wanted;
+}
+
+/** Plan, cost and recall of filtered search at each share, for each index kind and call shape. */
 export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = () => {} } = {}) {
   const rnd = mulberry32(21);
   const centres = Float32Array.from({ length: 1000 * d }, () => rnd() * 2 - 1);
   const base = clustered(n, d, 22, centres);
   const queries = clustered(NQ, d, 23, centres);
-  const out = { n, d, nq: NQ, k: K, indexes: [] };
-  for (const kind of ['Flat', 'IVF1024,SQ8']) {
+  const metric = faiss.METRIC_INNER_PRODUCT;
+  const exact = new faiss.IndexFlatIP(d);
+  exact.addSync(base);
+  const filters = SHARES.map((share) => ({ share, ...allowedIds(n, share, Math.round(share * 1e4)) }));
+  const truths = filters.map(({ bitmap }) => exact.searchSync(queries, K, { filter: bitmap }).labels);
+  exact.dispose();
+  const out = { n, d, nq: NQ, k: K, rounds, indexes: [] };
+  for (const { kind, params } of KINDS) {
     log(`filtered search: ${kind}, n=${n}, d=${d}`);
-    const index = faiss.indexFactory(d, kind, faiss.METRIC_INNER_PRODUCT);
-    if (kind !== 'Flat') index.trainSync(base.subarray(0, Math.min(n, 100_000) * d));
+    const index = faiss.indexFactory(d, kind, metric);
+    if (!index.isTrained) index.trainSync(base.subarray(0, Math.min(n, 100_000) * d));
     index.addSync(base);
-    const params = kind === 'Flat' ? {} : { nprobe: 16 };
-    const time = (options) => {
+    // Seconds for NQ queries, one call each or one call for all.
+    const time = (single, options) => {
       const t0 = process.hrtime.bigint();
-      index.searchSync(queries, K, options);
+      if (single) for (let q = 0; q < NQ; q++) index.searchSync(queries.subarray(q * d, (q + 1) * d), K, options);
+      else index.searchSync(queries, K, options);
       return Number(process.hrtime.bigint() - t0) / 1e9;
     };
     const rows = [];
-    for (const share of SHARES) {
-      const forms = filters(n, share, Math.round(share * 1000));
-      for (const [form, filter] of Object.entries(forms)) {
-        time({ ...params, filter }); // warm-up
-        const ratios = [];
-        const seconds = [];
-        for (let r = 0; r < rounds; r++) {
-          const plain = time(params);
-          const filtered = time({ ...params, filter });
-          ratios.push(plain / filtered);
-          seconds.push(filtered);
-        }
-        rows.push({ share, form, qps: NQ / median(seconds), speedVsUnfiltered: median(ratios) });
+    for (const [f, { share, ids, bitmap, count }] of filters.entries()) {
+      const auto = index.searchSync(queries, K, { ...params, filter: bitmap });
+      for (const single of [true, false]) {
+        const shapes = { unfiltered: params, exact: { ...params, filter: bitmap, plan: 'exact' }, auto: { ...params, filter: bitmap }, ids: { ...params, filter: ids } };
+        if (single) delete shapes.ids;
+        const seconds = Object.fromEntries(Object.keys(shapes).map((s) => [s, []]));
+        for (const options of Object.values(shapes)) time(single, options); // warm-up
+        for (let r = 0; r < rounds; r++) for (const [s, options] of Object.entries(shapes)) seconds[s].push(time(single, options));
+        const t = Object.fromEntries(Object.entries(seconds).map(([s, v]) => [s, median(v)]));
+        rows.push({
+          share,
+          allowed: count,
+          call: single ? 'single' : 'batch',
+          plan: auto.plan,
+          recall: recall(auto.labels, truths[f]),
+          qps: NQ / t.auto,
+          vsCheaper: t.auto / Math.min(t.unfiltered, t.exact),
+          vsUnfiltered: t.auto / t.unfiltered,
+          vsExact: t.auto / t.exact,
+          idsVsBitmap: single ? undefined : t.ids / t.auto,
+        });
       }
     }
-    out.indexes.push({ kind, nprobe: params.nprobe ?? 0, rows });
+    out.indexes.push({ kind, params, rows });
     index.dispose();
   }
   return out;
 }
 
-/** Markdown table rows of a filteredSearch result. */
+/** Markdown table of a filteredSearch result. */
 export function filteredTable(result) {
   const lines = [
-    `Filtered search, batch of ${result.nq} queries, k=${result.k}, n=${result.n}, d=${result.d}: queries per second (speed against the same batch unfiltered)`,
+    `Filtered search by plan, n=${result.n}, d=${result.d}, k=${result.k}, ${result.nq} queries one at a time (single) or in one call (batch), a random bitmap filter, medians of ${result.rounds} alternating rounds: the plan chosen, its recall@10 against exact search over the allowed ids, queries per second, and its time against the cheaper of (unfiltered, exact plan); the same filter as a set of ids against the bitmap (batch)`,
     '',
-    '| index | allowed | ids (set) | bitmap | range |',
-    '|---|---|---|---|---|',
+    '| index | allowed | call | plan | recall@10 | queries/s | vs cheaper | vs unfiltered | vs exact | set / bitmap |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const ix of result.indexes) {
-    for (const share of SHARES) {
-      const cell = (form) => {
-        const row = ix.rows.find((r) => r.share === share && r.form === form);
-        return `${Math.round(row.qps)} (${row.speedVsUnfiltered.toFixed(2)}x)`;
-      };
-      lines.push(`| ${ix.kind}${ix.nprobe ? ` nprobe ${ix.nprobe}` : ''} | ${share * 100}% | ${cell('ids')} | ${cell('bitmap')} | ${cell('range')} |`);
+    const params = Object.entries(ix.params).map(([k, v]) => `${k} ${v}`).join(', ');
+    for (const r of ix.rows) {
+      lines.push(
+        `| ${ix.kind}${params ? ` ${params}` : ''} | ${r.share * 100}% | ${r.call} | ${r.plan} | ${r.recall.toFixed(3)} | ${Math.round(r.qps)} | ${r.vsCheaper.toFixed(2)}x | ${r.vsUnfiltered.toFixed(2)}x | ${r.vsExact.toFixed(2)}x | ${r.idsVsBitmap === undefined ? '' : `${r.idsVsBitmap.toFixed(2)}x`} |`,
+      );
     }
   }
   return lines.join('\n');
@@ -94,6 +129,6 @@ export function filteredTable(result) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const arg = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
-  const result = await filteredSearch({ n: arg('n', 100_000), d: arg('d', 128), log: (m) => process.stderr.write(`${m}\n`) });
+  const result = await filteredSearch({ n: arg('n', 100_000), d: arg('d', 128), rounds: arg('rounds', 5), log: (m) => process.stderr.write(`${m}\n`) });
   console.log(filteredTable(result));
 }
