@@ -23,6 +23,12 @@ const N = 2000;
 const NQ = 20;
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const rows = range(0, N);
+/** The base vectors of these rows, together. */
+function rowsOf(of: number[]): Float32Array {
+  const out = new Float32Array(of.length * d);
+  of.forEach((i, at) => out.set(base.subarray(i * d, (i + 1) * d), at * d));
+  return out;
+}
 
 /** Metadata of passage i: fields that make filters of every selectivity. */
 function metadataOf(i: number): Record<string, unknown> {
@@ -61,8 +67,7 @@ function pythonMatches(filters: MetadataFilter[]): number[][] {
 /** The store's top k for query j equal brute force over `allowed` rows: the same scores, each its document's true score. */
 async function expectExact(store: FaissStore, allowed: number[], j: number, k: number, filter?: StoreFilter, metric: Metric = 'l2'): Promise<void> {
   const q = queries.subarray(j * d, (j + 1) * d);
-  const subset = new Float32Array(allowed.length * d);
-  allowed.forEach((i, at) => subset.set(base.subarray(i * d, (i + 1) * d), at * d));
+  const subset = rowsOf(allowed);
   const truth = allowed.length === 0 ? [] : Array.from(bruteForce(metric, subset, q, d, k).scores[0]);
   const results = await store.similaritySearchVectorWithScore(Array.from(q), k, filter);
   expect(results.map(([, s]) => s)).toEqual(truth);
@@ -77,8 +82,7 @@ async function expectExact(store: FaissStore, allowed: number[], j: number, k: n
 
 /** Fraction of the exact top k (over `allowed`) the store finds, over NQ queries. */
 async function recall(store: FaissStore, allowed: number[], k: number, filter: StoreFilter): Promise<number> {
-  const subset = new Float32Array(allowed.length * d);
-  allowed.forEach((i, at) => subset.set(base.subarray(i * d, (i + 1) * d), at * d));
+  const subset = rowsOf(allowed);
   let found = 0;
   for (let j = 0; j < NQ; j++) {
     const truth = new Set(bruteForce('l2', subset, queries.subarray(j * d, (j + 1) * d), d, k).ids[0].map((at) => allowed[at]));
@@ -110,8 +114,7 @@ describe('FaissStore (faiss-native/langchain)', () => {
     // similaritySearch embeds the question, as an application does.
     const [top] = await store.similaritySearch(question(4), 1, { group: 7 });
     const group7 = rows.filter((i) => i % 10 === 7);
-    const subset = new Float32Array(group7.length * d);
-    group7.forEach((i, at) => subset.set(base.subarray(i * d, (i + 1) * d), at * d));
+    const subset = rowsOf(group7);
     expect(score('l2', queries, 4, base, rowOf(top.pageContent), d)).toBe(bruteForce('l2', subset, queries.subarray(4 * d, 5 * d), d, 1).scores[0][0]);
   });
 
@@ -146,8 +149,7 @@ describe('FaissStore (faiss-native/langchain)', () => {
     for (let j = 0; j < 5; j++) {
       const q = row(queries, j);
       const exhaustive = await store.similaritySearchVectorWithScore(q, 10, { group: 3 }, { nprobe: 16 });
-      const subset = new Float32Array(group.length * d);
-      group.forEach((i, at) => subset.set(base.subarray(i * d, (i + 1) * d), at * d));
+      const subset = rowsOf(group);
       expect(exhaustive.map(([, s]) => s)).toEqual(Array.from(bruteForce('l2', subset, queries.subarray(j * d, (j + 1) * d), d, 10).scores[0]));
     }
   });
@@ -178,8 +180,7 @@ describe('FaissStore (faiss-native/langchain)', () => {
       const kept = range(50, 150);
       for (let j = 0; j < 5; j++) {
         const q = queries.subarray(j * d, (j + 1) * d);
-        const subset = new Float32Array(kept.length * d);
-        kept.forEach((i, at) => subset.set(base.subarray(i * d, (i + 1) * d), at * d));
+        const subset = rowsOf(kept);
         const truth = bruteForce('l2', subset, q, d, 10).ids[0].map((at) => kept[at]);
         const found = (await store.similaritySearchVectorWithScore(Array.from(q), 10)).map(([doc]) => rowOf(doc.pageContent));
         if (kind === 'Flat') expect(found).toEqual(truth);
@@ -289,8 +290,7 @@ describe('FaissStore save and load', () => {
 
 /** The top 10 ids for query j equal brute force's over `allowed` (ties aside: the same scores). */
 async function expectExactIds(store: FaissStore, allowed: number[], j: number): Promise<void> {
-  const subset = new Float32Array(allowed.length * d);
-  allowed.forEach((i, at) => subset.set(base.subarray(i * d, (i + 1) * d), at * d));
+  const subset = rowsOf(allowed);
   const truth = bruteForce('l2', subset, queries.subarray(j * d, (j + 1) * d), d, 10);
   const results = await store.similaritySearchVectorWithScore(row(queries, j), 10);
   expect(results.map(([, s]) => s)).toEqual(Array.from(truth.scores[0]));

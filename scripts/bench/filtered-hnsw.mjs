@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Filtered HNSW, one query at a time: recall@10 against exact search over the allowed ids, and
-// microseconds per query against the unfiltered walk, at 0.1%, 1%, 5% and 20% allowed (random
-// ids). Up to 5% the search runs exactly over the allowed rows (native/filtered_search.h); above
-// it, FAISS's filtered walk.
-//   node scripts/bench/filtered-hnsw.mjs [--n=20000] [--d=64]
+// Filtered HNSW, one query at a time, and the calibration of its cost model
+// (native/filtered_search.cc, kHnswWalkCost): each plan forced ('index': FAISS's filtered walk,
+// 'widened': efSearch / share, 'exact': the allowed rows) at 0.1% to 50% allowed (random ids),
+// with recall@10 against exact search over the allowed ids and microseconds per query against
+// the unfiltered walk. The walk's cost per candidate and level-0 neighbour slot, in units of
+// one allowed row of the exact plan, is what the constant holds.
+//   node scripts/bench/filtered-hnsw.mjs [--n=20000] [--d=64] [--M=16]
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +16,12 @@ const faiss = require(path.join(root, 'dist'));
 const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const arg = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
-const [n, d, nq, K] = [arg('n', 20_000), arg('d', 64), 200, 10];
+const [n, d, M, nq, K] = [arg('n', 20_000), arg('d', 64), arg('M', 16), 200, 10];
 const rnd = mulberry32(3);
 const centres = Float32Array.from({ length: 200 * d }, () => rnd() * 2 - 1);
 const base = clustered(n, d, 4, centres);
 const queries = clustered(nq, d, 5, centres);
-const hnsw = faiss.indexFactory(d, 'HNSW16', faiss.METRIC_INNER_PRODUCT);
+const hnsw = faiss.indexFactory(d, `HNSW${M}`, faiss.METRIC_INNER_PRODUCT);
 hnsw.addSync(base);
 hnsw.efSearch = 64;
 const flat = new faiss.IndexFlatIP(d);
@@ -38,22 +40,32 @@ function usPerQuery(options) {
 
 const unfiltered = usPerQuery({});
 const rows = [];
-for (const share of [0.001, 0.01, 0.05, 0.2]) {
+const rowCosts = [];
+for (const share of [0.001, 0.01, 0.05, 0.2, 0.5]) {
   const pick = mulberry32(Math.round(share * 1e4));
   const ids = [];
   for (let i = 0; i < n; i++) if (pick() < share) ids.push(BigInt(i));
   const filter = BigInt64Array.from(ids);
   const truth = flat.searchSync(queries, K, { filter }).labels; // exact over the allowed ids
-  const got = hnsw.searchSync(queries, K, { filter }).labels;
-  let hits = 0;
-  let total = 0;
-  for (let q = 0; q < nq; q++) {
-    const want = new Set(Array.from(truth.subarray(q * K, (q + 1) * K)).filter((l) => l >= 0n));
-    total += want.size;
-    for (const l of got.subarray(q * K, (q + 1) * K)) if (want.has(l)) hits++;
+  const row = { allowed: `${share * 100}%`, ids: ids.length, auto: hnsw.searchSync(queries, K, { filter }).plan };
+  for (const plan of ['index', 'widened', 'exact']) {
+    const got = hnsw.searchSync(queries, K, { filter, plan }).labels;
+    let hits = 0;
+    let total = 0;
+    for (let q = 0; q < nq; q++) {
+      const want = new Set(Array.from(truth.subarray(q * K, (q + 1) * K)).filter((l) => l >= 0n));
+      total += want.size;
+      for (const l of got.subarray(q * K, (q + 1) * K)) if (want.has(l)) hits++;
+    }
+    const us = usPerQuery({ filter, plan });
+    row[`${plan} recall`] = +(hits / total).toFixed(3);
+    row[`${plan} vs unfiltered`] = +(us / unfiltered).toFixed(2);
+    if (plan === 'exact' && ids.length >= 1000) rowCosts.push(us / ids.length);
   }
-  const us = usPerQuery({ filter });
-  rows.push({ allowed: `${share * 100}%`, ids: ids.length, recall: +(hits / total).toFixed(3), usPerQuery: +us.toFixed(1), vsUnfiltered: +(us / unfiltered).toFixed(2) });
+  rows.push(row);
 }
-console.log(`HNSW16 efSearch 64, n=${n}, d=${d}, inner product, ${nq} queries one at a time; unfiltered ${unfiltered.toFixed(1)} us a query`);
+console.log(`HNSW${M} efSearch 64, n=${n}, d=${d}, inner product, ${nq} queries one at a time; unfiltered ${unfiltered.toFixed(1)} us a query`);
 console.table(rows);
+// The unfiltered walk in allowed rows of the exact plan, per candidate (efSearch) and level-0 slot (2M).
+const perRow = rowCosts.reduce((a, b) => a + b, 0) / rowCosts.length;
+console.log(`walk cost per candidate and level-0 slot, in exact-plan rows: ${(unfiltered / perRow / (64 * 2 * M)).toFixed(2)} (kHnswWalkCost)`);
