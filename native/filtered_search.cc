@@ -4,6 +4,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/invlists/DirectMap.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/utils/Heap.h>
 #include <faiss/utils/distances.h>
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -176,6 +178,85 @@ void SearchHnswStorage(const faiss::IndexHNSW& hnsw, const faiss::IndexIDMap* id
   }
 }
 
+// The ids a selector allows, when it can list them (a range, a bitmap, a set) and they number
+// at most `limit`; false otherwise.
+bool ListAllowedIds(const faiss::IDSelector& sel, size_t limit, std::vector<faiss::idx_t>& out) {
+  if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
+    if (range->imax - range->imin > faiss::idx_t(limit)) return false;
+    for (faiss::idx_t id = range->imin; id < range->imax; id++) out.push_back(id);
+    return true;
+  }
+  if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
+    for (size_t b = 0; b < bitmap->n; b++) {
+      for (unsigned bits = bitmap->bitmap[b]; bits != 0; bits &= bits - 1) {
+        if (out.size() == limit) return false;
+        out.push_back(faiss::idx_t(b * 8 + size_t(__builtin_ctz(bits))));
+      }
+    }
+    return true;
+  }
+  if (const auto* batch = dynamic_cast<const faiss::IDSelectorBatch*>(&sel)) {
+    if (batch->set.size() > limit) return false;
+    out.assign(batch->set.begin(), batch->set.end());
+    return true;
+  }
+  return false;
+}
+
+// Exact search over the allowed codes of an IVF index with a direct map: each allowed id's code
+// is found through the map and scored by the list's own scanner, as FAISS scores it when it
+// scans that list (the same distances as probing every list), without walking the other codes.
+void SearchIvfCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>& allowed, faiss::idx_t n, const float* x,
+                    faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+  // (list, offset, id) of the allowed ids the index holds, grouped by list.
+  struct Code {
+    faiss::idx_t list;
+    faiss::idx_t offset;
+    faiss::idx_t id;
+  };
+  std::vector<Code> codes;
+  const faiss::DirectMap& map = ivf.direct_map;
+  for (const faiss::idx_t id : allowed) {
+    faiss::idx_t lo = -1;
+    if (map.type == faiss::DirectMap::Array) {
+      if (id >= 0 && size_t(id) < map.array.size()) lo = map.array[size_t(id)];
+    } else if (auto found = map.hashtable.find(id); found != map.hashtable.end()) {
+      lo = found->second;
+    }
+    if (lo >= 0) codes.push_back({faiss::idx_t(faiss::lo_listno(uint64_t(lo))), faiss::idx_t(faiss::lo_offset(uint64_t(lo))), id});
+  }
+  std::sort(codes.begin(), codes.end(), [](const Code& a, const Code& b) { return a.list != b.list ? a.list < b.list : a.offset < b.offset; });
+  std::vector<float> centroid(size_t(ivf.d));
+  const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
+#pragma omp parallel for if (n > 1) firstprivate(centroid)
+  for (faiss::idx_t q = 0; q < n; q++) {
+    const float* query = x + size_t(q) * size_t(ivf.d);
+    float* heapDistances = distances + q * k;
+    faiss::idx_t* heapLabels = labels + q * k;
+    if (ip) faiss::minheap_heapify(size_t(k), heapDistances, heapLabels);
+    else faiss::maxheap_heapify(size_t(k), heapDistances, heapLabels);
+    std::unique_ptr<faiss::InvertedListScanner> scanner(ivf.get_InvertedListScanner(false, nullptr, nullptr));
+    scanner->set_query(query);
+    for (size_t c = 0; c < codes.size(); c++) {
+      if (c == 0 || codes[c].list != codes[c - 1].list) {
+        ivf.quantizer->reconstruct(codes[c].list, centroid.data());
+        const float coarse = ip ? faiss::fvec_inner_product(query, centroid.data(), size_t(ivf.d))
+                                : faiss::fvec_L2sqr(query, centroid.data(), size_t(ivf.d));
+        scanner->set_list(codes[c].list, coarse);
+      }
+      faiss::InvertedLists::ScopedCodes code(ivf.invlists, size_t(codes[c].list), size_t(codes[c].offset));
+      const float dis = scanner->distance_to_code(code.get());
+      if (ip ? dis > heapDistances[0] : dis < heapDistances[0]) {
+        if (ip) faiss::minheap_replace_top(size_t(k), heapDistances, heapLabels, dis, codes[c].id);
+        else faiss::maxheap_replace_top(size_t(k), heapDistances, heapLabels, dis, codes[c].id);
+      }
+    }
+    if (ip) faiss::minheap_reorder(size_t(k), heapDistances, heapLabels);
+    else faiss::maxheap_reorder(size_t(k), heapDistances, heapLabels);
+  }
+  allowedRowSearches++;
+}
+
 // A parameter divided by the allowed share, rounded up, within [value, limit].
 size_t Widened(size_t value, double share, size_t limit) {
   const double wide = std::ceil(double(value) / std::max(share, 1e-9));
@@ -291,6 +372,14 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
     faiss::SearchParametersIVF widened = *dynamic_cast<const faiss::SearchParametersIVF*>(params);
     const size_t nprobe = std::min(widened.nprobe, ivf->nlist);
     widened.nprobe = forced == FilterPlan::kExact ? ivf->nlist : Widened(nprobe, AllowedShare(index, *sel), ivf->nlist);
+    // With a direct map (makeDirectMap), the allowed codes are scored where they lie while they
+    // number fewer than the codes the widened search walks.
+    std::vector<faiss::idx_t> allowed;
+    const size_t walked = size_t(double(widened.nprobe) / double(ivf->nlist) * double(ivf->ntotal));
+    if (idmap == nullptr && forced != FilterPlan::kWidened && !ivf->direct_map.no() && ListAllowedIds(*sel, walked, allowed)) {
+      SearchIvfCodes(*ivf, allowed, n, x, k, distances, labels);
+      return FilterPlan::kExact;
+    }
     if (widened.nprobe == ivf->nlist) {
       widened.max_codes = 0;  // every list, whole
       run(&widened);

@@ -321,6 +321,29 @@ describe('the plan of a filtered search', () => {
     for (const ix of [hnsw, sq, codes, ivf]) ix.dispose();
   });
 
+  it('IVF with a direct map: a selective filter scores just the allowed codes, as probing every list scores them', () => {
+    for (const [factory, metric] of [['IVF16,SQ8', METRIC_INNER_PRODUCT], ['IVF16,PQ8', METRIC_L2], ['IVF16,Flat', METRIC_L2]] as const) {
+      const index = indexFactory(D, factory, metric);
+      index.trainSync(base);
+      index.addSync(base);
+      const filter = { ids: allowedShare(0.01) };
+      const before = native.allowedRowSearches();
+      expect(index.searchSync(queries, K, { nprobe: 2, filter }).plan).toBe('exact'); // every list, walked
+      expect(native.allowedRowSearches()).toBe(before);
+      index.makeDirectMap();
+      const direct = index.searchSync(queries, K, { nprobe: 2, filter });
+      expect([direct.plan, native.allowedRowSearches() - before]).toEqual(['exact', 1]);
+      const everyList = index.searchSync(queries, K, { nprobe: 16, filter, plan: 'index' });
+      expect(Array.from(direct.labels), factory).toEqual(Array.from(everyList.labels));
+      // The coarse distance is computed here, not by the quantizer's search: equal up to rounding.
+      direct.distances.forEach((v, i) => expect(Math.abs(v - everyList.distances[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))));
+      // A range and a bitmap list their ids too; a loose filter keeps the widened scan.
+      expect(index.searchSync(queries, K, { nprobe: 2, filter: { range: [100, 130] } }).labels.every((l) => l >= 100n && l < 130n)).toBe(true);
+      expect(index.searchSync(queries, K, { nprobe: 2, filter: { ids: allowedShare(0.5) } }).plan).toBe('widened');
+      index.dispose();
+    }
+  });
+
   it('plans that do not exist, or not for this index, are errors naming the problem', () => {
     const index = indexFactory(D, 'PCA8,Flat', METRIC_L2);
     index.trainSync(base);
