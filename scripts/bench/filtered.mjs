@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-// Filtered search by plan: for Flat, IVF1024,SQ8 (nprobe 16) and HNSW16 (efSearch 64), with a
-// filter (a bitmap) allowing 0.1% to 50% of the ids at random, the time of the plan chosen
-// ('auto') against the cheaper of the same search unfiltered and the exact plan (every allowed
-// vector's distance), one query at a time (100 calls) and in one batch of 100; its recall@10
-// against exact search over the allowed ids (a flat index of the same vectors); and, in batches,
-// the same filter given as a set of ids against the bitmap. Medians of alternating rounds in one
-// process:
+// Filtered search by plan: for Flat, IVF1024,SQ8 (nprobe 16; without and with a direct map) and
+// HNSW16 (efSearch 64), with a filter (a bitmap) allowing 0.1% to 50% of the ids at random: the
+// plan chosen ('auto'), its time against the cheaper of the same search unfiltered and the exact
+// plan, one query at a time (100 calls) and in one batch of 100; its recall@10 against exact
+// search over the allowed ids (a flat index of the same vectors); and, in batches, the same
+// filter given as a set of ids against the bitmap. Medians of alternating rounds in one process:
 //   node scripts/bench/filtered.mjs [--n=100000] [--d=128] [--rounds=5]
 // `npm run bench` runs it too (50k vectors, 3 rounds).
 import path from 'node:path';
@@ -21,6 +20,7 @@ const SHARES = [0.001, 0.01, 0.05, 0.2, 0.5];
 const KINDS = [
   { kind: 'Flat', params: {} },
   { kind: 'IVF1024,SQ8', params: { nprobe: 16 } },
+  { kind: 'IVF1024,SQ8', params: { nprobe: 16 }, directMap: true },
   { kind: 'HNSW16', params: { efSearch: 64 } },
 ];
 const NQ = 100;
@@ -66,11 +66,12 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
   const truths = filters.map(({ bitmap }) => exact.searchSync(queries, K, { filter: bitmap }).labels);
   exact.dispose();
   const out = { n, d, nq: NQ, k: K, rounds, indexes: [] };
-  for (const { kind, params } of KINDS) {
-    log(`filtered search: ${kind}, n=${n}, d=${d}`);
+  for (const { kind, params, directMap } of KINDS) {
+    log(`filtered search: ${kind}${directMap ? ' with a direct map' : ''}, n=${n}, d=${d}`);
     const index = faiss.indexFactory(d, kind, metric);
     if (!index.isTrained) index.trainSync(base.subarray(0, Math.min(n, 100_000) * d));
     index.addSync(base);
+    if (directMap) index.makeDirectMap();
     // Seconds for NQ queries, one call each or one call for all.
     const time = (single, options) => {
       const t0 = process.hrtime.bigint();
@@ -102,7 +103,7 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
         });
       }
     }
-    out.indexes.push({ kind, params, rows });
+    out.indexes.push({ kind: directMap ? `${kind} + direct map` : kind, params, rows });
     index.dispose();
   }
   return out;
