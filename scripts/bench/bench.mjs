@@ -6,7 +6,7 @@
 // same FAISS) and Python faiss-cpu. When prebuilds/linux-x64 exists (`npm run prebuild`), Flat and
 // IVF-SQ8 also run through both builds of the addon, the Debian 12 development build and the
 // Debian 11 prebuild, in child processes (node_bench.mjs), so that the two compare in one run.
-// Then filtered search at 1%, 10% and 50% of the ids (filtered.mjs), tune() against Python's
+// Then filtered search by plan at 0.1% to 50% of the ids (filtered.mjs), tune() against Python's
 // ParameterSpace.explore (tune-vs-python.mjs), the LangChain-shaped workload (langchain-shaped.mjs): faiss-native/faiss-node against
 // the native API and against faiss-node 0.5.1 itself. Last, python-peers.mjs: Python time / our
 // time, workload by workload, in paired rounds.
@@ -390,7 +390,7 @@ for (const ds of datasets()) {
 
 log(`${CLIENTS} concurrent one-query searches, coalesced and not`);
 results.coalescing = await coalescing();
-results.filtered = await filteredSearch({ n: FULL ? 100_000 : 50_000, rounds: FULL ? 7 : 3, log });
+results.filtered = await filteredSearch({ n: FULL ? 100_000 : 20_000, rounds: FULL ? 5 : 3, log });
 results.tune = await tuneVsPython({ n: FULL ? 100_000 : 50_000, log });
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
 log('Python peers: paired rounds, workload by workload (python-peers.mjs)');
