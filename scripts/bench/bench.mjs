@@ -394,7 +394,8 @@ results.filtered = await filteredSearch({ n: FULL ? 100_000 : 20_000, rounds: FU
 results.tune = await tuneVsPython({ n: FULL ? 100_000 : 50_000, log });
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
 log('Python peers: paired rounds, workload by workload (python-peers.mjs)');
-results.pythonPeers = await pythonPeers({ rounds: FULL ? 15 : 5, n: FULL ? 100_000 : 50_000, outDir, log });
+// Quick mode times add and k-means training once (a paired round of a 768-d training takes 30 s).
+results.pythonPeers = await pythonPeers({ rounds: FULL ? 15 : 5, buildRounds: FULL ? 5 : 1, n: FULL ? 100_000 : 50_000, outDir, log });
 fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1));
 
 const { markdown, svg } = await renderReport(results);

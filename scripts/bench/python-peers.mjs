@@ -32,7 +32,7 @@ const LATEST = '1.15.1';
  * The comparison: { rows (search), builds (add, train), markdown }. Index files and vectors go
  * to outDir, and are removed as soon as measured.
  */
-export async function pythonPeers({ rounds = 15, dims = [128, 256, 768], n: N = 100_000, outDir, log = () => {} }) {
+export async function pythonPeers({ rounds = 15, buildRounds = 5, dims = [128, 256, 768], n: N = 100_000, outDir, log = () => {} }) {
   const peers = { node: null, 'faiss-cpu 1.12.0': ensurePythonReference(), [`faiss-cpu ${LATEST}`]: ensurePythonReference(LATEST) };
   const workers = Object.fromEntries(Object.entries(peers).map(([side, python]) => [side,
     side === 'node' ? worker(process.execPath, [path.join(here, 'peer-worker.mjs'), root]) : worker(python, [path.join(here, 'python_bench.py'), '--serve'])]));
@@ -50,7 +50,7 @@ export async function pythonPeers({ rounds = 15, dims = [128, 256, 768], n: N = 
     const baseFile = path.join(outDir, 'base.f32');
     fs.writeFileSync(baseFile, base);
     for (const req of [{ op: 'add', base: baseFile, d }, { op: 'train', base: baseFile, d, nlist: NLIST }]) {
-      builds.push({ d, op: req.op, ...(await pairedRounds(workers, req, { rounds: 5, budgetS: 30 })) });
+      builds.push({ d, op: req.op, ...(await pairedRounds(workers, req, { rounds: buildRounds, budgetS: 30 })) });
       log(JSON.stringify(builds.at(-1)));
     }
     fs.rmSync(baseFile);
