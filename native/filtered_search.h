@@ -31,8 +31,9 @@ using RunSearch = std::function<void(const faiss::SearchParameters*)>;
 FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
                           faiss::idx_t* labels, const SearchSpec* spec, const faiss::SearchParameters* params, const RunSearch& run);
 
-// The share of the index's vectors a selector allows: counted where that is cheap (a range, a
-// bitmap or a set over positions), otherwise estimated from 4096 vectors spread over the index.
+// The share of the index's vectors a selector allows: counted from a range, a bitmap or a set
+// (an upper bound where ids are not positions: under an IDMap, on IVF), otherwise estimated
+// from 4096 vectors spread over the index.
 double AllowedShare(const faiss::Index& index, const faiss::IDSelector& sel);
 
 // How many searches took each plan (for the specs): the allowed-rows path, and widened searches.
