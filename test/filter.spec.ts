@@ -226,7 +226,7 @@ describe('filtered search through IDMap (user ids) and on IVF', () => {
     index.dispose();
   });
 
-  // At most 5% allowed: exact search over the allowed rows (native/filtered_search.h), where
+  // 1% and 0.2% allowed: exact search over the allowed rows (native/filtered_search.h), where
   // FAISS's filtered walk finds few of them.
   for (const [metric, name] of [[METRIC_INNER_PRODUCT, 'IP'], [METRIC_L2, 'L2']] as const) {
     it(`HNSW (${name}), 1% and 0.2% allowed, also through an IDMap: equal exact search over the subset`, () => {
