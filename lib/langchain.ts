@@ -179,11 +179,8 @@ export class FaissStore extends SaveableVectorStore {
     if (missing.length > 0) throw new RangeError(`ids not in the store: ${missing.slice(0, 5).join(', ')}`);
     const labels = [...new Set(ids)].map((id) => this.#docs.get(id)!.label);
     if (labels.length === 0) return;
-    if (!this.#labelsArePositions && (await this.#remove(labels))) {
-      // Removed from the index.
-    } else {
-      for (const label of labels) this.#deleted.add(label);
-    }
+    const removed = !this.#labelsArePositions && (await this.#remove(labels));
+    if (!removed) for (const label of labels) this.#deleted.add(label);
     for (const label of labels) {
       const id = this.#idOfLabel.get(label)!;
       this.#metadata.remove(label, this.#docs.get(id)!.doc.metadata);
@@ -332,11 +329,9 @@ export class FaissStore extends SaveableVectorStore {
     return FaissStore.#withDocuments(embeddings, index, labelToId, documents);
   }
 
-  /** A store over a loaded index whose labels are positions, with its documents. */
+  /** A store over a loaded index whose labels are positions (as #adopt finds), with its documents. */
   static #withDocuments(embeddings: EmbeddingsInterface, index: Index, labelToId: Map<number, string>, documents: Map<string, { pageContent: string; metadata: Metadata }>): FaissStore {
     const store = new FaissStore(embeddings, { index });
-    store.#labelsArePositions = !(index instanceof IndexIDMap);
-    store.#nextLabel = index.ntotal;
     for (const [label, id] of labelToId) {
       const doc = documents.get(id);
       if (doc === undefined) throw new FaissError(`the saved mapping names document ${id}, which the docstore lacks`, 'CORRUPT_INDEX');

@@ -19,10 +19,9 @@ export type IdFilter =
 
 /**
  * How a filtered search runs: `'index'` is FAISS's own filtered search with the parameters given;
- * `'widened'` the same with efSearch or nprobe divided by the share of ids allowed (so that it
- * meets about as many allowed vectors as an unfiltered search meets vectors); `'exact'` computes
- * every allowed vector's distance (flat indexes always; HNSW over its stored vectors; IVF
- * probes every list).
+ * `'widened'` the same with nprobe divided by the share of ids allowed, or efSearch by its square
+ * root; `'exact'` computes every allowed vector's distance (flat indexes always; HNSW over its
+ * stored vectors; IVF probes every list or, after `makeDirectMap()`, scores the allowed codes).
  */
 export type FilterPlan = 'index' | 'widened' | 'exact';
 
@@ -41,9 +40,9 @@ export interface SearchParams {
   filter?: IdFilter;
   /**
    * The plan of a filtered search (ignored without a filter): `'auto'` (default) chooses from the
-   * share of ids allowed (HNSW: exact while the allowed vectors number at most efSearch / share
-   * times the graph's level-0 degree, else widened; IVF: widened, exact once every list would be
-   * probed), or forces one. The result's `plan` says which ran.
+   * share of ids allowed (HNSW: exact while the allowed vectors number at most
+   * efSearch / sqrt(share) times the graph's level-0 degree, else widened; IVF: widened, exact
+   * once every list would be probed), or forces one. The result's `plan` says which ran.
    */
   plan?: 'auto' | FilterPlan;
 }

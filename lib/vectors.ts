@@ -1,7 +1,7 @@
 // Argument checks and conversions shared by every index: vectors, ids, k, result buffers.
 import { checkAllocation } from './memory';
 import { native } from './native';
-import type { FilterPlan, SearchParams } from './search-params';
+import type { FilterPlan } from './search-params';
 
 /** Vectors as one flat Float32Array (row-major, no copy) or, for convenience, one array per vector. */
 export type VectorsInput = Float32Array | readonly (readonly number[])[];
@@ -19,7 +19,7 @@ export interface SearchResult {
   nq: number;
   /** Results per query. */
   k: number;
-  /** With a filter, how the search ran ({@link SearchParams.plan}). */
+  /** With a filter, how the search ran (see the search option `plan`). */
   plan?: FilterPlan;
 }
 

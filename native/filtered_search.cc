@@ -33,9 +33,9 @@ constexpr faiss::idx_t kShareSamples = 4096;
 // FAISS's heap limit for efSearch (lib/search-params.ts MAX_EF).
 constexpr size_t kMaxEf = size_t(1) << 20;
 // The cost model of filtered HNSW, in distance computations: exact search over the allowed
-// rows costs one per allowed vector; the walk widened to efSearch / share costs about one per
-// candidate per level-0 neighbour slot (2M), so the exact plan runs while
-//   allowed <= (efSearch / share) * 2M,   i.e. share <= sqrt(efSearch * 2M / ntotal).
+// rows costs one per allowed vector; the walk widened to efSearch / sqrt(share) costs about one
+// per candidate per level-0 neighbour slot (2M), so the exact plan runs while
+//   allowed <= (efSearch / sqrt(share)) * 2M * kHnswWalkCost.
 // Calibrated by scripts/bench/filtered-hnsw.mjs: an unfiltered walk cost as much as 0.72 (20k x 64,
 // HNSW16, efSearch 64) to 1.3 (100k x 128) distance computations per candidate and neighbour
 // slot, measured against the exact plan over a known number of rows. The widened walk also
@@ -48,33 +48,48 @@ constexpr size_t kIvfCodeCost = 8;
 std::atomic<uint64_t> allowedRowSearches{0};
 std::atomic<uint64_t> widenedSearches{0};
 
+// Calls visit(id) on each id in [lo, hi) that a range, a bitmap or a set allows (a set's in its
+// own order) until visit returns false. False where the selector is none of those, or visit
+// stopped.
+template <class Visit>
+bool VisitListedIds(const faiss::IDSelector& sel, faiss::idx_t lo, faiss::idx_t hi, Visit&& visit) {
+  if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
+    for (faiss::idx_t id = std::max(range->imin, lo); id < std::min(range->imax, hi); id++) {
+      if (!visit(id)) return false;
+    }
+    return true;
+  }
+  if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
+    for (size_t b = 0; b < bitmap->n; b++) {
+      for (unsigned bits = bitmap->bitmap[b]; bits != 0; bits &= bits - 1) {
+        const auto id = faiss::idx_t(b * 8 + size_t(__builtin_ctz(bits)));
+        if (id >= hi) return true;
+        if (id >= lo && !visit(id)) return false;
+      }
+    }
+    return true;
+  }
+  if (const auto* batch = dynamic_cast<const faiss::IDSelectorBatch*>(&sel)) {
+    for (const faiss::idx_t id : batch->set) {
+      if (id >= lo && id < hi && !visit(id)) return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 // The allowed positions, ascending. Without an IDMap, straight from a range, a bitmap (a set of
 // dense ids is one too: search_params.cc; eight ids a byte) or a set (its ids, sorted);
 // otherwise the selector is asked about every id.
 std::vector<faiss::idx_t> AllowedRows(const faiss::IDSelector& sel, faiss::idx_t ntotal, const faiss::idx_t* ids) {
   std::vector<faiss::idx_t> rows;
-  if (ids == nullptr) {
-    if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
-      for (faiss::idx_t i = std::max<faiss::idx_t>(range->imin, 0); i < std::min(range->imax, ntotal); i++) rows.push_back(i);
-      return rows;
-    }
-    if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
-      const size_t bytes = std::min(bitmap->n, size_t(ntotal + 7) / 8);
-      for (size_t b = 0; b < bytes; b++) {
-        for (unsigned bits = bitmap->bitmap[b]; bits != 0; bits &= bits - 1) {
-          const auto i = faiss::idx_t(b * 8 + size_t(__builtin_ctz(bits)));
-          if (i < ntotal) rows.push_back(i);
-        }
-      }
-      return rows;
-    }
-    if (const auto* batch = dynamic_cast<const faiss::IDSelectorBatch*>(&sel)) {
-      for (const faiss::idx_t id : batch->set) {
-        if (id >= 0 && id < ntotal) rows.push_back(id);
-      }
-      std::sort(rows.begin(), rows.end());
-      return rows;
-    }
+  const auto add = [&](faiss::idx_t row) {
+    rows.push_back(row);
+    return true;
+  };
+  if (ids == nullptr && VisitListedIds(sel, 0, ntotal, add)) {
+    if (!std::is_sorted(rows.begin(), rows.end())) std::sort(rows.begin(), rows.end());
+    return rows;
   }
   for (faiss::idx_t i = 0; i < ntotal; i++) {
     if (sel.is_member(ids != nullptr ? ids[i] : i)) rows.push_back(i);
@@ -185,31 +200,17 @@ void SearchHnswStorage(const faiss::IndexHNSW& hnsw, const faiss::IndexIDMap* id
 // The ids a selector allows, when it can list them (a range, a bitmap, a set) and they number
 // at most `limit`; false otherwise.
 bool ListAllowedIds(const faiss::IDSelector& sel, size_t limit, std::vector<faiss::idx_t>& out) {
-  if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
-    if (range->imax - range->imin > faiss::idx_t(limit)) return false;
-    for (faiss::idx_t id = range->imin; id < range->imax; id++) out.push_back(id);
+  return VisitListedIds(sel, std::numeric_limits<faiss::idx_t>::min(), std::numeric_limits<faiss::idx_t>::max(), [&](faiss::idx_t id) {
+    if (out.size() == limit) return false;
+    out.push_back(id);
     return true;
-  }
-  if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
-    for (size_t b = 0; b < bitmap->n; b++) {
-      for (unsigned bits = bitmap->bitmap[b]; bits != 0; bits &= bits - 1) {
-        if (out.size() == limit) return false;
-        out.push_back(faiss::idx_t(b * 8 + size_t(__builtin_ctz(bits))));
-      }
-    }
-    return true;
-  }
-  if (const auto* batch = dynamic_cast<const faiss::IDSelectorBatch*>(&sel)) {
-    if (batch->set.size() > limit) return false;
-    out.assign(batch->set.begin(), batch->set.end());
-    return true;
-  }
-  return false;
+  });
 }
 
 // Exact search over the allowed codes of an IVF index with a direct map: each allowed id's code
 // is found through the map and scored by the list's own scanner, as FAISS scores it when it
 // scans that list (the same distances as probing every list), without walking the other codes.
+template <class C>
 void SearchIvfCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>& allowed, faiss::idx_t n, const float* x,
                     faiss::idx_t k, float* distances, faiss::idx_t* labels) {
   // (list, offset, id) of the allowed ids the index holds, grouped by list.
@@ -230,33 +231,28 @@ void SearchIvfCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>&
     if (lo >= 0) codes.push_back({faiss::idx_t(faiss::lo_listno(uint64_t(lo))), faiss::idx_t(faiss::lo_offset(uint64_t(lo))), id});
   }
   std::sort(codes.begin(), codes.end(), [](const Code& a, const Code& b) { return a.list != b.list ? a.list < b.list : a.offset < b.offset; });
-  std::vector<float> centroid(size_t(ivf.d));
-  const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
+  const size_t d = size_t(ivf.d);
+  std::vector<float> centroid(d);
 #pragma omp parallel for if (n > 1) firstprivate(centroid)
   for (faiss::idx_t q = 0; q < n; q++) {
-    const float* query = x + size_t(q) * size_t(ivf.d);
+    const float* query = x + size_t(q) * d;
     float* heapDistances = distances + q * k;
     faiss::idx_t* heapLabels = labels + q * k;
-    if (ip) faiss::minheap_heapify(size_t(k), heapDistances, heapLabels);
-    else faiss::maxheap_heapify(size_t(k), heapDistances, heapLabels);
+    faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
     std::unique_ptr<faiss::InvertedListScanner> scanner(ivf.get_InvertedListScanner(false, nullptr, nullptr));
     scanner->set_query(query);
     for (size_t c = 0; c < codes.size(); c++) {
       if (c == 0 || codes[c].list != codes[c - 1].list) {
         ivf.quantizer->reconstruct(codes[c].list, centroid.data());
-        const float coarse = ip ? faiss::fvec_inner_product(query, centroid.data(), size_t(ivf.d))
-                                : faiss::fvec_L2sqr(query, centroid.data(), size_t(ivf.d));
+        const float coarse = ivf.metric_type == faiss::METRIC_INNER_PRODUCT ? faiss::fvec_inner_product(query, centroid.data(), d)
+                                                                            : faiss::fvec_L2sqr(query, centroid.data(), d);
         scanner->set_list(codes[c].list, coarse);
       }
       faiss::InvertedLists::ScopedCodes code(ivf.invlists, size_t(codes[c].list), size_t(codes[c].offset));
       const float dis = scanner->distance_to_code(code.get());
-      if (ip ? dis > heapDistances[0] : dis < heapDistances[0]) {
-        if (ip) faiss::minheap_replace_top(size_t(k), heapDistances, heapLabels, dis, codes[c].id);
-        else faiss::maxheap_replace_top(size_t(k), heapDistances, heapLabels, dis, codes[c].id);
-      }
+      if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, codes[c].id);
     }
-    if (ip) faiss::minheap_reorder(size_t(k), heapDistances, heapLabels);
-    else faiss::maxheap_reorder(size_t(k), heapDistances, heapLabels);
+    faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
   }
   allowedRowSearches++;
 }
@@ -389,7 +385,11 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
     const size_t walked = size_t(double(widened.nprobe) / double(ivf->nlist) * double(ivf->ntotal));
     if (idmap == nullptr && forced != FilterPlan::kWidened && !ivf->direct_map.no() &&
         ListAllowedIds(*sel, forced == FilterPlan::kExact ? walked : walked / kIvfCodeCost, allowed)) {
-      SearchIvfCodes(*ivf, allowed, n, x, k, distances, labels);
+      if (ivf->metric_type == faiss::METRIC_INNER_PRODUCT) {
+        SearchIvfCodes<faiss::CMin<float, faiss::idx_t>>(*ivf, allowed, n, x, k, distances, labels);
+      } else {
+        SearchIvfCodes<faiss::CMax<float, faiss::idx_t>>(*ivf, allowed, n, x, k, distances, labels);
+      }
       return FilterPlan::kExact;
     }
     if (widened.nprobe == ivf->nlist) {

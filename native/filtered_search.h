@@ -3,13 +3,14 @@
 //    a selective filter it meets too few: HNSW's walk stops after efSearch candidates, allowed
 //    or not (recall@10 0.30 at 1% allowed, 0.58 at 5%: scripts/bench/filtered-hnsw.mjs), and an
 //    IVF search probes nprobe lists that hold few allowed ids. Forced only (plan: 'index').
-//  - "widened": the same search with efSearch or nprobe divided by the share of ids allowed, so
-//    it meets about as many allowed ids as an unfiltered search meets ids.
+//  - "widened": the same search with nprobe divided by the share of ids allowed (so it meets
+//    about as many allowed ids as an unfiltered search meets ids), or efSearch by its square root
+//    (FAISS's walk meets more allowed ids than that share of efSearch).
 //  - "exact": every allowed vector's distance. Flat batches gather the allowed rows for BLAS
 //    (FAISS 1.12 tests every id of a flat index for every query and computes distances one at a
 //    time: a batch with half the ids allowed ran at 0.12x the unfiltered batch,
 //    scripts/bench/filtered.mjs); HNSW over flat vectors searches its allowed rows, over codes
-//    scans its storage; IVF probes every list.
+//    scans its storage; IVF probes every list or, with a direct map, scores the allowed codes.
 #pragma once
 
 #include <faiss/Index.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Filtered HNSW, one query at a time, and the calibration of its cost model
 // (native/filtered_search.cc, kHnswWalkCost): each plan forced ('index': FAISS's filtered walk,
-// 'widened': efSearch / share, 'exact': the allowed rows) at 0.1% to 50% allowed (random ids),
+// 'widened': efSearch / sqrt(share), 'exact': the allowed rows) at 0.1% to 50% allowed (random ids),
 // with recall@10 against exact search over the allowed ids and microseconds per query against
 // the unfiltered walk. The walk's cost per candidate and level-0 neighbour slot, in units of
 // one allowed row of the exact plan, is what the constant holds.
