@@ -4,6 +4,8 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFastScan.h>
+#include <faiss/impl/FaissException.h>
 #include <faiss/invlists/DirectMap.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/utils/Heap.h>
@@ -42,9 +44,11 @@ constexpr size_t kMaxEf = size_t(1) << 20;
 // misses allowed vectors far from the query (recall@10 0.32 with the 20% farthest of 10k
 // clustered vectors allowed, test/filter-recall.spec.ts), which the exact plan cannot.
 constexpr double kHnswWalkCost = 1.0;
-// One allowed code scored through the direct map costs about as much as this many codes walked
-// by a list scan (scripts/bench/filtered.mjs, IVF1024,SQ8 over 100k x 128).
-constexpr size_t kIvfCodeCost = 8;
+// The IVF walk over the allowed codes, in codes a list scan walks: listing an allowed code (its
+// id, where it lies, grouped by list) once a call, and scoring one
+// (scripts/bench/filtered.mjs, IVF1024,SQ8 over 100k x 128).
+constexpr double kListCost = 0.25;
+constexpr double kWalkCodeCost = 1.0;
 std::atomic<uint64_t> allowedRowSearches{0};
 std::atomic<uint64_t> widenedSearches{0};
 
@@ -77,6 +81,60 @@ bool VisitListedIds(const faiss::IDSelector& sel, faiss::idx_t lo, faiss::idx_t 
   }
   return false;
 }
+
+}  // namespace
+
+IvfLocator::IvfLocator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap) {
+  std::vector<std::pair<faiss::idx_t, int64_t>> slots;  // (id, slot)
+  slots.reserve(size_t(ivf.ntotal));
+  for (size_t l = 0; l < ivf.nlist; l++) {
+    const size_t size = ivf.invlists->list_size(l);
+    if (size == 0) continue;
+    faiss::InvertedLists::ScopedIds ids(ivf.invlists, l);
+    for (size_t o = 0; o < size; o++) {
+      faiss::idx_t id = ids[o];
+      if (idMap != nullptr) id = id >= 0 && size_t(id) < idMap->size() ? (*idMap)[size_t(id)] : -1;
+      slots.emplace_back(id, int64_t(faiss::lo_build(l, o)));
+    }
+  }
+  if (slots.empty()) return;
+  const auto [lo, hi] = std::minmax_element(slots.begin(), slots.end());
+  min_ = lo->first;
+  end_ = hi->first + 1;
+  // Dense: an array while the id range is at most twice the count.
+  if (uint64_t(end_ - min_) <= 2 * uint64_t(slots.size())) {
+    dense_.assign(size_t(end_ - min_), -1);
+    for (const auto& [id, slot] : slots) {
+      int64_t& at = dense_[size_t(id - min_)];
+      if (at >= 0) usable_ = false;
+      at = slot;
+    }
+  } else {
+    sparse_.reserve(slots.size());
+    for (const auto& [id, slot] : slots) usable_ = sparse_.emplace(id, slot).second && usable_;
+  }
+}
+
+int64_t IvfLocator::Find(faiss::idx_t id) const {
+  if (id < min_ || id >= end_) return -1;
+  if (!dense_.empty()) return dense_[size_t(id - min_)];
+  const auto found = sparse_.find(id);
+  return found == sparse_.end() ? -1 : found->second;
+}
+
+std::shared_ptr<const IvfLocator> FilterCache::Locator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap) {
+  std::lock_guard lock(mutex_);
+  // Searches hold the index's lock shared, so the count cannot move while one builds.
+  const uint64_t changes = changes_.load();
+  if (locator_ == nullptr || ivf_ != &ivf || builtAt_ != changes) {
+    locator_ = std::make_shared<const IvfLocator>(ivf, idMap);
+    ivf_ = &ivf;
+    builtAt_ = changes;
+  }
+  return locator_;
+}
+
+namespace {
 
 // The allowed positions, ascending. Without an IDMap, straight from a range, a bitmap (a set of
 // dense ids is one too: search_params.cc; eight ids a byte) or a set (its ids, sorted);
@@ -197,43 +255,69 @@ void SearchHnswStorage(const faiss::IndexHNSW& hnsw, const faiss::IndexIDMap* id
   }
 }
 
-// The ids a selector allows, when it can list them (a range, a bitmap, a set) and they number
-// at most `limit`; false otherwise.
-bool ListAllowedIds(const faiss::IDSelector& sel, size_t limit, std::vector<faiss::idx_t>& out) {
-  return VisitListedIds(sel, std::numeric_limits<faiss::idx_t>::min(), std::numeric_limits<faiss::idx_t>::max(), [&](faiss::idx_t id) {
-    if (out.size() == limit) return false;
-    out.push_back(id);
+// The allowed codes of an IVF index, grouped by list: where each lies in its list and its id.
+struct AllowedCodes {
+  std::vector<uint32_t> lists;   // the lists holding any, ascending
+  std::vector<size_t> start;     // codes [start[i], start[i + 1]) lie in lists[i]
+  std::vector<uint32_t> offset;  // in the list
+  std::vector<faiss::idx_t> id;
+  size_t size() const { return id.size(); }
+};
+
+// The codes of the ids a range, a bitmap or a set allows, found through the locator; false
+// where the selector is none of those.
+bool ListAllowedCodes(const IvfLocator& locator, const faiss::IDSelector& sel, size_t nlist, AllowedCodes& out) {
+  std::vector<std::pair<uint64_t, faiss::idx_t>> found;  // (slot, id)
+  const bool listed = VisitListedIds(sel, locator.MinId(), locator.EndId(), [&](faiss::idx_t id) {
+    if (const int64_t slot = locator.Find(id); slot >= 0) found.emplace_back(uint64_t(slot), id);
     return true;
   });
+  if (!listed) return false;
+  // A counting sort by list (the slots' high half), offsets in each list in the order met.
+  std::vector<size_t> count(nlist + 1, 0);
+  for (const auto& [slot, id] : found) count[faiss::lo_listno(slot) + 1]++;
+  for (size_t l = 0; l < nlist; l++) {
+    if (count[l + 1] > 0) out.lists.push_back(uint32_t(l));
+    count[l + 1] += count[l];
+  }
+  out.offset.resize(found.size());
+  out.id.resize(found.size());
+  for (const auto& [slot, id] : found) {
+    const size_t at = count[faiss::lo_listno(slot)]++;
+    out.offset[at] = uint32_t(faiss::lo_offset(slot));
+    out.id[at] = id;
+  }
+  out.start.reserve(out.lists.size() + 1);
+  out.start.push_back(0);
+  for (const uint32_t l : out.lists) out.start.push_back(count[l]);
+  return true;
 }
 
-// Exact search over the allowed codes of an IVF index with a direct map: each allowed id's code
-// is found through the map and scored by the list's own scanner, as FAISS scores it when it
-// scans that list (the same distances as probing every list), without walking the other codes.
+// An IVF search over just the allowed codes: each query visits the lists holding any in order
+// of its coarse distance and scores their allowed codes with the list's own scanner, as FAISS
+// scores them when it probes that list, until it has met `target` of them (every one: exact).
+// The widened search met as many by probing nprobe / share lists whole; this walk skips the
+// codes a filter rejects, and goes on past lists that hold few (allowed vectors far from the
+// query). Returns whether every query met every allowed code.
 template <class C>
-void SearchIvfCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>& allowed, faiss::idx_t n, const float* x,
-                    faiss::idx_t k, float* distances, faiss::idx_t* labels) {
-  // (list, offset, id) of the allowed ids the index holds, grouped by list.
-  struct Code {
-    faiss::idx_t list;
-    faiss::idx_t offset;
-    faiss::idx_t id;
-  };
-  std::vector<Code> codes;
-  const faiss::DirectMap& map = ivf.direct_map;
-  for (const faiss::idx_t id : allowed) {
-    faiss::idx_t lo = -1;
-    if (map.type == faiss::DirectMap::Array) {
-      if (id >= 0 && size_t(id) < map.array.size()) lo = map.array[size_t(id)];
-    } else if (auto found = map.hashtable.find(id); found != map.hashtable.end()) {
-      lo = found->second;
-    }
-    if (lo >= 0) codes.push_back({faiss::idx_t(faiss::lo_listno(uint64_t(lo))), faiss::idx_t(faiss::lo_offset(uint64_t(lo))), id});
-  }
-  std::sort(codes.begin(), codes.end(), [](const Code& a, const Code& b) { return a.list != b.list ? a.list < b.list : a.offset < b.offset; });
+bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed, size_t target, faiss::idx_t n, const float* x,
+                        faiss::idx_t k, float* distances, faiss::idx_t* labels) {
   const size_t d = size_t(ivf.d);
-  std::vector<float> centroid(d);
-#pragma omp parallel for if (n > 1) firstprivate(centroid)
+  const size_t lists = allowed.lists.size();
+  // The centroids of those lists: the flat quantizer's own rows, or reconstructed once.
+  std::vector<float> gathered;
+  const float* centroids = nullptr;
+  if (IsPlainFlat(*ivf.quantizer)) {
+    centroids = static_cast<const faiss::IndexFlat&>(*ivf.quantizer).get_xb();
+  } else {
+    gathered.resize(lists * d);
+    for (size_t i = 0; i < lists; i++) ivf.quantizer->reconstruct(allowed.lists[i], gathered.data() + i * d);
+  }
+  const auto centroid = [&](size_t i) { return gathered.empty() ? centroids + size_t(allowed.lists[i]) * d : gathered.data() + i * d; };
+  const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
+  const bool everyCode = target >= allowed.size();
+  std::atomic<bool> partial{false};
+#pragma omp parallel for if (n > 1)
   for (faiss::idx_t q = 0; q < n; q++) {
     const float* query = x + size_t(q) * d;
     float* heapDistances = distances + q * k;
@@ -241,20 +325,44 @@ void SearchIvfCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>&
     faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
     std::unique_ptr<faiss::InvertedListScanner> scanner(ivf.get_InvertedListScanner(false, nullptr, nullptr));
     scanner->set_query(query);
-    for (size_t c = 0; c < codes.size(); c++) {
-      if (c == 0 || codes[c].list != codes[c - 1].list) {
-        ivf.quantizer->reconstruct(codes[c].list, centroid.data());
-        const float coarse = ivf.metric_type == faiss::METRIC_INNER_PRODUCT ? faiss::fvec_inner_product(query, centroid.data(), d)
-                                                                            : faiss::fvec_L2sqr(query, centroid.data(), d);
-        scanner->set_list(codes[c].list, coarse);
-      }
-      faiss::InvertedLists::ScopedCodes code(ivf.invlists, size_t(codes[c].list), size_t(codes[c].offset));
-      const float dis = scanner->distance_to_code(code.get());
-      if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, codes[c].id);
+    // (coarse distance, list index), the nearest list on top.
+    std::vector<std::pair<float, size_t>> order(lists);
+    for (size_t i = 0; i < lists; i++) {
+      order[i] = {ip ? faiss::fvec_inner_product(query, centroid(i), d) : faiss::fvec_L2sqr(query, centroid(i), d), i};
     }
+    const auto farther = [ip](const std::pair<float, size_t>& a, const std::pair<float, size_t>& b) {
+      return ip ? a.first < b.first : a.first > b.first;
+    };
+    if (!everyCode) std::make_heap(order.begin(), order.end(), farther);
+    size_t met = 0;
+    for (size_t left = lists; left > 0 && met < target; left--) {
+      if (!everyCode) std::pop_heap(order.begin(), order.begin() + left, farther);
+      const auto [coarse, i] = order[left - 1];
+      scanner->set_list(allowed.lists[i], coarse);
+      faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[i]);
+      for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c++) {
+        const float dis = scanner->distance_to_code(codes.get() + size_t(allowed.offset[c]) * ivf.code_size);
+        if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, allowed.id[c]);
+      }
+      met += allowed.start[i + 1] - allowed.start[i];
+    }
+    if (met < allowed.size()) partial = true;
     faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
   }
   allowedRowSearches++;
+  return !partial;
+}
+
+// Whether the allowed-code walk can score this IVF's codes one by one: its codes lie one after
+// another in each list (not in FastScan's blocks) and its scanner computes single distances.
+bool ScoresSingleCodes(const faiss::IndexIVF& ivf) {
+  if (dynamic_cast<const faiss::IndexIVFFastScan*>(&ivf) != nullptr) return false;
+  try {
+    std::unique_ptr<faiss::InvertedListScanner> scanner(ivf.get_InvertedListScanner(false, nullptr, nullptr));
+    return scanner != nullptr;
+  } catch (const faiss::FaissException&) {
+    return false;
+  }
 }
 
 // A parameter divided by the allowed share, rounded up, within [value, limit].
@@ -327,7 +435,8 @@ double AllowedShare(const faiss::Index& index, const faiss::IDSelector& sel) {
 }
 
 FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
-                          faiss::idx_t* labels, const SearchSpec* spec, const faiss::SearchParameters* params, const RunSearch& run) {
+                          faiss::idx_t* labels, const SearchSpec* spec, const faiss::SearchParameters* params, FilterCache& cache,
+                          const RunSearch& run) {
   if (spec == nullptr || !spec->filter) {
     run(params);
     return FilterPlan::kNone;
@@ -378,19 +487,27 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
   if (ivf != nullptr) {
     faiss::SearchParametersIVF widened = *dynamic_cast<const faiss::SearchParametersIVF*>(params);
     const size_t nprobe = std::min(widened.nprobe, ivf->nlist);
-    widened.nprobe = forced == FilterPlan::kExact ? ivf->nlist : Widened(nprobe, AllowedShare(index, *sel), ivf->nlist);
-    // With a direct map (makeDirectMap), the allowed codes are scored where they lie while they
-    // number fewer than the codes the widened search walks.
-    std::vector<faiss::idx_t> allowed;
-    const size_t walked = size_t(double(widened.nprobe) / double(ivf->nlist) * double(ivf->ntotal));
-    if (idmap == nullptr && forced != FilterPlan::kWidened && !ivf->direct_map.no() &&
-        ListAllowedIds(*sel, forced == FilterPlan::kExact ? walked : walked / kIvfCodeCost, allowed)) {
-      if (ivf->metric_type == faiss::METRIC_INNER_PRODUCT) {
-        SearchIvfCodes<faiss::CMin<float, faiss::idx_t>>(*ivf, allowed, n, x, k, distances, labels);
-      } else {
-        SearchIvfCodes<faiss::CMax<float, faiss::idx_t>>(*ivf, allowed, n, x, k, distances, labels);
+    const double share = AllowedShare(index, *sel);
+    widened.nprobe = forced == FilterPlan::kExact ? ivf->nlist : Widened(nprobe, share, ivf->nlist);
+    // The walk over the allowed codes meets as many as an unfiltered search meets codes, for
+    // the price of listing them once a call; the widened scan walks nprobe / share lists whole.
+    const double listSize = double(ivf->ntotal) / double(ivf->nlist);
+    const double allowedCount = share * double(ivf->ntotal);
+    const auto target = size_t(std::max(std::ceil(double(nprobe) * listSize), double(k)));
+    const double walkCost = kListCost * allowedCount + kWalkCodeCost * double(n) * std::min(allowedCount, double(target));
+    const double scanCost = double(n) * double(widened.nprobe) * listSize;
+    if ((forced != FilterPlan::kNone || walkCost < scanCost) && ScoresSingleCodes(*ivf)) {
+      const auto locator = cache.Locator(*ivf, idmap != nullptr ? &idmap->id_map : nullptr);
+      AllowedCodes allowed;
+      if (locator->usable() && ListAllowedCodes(*locator, *sel, ivf->nlist, allowed)) {
+        const size_t met = forced == FilterPlan::kExact ? allowed.size() : target;
+        const bool every = ivf->metric_type == faiss::METRIC_INNER_PRODUCT
+                               ? SearchAllowedCodes<faiss::CMin<float, faiss::idx_t>>(*ivf, allowed, met, n, x, k, distances, labels)
+                               : SearchAllowedCodes<faiss::CMax<float, faiss::idx_t>>(*ivf, allowed, met, n, x, k, distances, labels);
+        if (every) return FilterPlan::kExact;
+        widenedSearches++;
+        return FilterPlan::kWidened;
       }
-      return FilterPlan::kExact;
     }
     if (widened.nprobe == ivf->nlist) {
       widened.max_codes = 0;  // every list, whole

@@ -15,12 +15,56 @@
 
 #include <faiss/Index.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "search_params.h"
 
+namespace faiss {
+struct IndexIVF;
+}
+
 namespace faiss_native {
+
+// Where each id's code lies in an IVF index's lists (FAISS's DirectMap encoding: list << 32 |
+// offset), by the ids searches return (an IDMap's above it). Unusable where an id is stored twice.
+class IvfLocator {
+ public:
+  IvfLocator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap);
+  bool usable() const { return usable_; }
+  int64_t Find(faiss::idx_t id) const;  // -1 where absent
+  // The ids lie in [MinId(), EndId()).
+  faiss::idx_t MinId() const { return min_; }
+  faiss::idx_t EndId() const { return end_; }
+
+ private:
+  bool usable_ = true;
+  faiss::idx_t min_ = 0;
+  faiss::idx_t end_ = 0;
+  std::vector<int64_t> dense_;  // by id - min_ where the ids are dense (8 bytes a vector)
+  std::unordered_map<faiss::idx_t, int64_t> sparse_;
+};
+
+// What filtered searches of one index build on first use and keep until it changes (the
+// change count of its lock, IndexLock).
+class FilterCache {
+ public:
+  explicit FilterCache(const std::atomic<uint64_t>& changes) : changes_(changes) {}
+  // The locator of `ivf` (under `idMap`), built now if there is none since the last change.
+  std::shared_ptr<const IvfLocator> Locator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap);
+
+ private:
+  const std::atomic<uint64_t>& changes_;
+  std::mutex mutex_;
+  std::shared_ptr<const IvfLocator> locator_;
+  const faiss::IndexIVF* ivf_ = nullptr;
+  uint64_t builtAt_ = 0;
+};
 
 // The plan a filtered search ran (lib/search-params.ts names them).
 enum class FilterPlan : int32_t { kNone = 0, kIndex = 1, kWidened = 2, kExact = 3 };
@@ -30,7 +74,8 @@ enum class FilterPlan : int32_t { kNone = 0, kIndex = 1, kWidened = 2, kExact = 
 // search applies (the caller's threaded splits included). Returns the plan, kNone without a filter.
 using RunSearch = std::function<void(const faiss::SearchParameters*)>;
 FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
-                          faiss::idx_t* labels, const SearchSpec* spec, const faiss::SearchParameters* params, const RunSearch& run);
+                          faiss::idx_t* labels, const SearchSpec* spec, const faiss::SearchParameters* params, FilterCache& cache,
+                          const RunSearch& run);
 
 // The share of the index's vectors a selector allows: counted from a range, a bitmap or a set
 // (an upper bound where ids are not positions: under an IDMap, on IVF), otherwise estimated

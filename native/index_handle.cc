@@ -1,6 +1,8 @@
 // IndexHandle: locking, state mirrors, memory accounting and type names.
 #include "index_handle.h"
 
+#include "filtered_search.h"
+
 #include <cxxabi.h>
 #include <faiss/IVFlib.h>
 #include <faiss/IndexHNSW.h>
@@ -18,13 +20,13 @@
 
 namespace faiss_native {
 
-IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<os::SharedMutex> mutex, bool ownsMemory)
-    : index(std::move(index)), mutex(std::move(mutex)), ownsMemory(ownsMemory) {
+IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<IndexLock> mutex, bool ownsMemory)
+    : index(std::move(index)), mutex(std::move(mutex)), ownsMemory(ownsMemory), filterCache(std::make_shared<FilterCache>(this->mutex->changes)) {
   Refresh();
 }
 
 std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<MappedFile> file) {
-  auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<os::SharedMutex>(), true);
+  auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<IndexLock>(), true);
   handle->file = std::move(file);
   return handle;
 }
@@ -53,6 +55,7 @@ std::string TypeName(const std::type_info& type) {
 }
 
 void IndexHandle::Refresh() {
+  mutex->changes++;
   ntotal = index->ntotal;
   isTrained = index->is_trained;
   bytes = ownsMemory ? NativeBytes(*index) : 0;

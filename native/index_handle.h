@@ -20,14 +20,22 @@ struct IndexHNSW;
 
 namespace faiss_native {
 
+class FilterCache;
+
+// The lock that indexes using one another share, with a count of the changes made under it:
+// what a search caches about an index (FilterCache) holds while the count stays the same.
+struct IndexLock : os::SharedMutex {
+  std::atomic<uint64_t> changes{0};
+};
+
 struct IndexHandle {
-  IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<os::SharedMutex> mutex, bool ownsMemory);
+  IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<IndexLock> mutex, bool ownsMemory);
 
   // May alias into a parent (an IVF's own quantizer), whose memory it then keeps alive.
   std::shared_ptr<faiss::Index> index;
   // Shared for searches, exclusive for changes. Indexes that use one another (an IVF and the
   // quantizer it was given, an IDMap and its sub-index) share one lock.
-  std::shared_ptr<os::SharedMutex> mutex;
+  std::shared_ptr<IndexLock> mutex;
   // Indexes this one uses but does not own, kept alive as long as it is.
   std::vector<std::shared_ptr<IndexHandle>> parts;
   // False for views into a parent: the parent reports the memory.
@@ -40,12 +48,14 @@ struct IndexHandle {
   std::atomic<int64_t> ntotal{0};
   std::atomic<bool> isTrained{false};
   std::atomic<int64_t> bytes{0};
+  // Side tables filtered searches build on first use and keep until the index changes.
+  std::shared_ptr<FilterCache> filterCache;
 
   // The IVF layer (itself, or under an IDMap / pre-transform), or nullptr.
   faiss::IndexIVF* Ivf() const;
   // The HNSW layer (itself, or under an IDMap / pre-transform / refinement), or nullptr.
   faiss::IndexHNSW* Hnsw() const;
-  // Refreshes the mirrors; call with the mutex held.
+  // Refreshes the mirrors and counts a change; call with the mutex held.
   void Refresh();
 };
 

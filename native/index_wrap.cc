@@ -528,7 +528,7 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   auto plan = std::make_shared<FilterPlan>(FilterPlan::kNone);
   Work work = [handle, data, n, k, d, ids, spec, plan] {
     RunQueries(*handle, data, n, spec.get(), [&](const faiss::Index& index, const faiss::SearchParameters* params) {
-      *plan = SearchFiltered(index, n, data, k, d, ids, spec.get(), params, [&](const faiss::SearchParameters* run) {
+      *plan = SearchFiltered(index, n, data, k, d, ids, spec.get(), params, *handle->filterCache, [&](const faiss::SearchParameters* run) {
         if (!SearchOnAllThreads(index, n, data, k, d, ids, run)) index.search(n, data, k, d, ids, run);
       });
     });

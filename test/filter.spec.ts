@@ -321,27 +321,72 @@ describe('the plan of a filtered search', () => {
     for (const ix of [hnsw, sq, codes, ivf]) ix.dispose();
   });
 
-  it('IVF with a direct map: a selective filter scores just the allowed codes, as probing every list scores them', () => {
+  it('IVF: a selective filter scores just the allowed codes, found through a map of where each id lies, as probing every list scores them', () => {
     for (const [factory, metric] of [['IVF16,SQ8', METRIC_INNER_PRODUCT], ['IVF16,PQ8', METRIC_L2], ['IVF16,Flat', METRIC_L2]] as const) {
       const index = indexFactory(D, factory, metric);
       index.trainSync(base);
       index.addSync(base);
       const filter = { ids: allowedShare(0.01) };
-      const before = native.allowedRowSearches();
-      expect(index.searchSync(queries, K, { nprobe: 2, filter }).plan).toBe('exact'); // every list, walked
-      expect(native.allowedRowSearches()).toBe(before);
-      index.makeDirectMap();
-      const direct = index.searchSync(queries, K, { nprobe: 2, filter });
-      expect([direct.plan, native.allowedRowSearches() - before]).toEqual(['exact', 1]);
       const everyList = index.searchSync(queries, K, { nprobe: 16, filter, plan: 'index' });
-      expect(Array.from(direct.labels), factory).toEqual(Array.from(everyList.labels));
-      // The coarse distance is computed here, not by the quantizer's search: equal up to rounding.
-      direct.distances.forEach((v, i) => expect(Math.abs(v - everyList.distances[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))));
-      // A range and a bitmap list their ids too; a loose filter keeps the widened scan.
+      const sameAsEveryList = (got: { labels: BigInt64Array; distances: Float32Array }) => {
+        expect(Array.from(got.labels), factory).toEqual(Array.from(everyList.labels));
+        // The coarse distance is computed here, not by the quantizer's search: equal up to rounding.
+        got.distances.forEach((v, i) => expect(Math.abs(v - everyList.distances[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))));
+      };
+      const before = native.allowedRowSearches();
+      const walked = index.searchSync(queries, K, { nprobe: 2, filter });
+      expect([walked.plan, native.allowedRowSearches() - before]).toEqual(['exact', 1]);
+      sameAsEveryList(walked);
+      index.makeDirectMap(); // FAISS's own map changes nothing here
+      sameAsEveryList(index.searchSync(queries, K, { nprobe: 2, filter }));
+      // A range and a bitmap list their ids too; a loose filter at a low nprobe is widened.
       expect(index.searchSync(queries, K, { nprobe: 2, filter: { range: [100, 130] } }).labels.every((l) => l >= 100n && l < 130n)).toBe(true);
       expect(index.searchSync(queries, K, { nprobe: 2, filter: { ids: allowedShare(0.5) } }).plan).toBe('widened');
       index.dispose();
     }
+  });
+
+  it('IVF: the map of where each id lies follows adds and removals, through an IDMap too, and is not used where an id is stored twice', () => {
+    const allowed = allowedShare(0.02);
+    const filter = { ids: allowed };
+    // The walk over every allowed code (plan 'exact') against FAISS probing every list.
+    const agree = (index: Index) => {
+      const want = index.searchSync(queries, K, { nprobe: 16, filter, plan: 'index' });
+      const got = index.searchSync(queries, K, { nprobe: 2, filter, plan: 'exact' });
+      expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+      return got;
+    };
+    const first = base.subarray(0, 2000 * D);
+    const rest = base.subarray(2000 * D);
+    const ivf = new IndexIVFScalarQuantizer(D, 16, 'QT_8bit', METRIC_L2);
+    ivf.trainSync(base);
+    ivf.addSync(first);
+    expect(Array.from(agree(ivf).labels).every((l) => l < 2000n)).toBe(true);
+    ivf.addSync(rest); // new ids the first map lacks
+    expect(Array.from(agree(ivf).labels).some((l) => l >= 2000n)).toBe(true);
+    const gone = allowed.filter((_, i) => i % 2 === 0);
+    ivf.removeIdsSync(BigInt64Array.from(gone, BigInt)); // FAISS moves each list's last code into the hole
+    expect(Array.from(agree(ivf).labels).some((l) => gone.includes(Number(l)))).toBe(false);
+
+    const mapped = new IndexIDMap(new IndexIVFScalarQuantizer(D, 16, 'QT_8bit', METRIC_L2));
+    mapped.trainSync(base);
+    mapped.addWithIdsSync(base, BigInt64Array.from(positions, (i) => BigInt(i * 3 + 1)));
+    const userFilter = { ids: allowed.map((i) => i * 3 + 1) };
+    const want = mapped.searchSync(queries, K, { nprobe: 16, filter: userFilter, plan: 'index' });
+    const got = mapped.searchSync(queries, K, { nprobe: 2, filter: userFilter, plan: 'exact' });
+    expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+
+    // The same ids twice: no map; FAISS probes every list and finds both copies.
+    const twice = new IndexIVFScalarQuantizer(D, 16, 'QT_8bit', METRIC_L2);
+    twice.trainSync(base);
+    const ids = BigInt64Array.from(positions.slice(0, 1000), BigInt);
+    twice.addWithIdsSync(base.subarray(0, 1000 * D), ids);
+    twice.addWithIdsSync(base.subarray(0, 1000 * D), ids);
+    const before = native.allowedRowSearches();
+    const doubled = agree(twice);
+    expect(native.allowedRowSearches()).toBe(before);
+    expect(doubled.labels[0]).toBe(doubled.labels[1]);
+    for (const ix of [ivf, mapped, twice]) ix.dispose();
   });
 
   it('plans that do not exist, or not for this index, are errors naming the problem', () => {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Filtered search by plan: for Flat, IVF-SQ8 (nprobe 16; without and with a direct map) and
+// Filtered search by plan: for Flat, IVF-SQ8 (nprobe 16) and
 // HNSW16 (efSearch 64), with a filter (a bitmap) allowing 0.1% to 50% of the ids at random: the
 // plan chosen ('auto'), its time against the cheaper of the same search unfiltered and the exact
 // plan, one query at a time (100 calls) and in one batch of 100; its recall@10 against exact
@@ -23,7 +23,6 @@ function kinds(n) {
   return [
     { kind: 'Flat', params: {} },
     { kind: ivf, params: { nprobe: 16 } },
-    { kind: ivf, params: { nprobe: 16 }, directMap: true },
     { kind: 'HNSW16', params: { efSearch: 64 } },
   ];
 }
@@ -70,12 +69,11 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
   const truths = filters.map(({ bitmap }) => exact.searchSync(queries, K, { filter: bitmap }).labels);
   exact.dispose();
   const out = { n, d, nq: NQ, k: K, rounds, indexes: [] };
-  for (const { kind, params, directMap } of kinds(n)) {
-    log(`filtered search: ${kind}${directMap ? ' with a direct map' : ''}, n=${n}, d=${d}`);
+  for (const { kind, params } of kinds(n)) {
+    log(`filtered search: ${kind}, n=${n}, d=${d}`);
     const index = faiss.indexFactory(d, kind, metric);
     if (!index.isTrained) index.trainSync(base.subarray(0, Math.min(n, 100_000) * d));
     index.addSync(base);
-    if (directMap) index.makeDirectMap();
     // Seconds for NQ queries, one call each or one call for all.
     const time = (single, options) => {
       const t0 = process.hrtime.bigint();
@@ -107,7 +105,7 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
         });
       }
     }
-    out.indexes.push({ kind: directMap ? `${kind} + direct map` : kind, params, rows });
+    out.indexes.push({ kind, params, rows });
     index.dispose();
   }
   return out;
