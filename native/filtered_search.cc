@@ -15,10 +15,12 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "errors.h"
@@ -64,9 +66,12 @@ bool VisitListedIds(const faiss::IDSelector& sel, faiss::idx_t lo, faiss::idx_t 
     return true;
   }
   if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
-    for (size_t b = 0; b < bitmap->n; b++) {
-      for (unsigned bits = bitmap->bitmap[b]; bits != 0; bits &= bits - 1) {
-        const auto id = faiss::idx_t(b * 8 + size_t(__builtin_ctz(bits)));
+    // Eight bytes at a time (ids 64 b .. 64 b + 63; bit j of byte i is id 8 i + j), skipping zeros.
+    for (size_t b = 0; b < bitmap->n; b += 8) {
+      uint64_t bits = 0;
+      for (size_t i = 0; i < 8 && b + i < bitmap->n; i++) bits |= uint64_t(bitmap->bitmap[b + i]) << (8 * i);
+      for (; bits != 0; bits &= bits - 1) {
+        const auto id = faiss::idx_t(b * 8 + size_t(__builtin_ctzll(bits)));
         if (id >= hi) return true;
         if (id >= lo && !visit(id)) return false;
       }
@@ -81,60 +86,6 @@ bool VisitListedIds(const faiss::IDSelector& sel, faiss::idx_t lo, faiss::idx_t 
   }
   return false;
 }
-
-}  // namespace
-
-IvfLocator::IvfLocator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap) {
-  std::vector<std::pair<faiss::idx_t, int64_t>> slots;  // (id, slot)
-  slots.reserve(size_t(ivf.ntotal));
-  for (size_t l = 0; l < ivf.nlist; l++) {
-    const size_t size = ivf.invlists->list_size(l);
-    if (size == 0) continue;
-    faiss::InvertedLists::ScopedIds ids(ivf.invlists, l);
-    for (size_t o = 0; o < size; o++) {
-      faiss::idx_t id = ids[o];
-      if (idMap != nullptr) id = id >= 0 && size_t(id) < idMap->size() ? (*idMap)[size_t(id)] : -1;
-      slots.emplace_back(id, int64_t(faiss::lo_build(l, o)));
-    }
-  }
-  if (slots.empty()) return;
-  const auto [lo, hi] = std::minmax_element(slots.begin(), slots.end());
-  min_ = lo->first;
-  end_ = hi->first + 1;
-  // Dense: an array while the id range is at most twice the count.
-  if (uint64_t(end_ - min_) <= 2 * uint64_t(slots.size())) {
-    dense_.assign(size_t(end_ - min_), -1);
-    for (const auto& [id, slot] : slots) {
-      int64_t& at = dense_[size_t(id - min_)];
-      if (at >= 0) usable_ = false;
-      at = slot;
-    }
-  } else {
-    sparse_.reserve(slots.size());
-    for (const auto& [id, slot] : slots) usable_ = sparse_.emplace(id, slot).second && usable_;
-  }
-}
-
-int64_t IvfLocator::Find(faiss::idx_t id) const {
-  if (id < min_ || id >= end_) return -1;
-  if (!dense_.empty()) return dense_[size_t(id - min_)];
-  const auto found = sparse_.find(id);
-  return found == sparse_.end() ? -1 : found->second;
-}
-
-std::shared_ptr<const IvfLocator> FilterCache::Locator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap) {
-  std::lock_guard lock(mutex_);
-  // Searches hold the index's lock shared, so the count cannot move while one builds.
-  const uint64_t changes = changes_.load();
-  if (locator_ == nullptr || ivf_ != &ivf || builtAt_ != changes) {
-    locator_ = std::make_shared<const IvfLocator>(ivf, idMap);
-    ivf_ = &ivf;
-    builtAt_ = changes;
-  }
-  return locator_;
-}
-
-namespace {
 
 // The allowed positions, ascending. Without an IDMap, straight from a range, a bitmap (a set of
 // dense ids is one too: search_params.cc; eight ids a byte) or a set (its ids, sorted);
@@ -255,6 +206,20 @@ void SearchHnswStorage(const faiss::IndexHNSW& hnsw, const faiss::IndexIDMap* id
   }
 }
 
+// A parameter divided by the allowed share, rounded up, within [value, limit].
+size_t Widened(size_t value, double share, size_t limit) {
+  const double wide = std::ceil(double(value) / std::max(share, 1e-9));
+  return std::max(value, size_t(std::min(wide, double(limit))));
+}
+
+InvalidArgument NoExactPlan(const faiss::Index& index) {
+  std::string type = TypeName(typeid(index));
+  if (type.rfind("faiss::", 0) == 0) type.erase(0, 7);
+  return InvalidArgument("plan 'exact' is not available for " + type + " (flat, HNSW and IVF indexes, alone or under an IDMap)");
+}
+
+}  // namespace
+
 // The allowed codes of an IVF index, grouped by list: where each lies in its list and its id.
 struct AllowedCodes {
   std::vector<uint32_t> lists;   // the lists holding any, ascending
@@ -263,6 +228,66 @@ struct AllowedCodes {
   std::vector<faiss::idx_t> id;
   size_t size() const { return id.size(); }
 };
+
+// Where each id's code lies in an IVF index's lists (FAISS's DirectMap encoding: list << 32 |
+// offset), by the ids searches return (an IDMap's above it); 8 bytes a vector where the ids
+// are dense. Unusable where an id is stored twice.
+class IvfLocator {
+ public:
+  IvfLocator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap);
+  bool usable() const { return usable_; }
+  int64_t Find(faiss::idx_t id) const;  // -1 where absent
+  // The ids lie in [MinId(), EndId()).
+  faiss::idx_t MinId() const { return min_; }
+  faiss::idx_t EndId() const { return end_; }
+
+ private:
+  bool usable_ = true;
+  faiss::idx_t min_ = 0;
+  faiss::idx_t end_ = 0;
+  std::vector<int64_t> dense_;  // by id - min_ where the ids are dense
+  std::unordered_map<faiss::idx_t, int64_t> sparse_;
+};
+
+IvfLocator::IvfLocator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap) {
+  std::vector<std::pair<faiss::idx_t, int64_t>> slots;  // (id, slot)
+  slots.reserve(size_t(ivf.ntotal));
+  for (size_t l = 0; l < ivf.nlist; l++) {
+    const size_t size = ivf.invlists->list_size(l);
+    if (size == 0) continue;
+    faiss::InvertedLists::ScopedIds ids(ivf.invlists, l);
+    for (size_t o = 0; o < size; o++) {
+      faiss::idx_t id = ids[o];
+      if (idMap != nullptr) id = id >= 0 && size_t(id) < idMap->size() ? (*idMap)[size_t(id)] : -1;
+      slots.emplace_back(id, int64_t(faiss::lo_build(l, o)));
+    }
+  }
+  if (slots.empty()) return;
+  const auto [lo, hi] = std::minmax_element(slots.begin(), slots.end());
+  min_ = lo->first;
+  end_ = hi->first + 1;
+  // Dense: an array while the id range is at most twice the count.
+  if (uint64_t(end_ - min_) <= 2 * uint64_t(slots.size())) {
+    dense_.assign(size_t(end_ - min_), -1);
+    for (const auto& [id, slot] : slots) {
+      int64_t& at = dense_[size_t(id - min_)];
+      if (at >= 0) usable_ = false;
+      at = slot;
+    }
+  } else {
+    sparse_.reserve(slots.size());
+    for (const auto& [id, slot] : slots) usable_ = sparse_.emplace(id, slot).second && usable_;
+  }
+}
+
+int64_t IvfLocator::Find(faiss::idx_t id) const {
+  if (id < min_ || id >= end_) return -1;
+  if (!dense_.empty()) return dense_[size_t(id - min_)];
+  const auto found = sparse_.find(id);
+  return found == sparse_.end() ? -1 : found->second;
+}
+
+namespace {
 
 // The codes of the ids a range, a bitmap or a set allows, found through the locator; false
 // where the selector is none of those.
@@ -314,6 +339,16 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
     for (size_t i = 0; i < lists; i++) ivf.quantizer->reconstruct(allowed.lists[i], gathered.data() + i * d);
   }
   const auto centroid = [&](size_t i) { return gathered.empty() ? centroids + size_t(allowed.lists[i]) * d : gathered.data() + i * d; };
+  std::deque<faiss::InvertedLists::ScopedCodes> codes;  // each list's, for the whole call
+  for (const uint32_t list : allowed.lists) codes.emplace_back(ivf.invlists, list);
+  // The allowed codes lie scattered: each is fetched a few ahead of its scoring, the next
+  // list's first while the current one is scored (without, a cache miss each, 3x the scoring).
+  const size_t lines = std::min<size_t>(4, (ivf.code_size + 63) / 64);
+  const auto fetch = [&](size_t i, size_t c) {
+    const uint8_t* code = codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size;
+    for (size_t line = 0; line < lines; line++) __builtin_prefetch(code + 64 * line);
+  };
+  constexpr size_t kAhead = 4;
   const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
   const bool everyCode = target >= allowed.size();
   std::atomic<bool> partial{false};
@@ -325,7 +360,7 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
     faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
     std::unique_ptr<faiss::InvertedListScanner> scanner(ivf.get_InvertedListScanner(false, nullptr, nullptr));
     scanner->set_query(query);
-    // (coarse distance, list index), the nearest list on top.
+    // (coarse distance, list index), taken nearest first (from a heap) unless every list is.
     std::vector<std::pair<float, size_t>> order(lists);
     for (size_t i = 0; i < lists; i++) {
       order[i] = {ip ? faiss::fvec_inner_product(query, centroid(i), d) : faiss::fvec_L2sqr(query, centroid(i), d), i};
@@ -334,17 +369,31 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
       return ip ? a.first < b.first : a.first > b.first;
     };
     if (!everyCode) std::make_heap(order.begin(), order.end(), farther);
-    size_t met = 0;
-    for (size_t left = lists; left > 0 && met < target; left--) {
+    size_t left = lists;
+    const auto take = [&] {
       if (!everyCode) std::pop_heap(order.begin(), order.begin() + left, farther);
-      const auto [coarse, i] = order[left - 1];
+      return order[--left];
+    };
+    size_t met = 0;
+    for (auto current = lists > 0 ? take() : std::pair<float, size_t>(); lists > 0 && met < target;) {
+      const auto [coarse, i] = current;
+      const size_t begin = allowed.start[i];
+      const size_t end = allowed.start[i + 1];
+      met += end - begin;
+      const bool more = met < target && left > 0;
+      if (more) {
+        current = take();
+        for (size_t c = allowed.start[current.second]; c < std::min(allowed.start[current.second + 1], allowed.start[current.second] + kAhead); c++) {
+          fetch(current.second, c);
+        }
+      }
       scanner->set_list(allowed.lists[i], coarse);
-      faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[i]);
-      for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c++) {
-        const float dis = scanner->distance_to_code(codes.get() + size_t(allowed.offset[c]) * ivf.code_size);
+      for (size_t c = begin; c < end; c++) {
+        if (c + kAhead < end) fetch(i, c + kAhead);
+        const float dis = scanner->distance_to_code(codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size);
         if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, allowed.id[c]);
       }
-      met += allowed.start[i + 1] - allowed.start[i];
+      if (!more) break;
     }
     if (met < allowed.size()) partial = true;
     faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
@@ -365,19 +414,53 @@ bool ScoresSingleCodes(const faiss::IndexIVF& ivf) {
   }
 }
 
-// A parameter divided by the allowed share, rounded up, within [value, limit].
-size_t Widened(size_t value, double share, size_t limit) {
-  const double wide = std::ceil(double(value) / std::max(share, 1e-9));
-  return std::max(value, size_t(std::min(wide, double(limit))));
-}
-
-InvalidArgument NoExactPlan(const faiss::Index& index) {
-  std::string type = TypeName(typeid(index));
-  if (type.rfind("faiss::", 0) == 0) type.erase(0, 7);
-  return InvalidArgument("plan 'exact' is not available for " + type + " (flat, HNSW and IVF indexes, alone or under an IDMap)");
-}
-
 }  // namespace
+
+FilterCache::FilterCache(const std::atomic<uint64_t>& changes) : changes_(changes) {}
+FilterCache::~FilterCache() = default;
+
+void FilterCache::ExpireLocked(const faiss::IndexIVF& ivf) {
+  // Searches hold the index's lock shared, so the count cannot move during one.
+  const uint64_t changes = changes_.load();
+  if (ivf_ == &ivf && builtAt_ == changes) return;
+  ivf_ = &ivf;
+  builtAt_ = changes;
+  locator_.reset();
+  last_.reset();
+  lastKind_ = 0;
+}
+
+std::shared_ptr<const AllowedCodes> FilterCache::Last(const faiss::IndexIVF& ivf, const faiss::IDSelector& sel) {
+  std::lock_guard lock(mutex_);
+  ExpireLocked(ivf);
+  if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
+    return lastKind_ == 'r' && lastRange_ == std::pair(range->imin, range->imax) ? last_ : nullptr;
+  }
+  if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
+    const bool same = lastKind_ == 'b' && lastBitmap_.size() == bitmap->n && std::memcmp(lastBitmap_.data(), bitmap->bitmap, bitmap->n) == 0;
+    return same ? last_ : nullptr;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const AllowedCodes> FilterCache::List(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap,
+                                                      const faiss::IDSelector& sel) {
+  std::lock_guard lock(mutex_);
+  ExpireLocked(ivf);
+  if (locator_ == nullptr) locator_ = std::make_shared<const IvfLocator>(ivf, idMap);
+  auto allowed = std::make_shared<AllowedCodes>();
+  if (!locator_->usable() || !ListAllowedCodes(*locator_, sel, ivf.nlist, *allowed)) return nullptr;
+  lastKind_ = 0;
+  if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
+    lastKind_ = 'r';
+    lastRange_ = {range->imin, range->imax};
+  } else if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
+    lastKind_ = 'b';
+    lastBitmap_.assign(bitmap->bitmap, bitmap->bitmap + bitmap->n);
+  }
+  last_ = lastKind_ != 0 ? allowed : nullptr;
+  return allowed;
+}
 
 double AllowedShare(const faiss::Index& index, const faiss::IDSelector& sel) {
   const faiss::idx_t ntotal = index.ntotal;
@@ -487,27 +570,30 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
   if (ivf != nullptr) {
     faiss::SearchParametersIVF widened = *dynamic_cast<const faiss::SearchParametersIVF*>(params);
     const size_t nprobe = std::min(widened.nprobe, ivf->nlist);
-    const double share = AllowedShare(index, *sel);
+    // A filter used again is known exactly; otherwise its share is counted (an upper bound).
+    const bool walkable = ScoresSingleCodes(*ivf);
+    std::shared_ptr<const AllowedCodes> allowed = walkable ? cache.Last(*ivf, *sel) : nullptr;
+    const double share = allowed != nullptr ? double(allowed->size()) / double(std::max<faiss::idx_t>(1, ivf->ntotal)) : AllowedShare(index, *sel);
     widened.nprobe = forced == FilterPlan::kExact ? ivf->nlist : Widened(nprobe, share, ivf->nlist);
     // The walk over the allowed codes meets as many as an unfiltered search meets codes, for
-    // the price of listing them once a call; the widened scan walks nprobe / share lists whole.
+    // the price of listing them (unless the filter was the last one); the widened scan walks
+    // nprobe / share lists whole.
     const double listSize = double(ivf->ntotal) / double(ivf->nlist);
     const double allowedCount = share * double(ivf->ntotal);
     const auto target = size_t(std::max(std::ceil(double(nprobe) * listSize), double(k)));
-    const double walkCost = kListCost * allowedCount + kWalkCodeCost * double(n) * std::min(allowedCount, double(target));
+    const double walkCost = (allowed != nullptr ? 0 : kListCost * allowedCount) + kWalkCodeCost * double(n) * std::min(allowedCount, double(target));
     const double scanCost = double(n) * double(widened.nprobe) * listSize;
-    if ((forced != FilterPlan::kNone || walkCost < scanCost) && ScoresSingleCodes(*ivf)) {
-      const auto locator = cache.Locator(*ivf, idmap != nullptr ? &idmap->id_map : nullptr);
-      AllowedCodes allowed;
-      if (locator->usable() && ListAllowedCodes(*locator, *sel, ivf->nlist, allowed)) {
-        const size_t met = forced == FilterPlan::kExact ? allowed.size() : target;
-        const bool every = ivf->metric_type == faiss::METRIC_INNER_PRODUCT
-                               ? SearchAllowedCodes<faiss::CMin<float, faiss::idx_t>>(*ivf, allowed, met, n, x, k, distances, labels)
-                               : SearchAllowedCodes<faiss::CMax<float, faiss::idx_t>>(*ivf, allowed, met, n, x, k, distances, labels);
-        if (every) return FilterPlan::kExact;
-        widenedSearches++;
-        return FilterPlan::kWidened;
-      }
+    if (allowed == nullptr && walkable && (forced != FilterPlan::kNone || walkCost < scanCost)) {
+      allowed = cache.List(*ivf, idmap != nullptr ? &idmap->id_map : nullptr, *sel);
+    }
+    if (allowed != nullptr && (forced != FilterPlan::kNone || walkCost < scanCost)) {
+      const size_t met = forced == FilterPlan::kExact ? allowed->size() : target;
+      const bool every = ivf->metric_type == faiss::METRIC_INNER_PRODUCT
+                             ? SearchAllowedCodes<faiss::CMin<float, faiss::idx_t>>(*ivf, *allowed, met, n, x, k, distances, labels)
+                             : SearchAllowedCodes<faiss::CMax<float, faiss::idx_t>>(*ivf, *allowed, met, n, x, k, distances, labels);
+      if (every) return FilterPlan::kExact;
+      widenedSearches++;
+      return FilterPlan::kWidened;
     }
     if (widened.nprobe == ivf->nlist) {
       widened.max_codes = 0;  // every list, whole

@@ -20,7 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "search_params.h"
@@ -31,39 +31,36 @@ struct IndexIVF;
 
 namespace faiss_native {
 
-// Where each id's code lies in an IVF index's lists (FAISS's DirectMap encoding: list << 32 |
-// offset), by the ids searches return (an IDMap's above it). Unusable where an id is stored twice.
-class IvfLocator {
- public:
-  IvfLocator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap);
-  bool usable() const { return usable_; }
-  int64_t Find(faiss::idx_t id) const;  // -1 where absent
-  // The ids lie in [MinId(), EndId()).
-  faiss::idx_t MinId() const { return min_; }
-  faiss::idx_t EndId() const { return end_; }
+class IvfLocator;
+struct AllowedCodes;
 
- private:
-  bool usable_ = true;
-  faiss::idx_t min_ = 0;
-  faiss::idx_t end_ = 0;
-  std::vector<int64_t> dense_;  // by id - min_ where the ids are dense (8 bytes a vector)
-  std::unordered_map<faiss::idx_t, int64_t> sparse_;
-};
-
-// What filtered searches of one index build on first use and keep until it changes (the
-// change count of its lock, IndexLock).
+// What filtered searches of one index keep between calls until it changes (the change count of
+// its lock, IndexLock): where each id's code lies in its IVF lists, and the allowed codes of
+// the last range or bitmap filter, with the filter itself, so that a filter used again costs a
+// comparison instead of a listing.
 class FilterCache {
  public:
-  explicit FilterCache(const std::atomic<uint64_t>& changes) : changes_(changes) {}
-  // The locator of `ivf` (under `idMap`), built now if there is none since the last change.
-  std::shared_ptr<const IvfLocator> Locator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap);
+  explicit FilterCache(const std::atomic<uint64_t>& changes);
+  ~FilterCache();
+  // The allowed codes of `sel` in `ivf` if it is the filter listed last, else null.
+  std::shared_ptr<const AllowedCodes> Last(const faiss::IndexIVF& ivf, const faiss::IDSelector& sel);
+  // The allowed codes of `sel` in `ivf` (under an IDMap's `idMap`), listed now and kept; null
+  // where the selector cannot list its ids (not a range, a bitmap or a set) or an id is stored
+  // twice.
+  std::shared_ptr<const AllowedCodes> List(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap, const faiss::IDSelector& sel);
 
  private:
+  void ExpireLocked(const faiss::IndexIVF& ivf);  // drops what a change made stale
+
   const std::atomic<uint64_t>& changes_;
   std::mutex mutex_;
-  std::shared_ptr<const IvfLocator> locator_;
   const faiss::IndexIVF* ivf_ = nullptr;
   uint64_t builtAt_ = 0;
+  std::shared_ptr<const IvfLocator> locator_;
+  std::shared_ptr<const AllowedCodes> last_;
+  char lastKind_ = 0;  // 'r' a range, 'b' a bitmap
+  std::pair<faiss::idx_t, faiss::idx_t> lastRange_;
+  std::vector<uint8_t> lastBitmap_;
 };
 
 // The plan a filtered search ran (lib/search-params.ts names them).
