@@ -11,6 +11,8 @@
 #include <faiss/utils/Heap.h>
 #include <faiss/utils/distances.h>
 
+#include <omp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -25,6 +27,8 @@
 
 #include "errors.h"
 #include "index_handle.h"
+#include "split_search.h"
+#include "threads.h"
 
 namespace faiss_native {
 
@@ -318,12 +322,12 @@ bool ListAllowedCodes(const IvfLocator& locator, const faiss::IDSelector& sel, s
   return true;
 }
 
-// An IVF search over just the allowed codes: each query visits the lists holding any in order
-// of its coarse distance and scores their allowed codes with the list's own scanner, as FAISS
-// scores them when it probes that list, until it has met `target` of them (every one: exact).
-// The widened search met as many by probing nprobe / share lists whole; this walk skips the
-// codes a filter rejects, and goes on past lists that hold few (allowed vectors far from the
-// query). Returns whether every query met every allowed code.
+// An IVF search over just the allowed codes: each query visits the lists holding any, nearest
+// first, and scores their allowed codes with the list's own scanner, as FAISS scores them when
+// it probes that list, until it has met at least `target` of them (every one: exact). The
+// widened scan met as many by probing nprobe / share lists whole; this walk skips the codes a
+// filter rejects, and goes on past lists that hold few (allowed vectors far from the query).
+// Returns whether every query met every allowed code.
 template <class C>
 bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed, size_t target, faiss::idx_t n, const float* x,
                         faiss::idx_t k, float* distances, faiss::idx_t* labels) {
@@ -339,64 +343,128 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
     for (size_t i = 0; i < lists; i++) ivf.quantizer->reconstruct(allowed.lists[i], gathered.data() + i * d);
   }
   const auto centroid = [&](size_t i) { return gathered.empty() ? centroids + size_t(allowed.lists[i]) * d : gathered.data() + i * d; };
+  const float* everyCentroid = centroids != nullptr && 2 * lists > ivf.nlist ? centroids : nullptr;
   std::deque<faiss::InvertedLists::ScopedCodes> codes;  // each list's, for the whole call
   for (const uint32_t list : allowed.lists) codes.emplace_back(ivf.invlists, list);
-  // The allowed codes lie scattered: each is fetched a few ahead of its scoring, the next
-  // list's first while the current one is scored (without, a cache miss each, 3x the scoring).
+  const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
+  const bool everyCode = target >= allowed.size();
+  const double perList = double(allowed.size()) / double(std::max<size_t>(1, lists));
+
+  // The lists a query visits: (coarse distance, list index) with the nearest first, smaller
+  // nearer (inner products negated), and how many to visit. Chunks of the nearest, each about
+  // enough to meet what is left of the target at the lists' mean count (a selection, cheaper
+  // than ordering every list); every list of a chunk is visited, so the target is met or passed.
+  using Visit = std::vector<std::pair<float, uint32_t>>;
+  const auto choose = [&](const float* query, Visit& order) {
+    order.resize(lists);
+    if (everyCentroid != nullptr) {
+      // Most lists hold some: every centroid at once, as the quantizer's own scan does.
+      std::vector<float> all(ivf.nlist);
+      if (ip) faiss::fvec_inner_products_ny(all.data(), query, everyCentroid, d, ivf.nlist);
+      else faiss::fvec_L2sqr_ny(all.data(), query, everyCentroid, d, ivf.nlist);
+      for (size_t i = 0; i < lists; i++) order[i] = {ip ? -all[allowed.lists[i]] : all[allowed.lists[i]], uint32_t(i)};
+    } else {
+      for (size_t i = 0; i < lists; i++) {
+        order[i] = {ip ? -faiss::fvec_inner_product(query, centroid(i), d) : faiss::fvec_L2sqr(query, centroid(i), d), uint32_t(i)};
+      }
+    }
+    if (everyCode) return lists;
+    size_t met = 0;
+    size_t from = 0;
+    while (from < lists && met < target) {
+      const size_t chunk = std::min(lists - from, size_t(std::ceil(double(target - met) / perList)));
+      std::nth_element(order.begin() + from, order.begin() + from + chunk - 1, order.end());
+      for (size_t j = from; j < from + chunk; j++) met += allowed.start[order[j].second + 1] - allowed.start[order[j].second];
+      from += chunk;
+    }
+    return from;
+  };
+  // The distances of the allowed codes of order[begin, end) into out, in that order. The
+  // codes lie scattered: each is fetched a few ahead of its scoring, and the next list's first
+  // while one is scored (without, a cache miss each).
   const size_t lines = std::min<size_t>(4, (ivf.code_size + 63) / 64);
   const auto fetch = [&](size_t i, size_t c) {
     const uint8_t* code = codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size;
     for (size_t line = 0; line < lines; line++) __builtin_prefetch(code + 64 * line);
   };
   constexpr size_t kAhead = 4;
-  const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
-  const bool everyCode = target >= allowed.size();
-  std::atomic<bool> partial{false};
-#pragma omp parallel for if (n > 1)
-  for (faiss::idx_t q = 0; q < n; q++) {
-    const float* query = x + size_t(q) * d;
+  const auto score = [&](faiss::InvertedListScanner& scanner, const Visit& order, size_t begin, size_t end, float* out) {
+    for (size_t j = begin; j < end; j++) {
+      const size_t i = order[j].second;
+      if (j + 1 < end) {
+        const size_t next = order[j + 1].second;
+        for (size_t c = allowed.start[next]; c < std::min(allowed.start[next + 1], allowed.start[next] + kAhead); c++) fetch(next, c);
+      }
+      scanner.set_list(allowed.lists[i], ip ? -order[j].first : order[j].first);
+      const size_t last = allowed.start[i + 1];
+      for (size_t c = allowed.start[i]; c < last; c++) {
+        if (c + kAhead < last) fetch(i, c + kAhead);
+        *out++ = scanner.distance_to_code(codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size);
+      }
+    }
+  };
+  // Heap of query q from the distances of order[0, visited), in that order.
+  const auto collect = [&](faiss::idx_t q, const Visit& order, size_t visited, const float* dis) {
     float* heapDistances = distances + q * k;
     faiss::idx_t* heapLabels = labels + q * k;
     faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
-    std::unique_ptr<faiss::InvertedListScanner> scanner(ivf.get_InvertedListScanner(false, nullptr, nullptr));
-    scanner->set_query(query);
-    // (coarse distance, list index), taken nearest first (from a heap) unless every list is.
-    std::vector<std::pair<float, size_t>> order(lists);
-    for (size_t i = 0; i < lists; i++) {
-      order[i] = {ip ? faiss::fvec_inner_product(query, centroid(i), d) : faiss::fvec_L2sqr(query, centroid(i), d), i};
-    }
-    const auto farther = [ip](const std::pair<float, size_t>& a, const std::pair<float, size_t>& b) {
-      return ip ? a.first < b.first : a.first > b.first;
-    };
-    if (!everyCode) std::make_heap(order.begin(), order.end(), farther);
-    size_t left = lists;
-    const auto take = [&] {
-      if (!everyCode) std::pop_heap(order.begin(), order.begin() + left, farther);
-      return order[--left];
-    };
-    size_t met = 0;
-    for (auto current = lists > 0 ? take() : std::pair<float, size_t>(); lists > 0 && met < target;) {
-      const auto [coarse, i] = current;
-      const size_t begin = allowed.start[i];
-      const size_t end = allowed.start[i + 1];
-      met += end - begin;
-      const bool more = met < target && left > 0;
-      if (more) {
-        current = take();
-        for (size_t c = allowed.start[current.second]; c < std::min(allowed.start[current.second + 1], allowed.start[current.second] + kAhead); c++) {
-          fetch(current.second, c);
-        }
+    for (size_t j = 0; j < visited; j++) {
+      const size_t i = order[j].second;
+      for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c++, dis++) {
+        if (C::cmp(heapDistances[0], *dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, *dis, allowed.id[c]);
       }
-      scanner->set_list(allowed.lists[i], coarse);
-      for (size_t c = begin; c < end; c++) {
-        if (c + kAhead < end) fetch(i, c + kAhead);
-        const float dis = scanner->distance_to_code(codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size);
-        if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, allowed.id[c]);
-      }
-      if (!more) break;
     }
-    if (met < allowed.size()) partial = true;
     faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
+  };
+  const auto scanner = [&](const float* query) {
+    std::unique_ptr<faiss::InvertedListScanner> made(ivf.get_InvertedListScanner(false, nullptr, nullptr));
+    made->set_query(query);
+    return made;
+  };
+  const auto count = [&](const Visit& order, size_t begin, size_t end) {
+    size_t total = 0;
+    for (size_t j = begin; j < end; j++) total += allowed.start[order[j].second + 1] - allowed.start[order[j].second];
+    return total;
+  };
+
+  std::atomic<bool> partial{false};
+  if (n == 1) {
+    Visit order;
+    const size_t visited = choose(x, order);
+    std::vector<size_t> at(visited + 1, 0);  // where each list's distances go
+    for (size_t j = 0; j < visited; j++) at[j + 1] = at[j] + count(order, j, j + 1);
+    std::vector<float> dis(at[visited]);
+    // Enough codes: on every thread, as split_search.h runs the unfiltered query (the visited
+    // lists split between threads; the heap then fed in the serial order, so the results are
+    // the serial ones).
+    const int threads = omp_get_max_threads();
+    std::unique_lock<std::mutex> gate;
+    if (threads > 1 && dis.size() * d >= kMinIvfSplitWork) gate = TryParallelSection();
+    if (gate.owns_lock()) {
+#pragma omp parallel num_threads(threads)
+      {
+        const size_t t = size_t(omp_get_thread_num());
+        const size_t team = size_t(omp_get_num_threads());
+        const size_t begin = visited * t / team;
+        const size_t end = visited * (t + 1) / team;
+        if (begin < end) score(*scanner(x), order, begin, end, dis.data() + at[begin]);
+      }
+    } else {
+      score(*scanner(x), order, 0, visited, dis.data());
+    }
+    collect(0, order, visited, dis.data());
+    partial = dis.size() < allowed.size();
+  } else {
+#pragma omp parallel for
+    for (faiss::idx_t q = 0; q < n; q++) {
+      const float* query = x + size_t(q) * d;
+      Visit order;
+      const size_t visited = choose(query, order);
+      std::vector<float> dis(count(order, 0, visited));
+      score(*scanner(query), order, 0, visited, dis.data());
+      collect(q, order, visited, dis.data());
+      if (dis.size() < allowed.size()) partial = true;
+    }
   }
   allowedRowSearches++;
   return !partial;

@@ -28,9 +28,6 @@ constexpr size_t kBlock = 8192;                 // database vectors a round; thr
 constexpr size_t kMinFloats = size_t(1) << 20;  // 4 MB: below it, waking threads costs more than it saves
 // An IVF search holds the threads already: its coarse search splits from 1 MB of centroids.
 constexpr size_t kMinQuantizerFloats = size_t(1) << 18;
-// IVF: probed codes x d below which waking threads costs more than it saves (at nprobe 1 the
-// 100k x 768 bench index scans about 100 codes).
-constexpr size_t kMinIvfWork = size_t(1) << 17;
 std::atomic<uint64_t> flatSplits{0};
 std::atomic<uint64_t> ivfSplits{0};
 
@@ -104,7 +101,7 @@ void SearchFlat(const faiss::Index& index, faiss::idx_t n, const float* x, faiss
 
 // Whether the probed lists hold enough codes (on average) for their scan to split.
 bool ScanSplits(const faiss::IndexIVF& ivf, size_t nprobe) {
-  return nprobe >= 2 && size_t(ivf.ntotal) * size_t(ivf.d) * nprobe / ivf.nlist >= kMinIvfWork;
+  return nprobe >= 2 && size_t(ivf.ntotal) * size_t(ivf.d) * nprobe / ivf.nlist >= kMinIvfSplitWork;
 }
 
 // The nprobe of an IVF-SQ search this file can run (its coarse search, its scan or both split),

@@ -6,6 +6,7 @@
 
 #include <faiss/Index.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace faiss_native {
@@ -24,6 +25,10 @@ namespace faiss_native {
 // result handlers (heaps), so results equal FAISS's serial search, ties included.
 bool SearchOnAllThreads(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,
                         const faiss::SearchParameters* params);
+
+// IVF: codes scanned x d below which waking threads for one query costs more than it saves
+// (at nprobe 1 the 100k x 768 bench index scans about 100 codes).
+constexpr size_t kMinIvfSplitWork = size_t(1) << 17;
 
 // How many searches took each path (for the specs).
 uint64_t FlatSplitSearches();
