@@ -19,9 +19,10 @@ export type IdFilter =
 
 /**
  * How a filtered search runs: `'index'` is FAISS's own filtered search with the parameters given;
- * `'widened'` the same with nprobe divided by the share of ids allowed, or efSearch by its square
- * root; `'exact'` computes every allowed vector's distance (flat indexes always; HNSW over its
- * stored vectors; IVF probes every list or, after `makeDirectMap()`, scores the allowed codes).
+ * `'widened'` meets about as many allowed vectors as the unfiltered search meets vectors (IVF:
+ * the allowed codes of the nearest lists; HNSW: efSearch divided by the square root of the share
+ * allowed); `'exact'` computes every allowed vector's distance (flat indexes always; HNSW over its
+ * stored vectors; IVF scores every allowed code).
  */
 export type FilterPlan = 'index' | 'widened' | 'exact';
 

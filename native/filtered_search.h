@@ -3,14 +3,15 @@
 //    a selective filter it meets too few: HNSW's walk stops after efSearch candidates, allowed
 //    or not (recall@10 0.30 at 1% allowed, 0.58 at 5%: scripts/bench/filtered-hnsw.mjs), and an
 //    IVF search probes nprobe lists that hold few allowed ids. Forced only (plan: 'index').
-//  - "widened": the same search with nprobe divided by the share of ids allowed (so it meets
-//    about as many allowed ids as an unfiltered search meets ids), or efSearch by its square root
-//    (FAISS's walk meets more allowed ids than that share of efSearch).
+//  - "widened": a search that meets about as many allowed ids as an unfiltered search meets
+//    ids. IVF: the allowed codes of the nearest lists (found through FilterCache's map of where
+//    each id lies), until that many are met; HNSW: efSearch divided by the square root of the
+//    share allowed (FAISS's walk meets more allowed ids than that share of efSearch).
 //  - "exact": every allowed vector's distance. Flat batches gather the allowed rows for BLAS
 //    (FAISS 1.12 tests every id of a flat index for every query and computes distances one at a
 //    time: a batch with half the ids allowed ran at 0.12x the unfiltered batch,
 //    scripts/bench/filtered.mjs); HNSW over flat vectors searches its allowed rows, over codes
-//    scans its storage; IVF probes every list or, with a direct map, scores the allowed codes.
+//    scans its storage; IVF scores every allowed code.
 #pragma once
 
 #include <faiss/Index.h>
@@ -34,16 +35,33 @@ namespace faiss_native {
 class IvfLocator;
 struct AllowedCodes;
 
+// A copy of a range or a bitmap filter, to recognise it when it comes again.
+class FilterCopy {
+ public:
+  bool Matches(const faiss::IDSelector& sel) const;
+  void Assign(const faiss::IDSelector& sel);  // empty for other selectors
+  void Clear() { kind_ = 0; }
+
+ private:
+  char kind_ = 0;  // 'r' a range, 'b' a bitmap
+  std::pair<faiss::idx_t, faiss::idx_t> range_;
+  std::vector<uint8_t> bitmap_;
+};
+
 // What filtered searches of one index keep between calls until it changes (the change count of
 // its lock, IndexLock): where each id's code lies in its IVF lists, and the allowed codes of
-// the last range or bitmap filter, with the filter itself, so that a filter used again costs a
-// comparison instead of a listing.
+// the last range or bitmap filter listed, with a copy of it, so that a filter used again costs
+// a comparison instead of a listing.
 class FilterCache {
  public:
   explicit FilterCache(const std::atomic<uint64_t>& changes);
   ~FilterCache();
-  // The allowed codes of `sel` in `ivf` if it is the filter listed last, else null.
-  std::shared_ptr<const AllowedCodes> Last(const faiss::IndexIVF& ivf, const faiss::IDSelector& sel);
+  struct Seen {
+    std::shared_ptr<const AllowedCodes> allowed;  // if `sel` is the filter listed last
+    bool repeated = false;                        // `sel` is the previous search's filter
+  };
+  // What is known of `sel` on `ivf`; remembers it as the previous search's filter.
+  Seen Lookup(const faiss::IndexIVF& ivf, const faiss::IDSelector& sel);
   // The allowed codes of `sel` in `ivf` (under an IDMap's `idMap`), listed now and kept; null
   // where the selector cannot list its ids (not a range, a bitmap or a set) or an id is stored
   // twice.
@@ -57,10 +75,9 @@ class FilterCache {
   const faiss::IndexIVF* ivf_ = nullptr;
   uint64_t builtAt_ = 0;
   std::shared_ptr<const IvfLocator> locator_;
-  std::shared_ptr<const AllowedCodes> last_;
-  char lastKind_ = 0;  // 'r' a range, 'b' a bitmap
-  std::pair<faiss::idx_t, faiss::idx_t> lastRange_;
-  std::vector<uint8_t> lastBitmap_;
+  std::shared_ptr<const AllowedCodes> listed_;
+  FilterCopy listedFilter_;
+  FilterCopy previousFilter_;
 };
 
 // The plan a filtered search ran (lib/search-params.ts names them).
