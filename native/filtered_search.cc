@@ -50,11 +50,14 @@ constexpr size_t kMaxEf = size_t(1) << 20;
 // misses allowed vectors far from the query (recall@10 0.32 with the 20% farthest of 10k
 // clustered vectors allowed, test/filter-recall.spec.ts), which the exact plan cannot.
 constexpr double kHnswWalkCost = 1.0;
-// The IVF walk over the allowed codes, in codes a list scan walks: listing an allowed code (its
-// id, where it lies, grouped by list) once a call, and scoring one
-// (scripts/bench/filtered.mjs, IVF1024,SQ8 over 100k x 128).
+// The IVF walks over the allowed codes, in codes a list scan walks: listing an allowed code (its
+// id, where it lies, grouped by list) once a call, scoring one, and testing an id inline (a
+// range, a bitmap) or through the selector (scripts/bench/filtered.mjs, IVF1024,SQ8 over
+// 100k x 128: listing 10-12 ns an allowed id, scoring 40-50 ns a code).
 constexpr double kListCost = 0.25;
 constexpr double kWalkCodeCost = 1.0;
+constexpr double kTestCost = 0.05;
+constexpr double kSelectorTestCost = 0.25;
 std::atomic<uint64_t> allowedRowSearches{0};
 std::atomic<uint64_t> widenedSearches{0};
 
@@ -126,6 +129,16 @@ void MapLabels(const std::vector<faiss::idx_t>& rows, const faiss::idx_t* ids, s
 template <class C, float (*Distance)(const float*, const float*, size_t)>
 void SearchRowsInPlace(const float* xb, size_t d, const std::vector<faiss::idx_t>& rows, faiss::idx_t n, const float* x,
                        faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+  // One query over enough rows: on every thread, as split_search.h runs the unfiltered one
+  // (threads compute the distances, the heap then takes them in row order).
+  const int threads = omp_get_max_threads();
+  std::unique_lock<std::mutex> gate;
+  if (n == 1 && threads > 1 && rows.size() * d >= kMinFlatSplitFloats) gate = TryParallelSection();
+  std::vector<float> computed(gate.owns_lock() ? rows.size() : 0);
+  if (gate.owns_lock()) {
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (size_t j = 0; j < rows.size(); j++) computed[j] = Distance(x, xb + size_t(rows[j]) * d, d);
+  }
 #pragma omp parallel for if (n > 1)
   for (faiss::idx_t i = 0; i < n; i++) {
     float* heapDistances = distances + i * k;
@@ -133,7 +146,7 @@ void SearchRowsInPlace(const float* xb, size_t d, const std::vector<faiss::idx_t
     faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
     const float* query = x + size_t(i) * d;
     for (size_t j = 0; j < rows.size(); j++) {
-      const float dis = Distance(query, xb + size_t(rows[j]) * d, d);
+      const float dis = computed.empty() ? Distance(query, xb + size_t(rows[j]) * d, d) : computed[j];
       if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, faiss::idx_t(j));
     }
     faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
@@ -322,152 +335,193 @@ bool ListAllowedCodes(const IvfLocator& locator, const faiss::IDSelector& sel, s
   return true;
 }
 
-// An IVF search over just the allowed codes: each query visits the lists holding any, nearest
-// first, and scores their allowed codes with the list's own scanner, as FAISS scores them when
-// it probes that list, until it has met at least `target` of them (every one: exact). The
-// widened scan met as many by probing nprobe / share lists whole; this walk skips the codes a
-// filter rejects, and goes on past lists that hold few (allowed vectors far from the query).
-// Returns whether every query met every allowed code.
-template <class C>
-bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed, size_t target, faiss::idx_t n, const float* x,
-                        faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+// (distance, id) of the allowed codes of a list, as the list's scanner scores them.
+using Scored = std::vector<std::pair<float, faiss::idx_t>>;
+
+// An IVF search over the allowed codes only: each query visits candidate lists nearest first
+// and scores their allowed codes with the list's own scanner (set to that list, as FAISS sets
+// it when it probes the list), until it has met at least `target` of them, or every list (then
+// it was exact). The widened scan met as many by probing nprobe / share lists whole; this walk
+// scores none of the codes a filter rejects, and goes on past lists that hold few (allowed
+// vectors far from the query). Lists come in chunks of the nearest, each about enough to meet
+// what is left of the target at `perList` allowed codes a list (a selection, cheaper than
+// ordering every list). scoreList(scanner, i, next, out) appends the scored allowed codes of
+// lists[i] (next: the list after it, to fetch ahead, or SIZE_MAX). One query with enough codes
+// runs on every thread, as split_search.h runs the unfiltered one: a chunk's lists split between
+// threads, the heap fed in the serial order, so the results are the serial ones. Returns whether
+// every query visited every list.
+template <class C, class ScoreList>
+bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& lists, double perList, size_t target, faiss::idx_t n,
+                      const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels, const ScoreList& scoreList) {
   const size_t d = size_t(ivf.d);
-  const size_t lists = allowed.lists.size();
-  // The centroids of those lists: the flat quantizer's own rows, or reconstructed once.
+  const size_t count = lists.size();
+  perList = std::max(perList, 1e-3);
+  // The centroids of the lists: the flat quantizer's own rows, or reconstructed once.
   std::vector<float> gathered;
   const float* centroids = nullptr;
   if (IsPlainFlat(*ivf.quantizer)) {
     centroids = static_cast<const faiss::IndexFlat&>(*ivf.quantizer).get_xb();
   } else {
-    gathered.resize(lists * d);
-    for (size_t i = 0; i < lists; i++) ivf.quantizer->reconstruct(allowed.lists[i], gathered.data() + i * d);
+    gathered.resize(count * d);
+    for (size_t i = 0; i < count; i++) ivf.quantizer->reconstruct(lists[i], gathered.data() + i * d);
   }
-  const auto centroid = [&](size_t i) { return gathered.empty() ? centroids + size_t(allowed.lists[i]) * d : gathered.data() + i * d; };
-  const float* everyCentroid = centroids != nullptr && 2 * lists > ivf.nlist ? centroids : nullptr;
-  std::deque<faiss::InvertedLists::ScopedCodes> codes;  // each list's, for the whole call
-  for (const uint32_t list : allowed.lists) codes.emplace_back(ivf.invlists, list);
+  const auto centroid = [&](size_t i) { return gathered.empty() ? centroids + size_t(lists[i]) * d : gathered.data() + i * d; };
+  const float* everyCentroid = centroids != nullptr && 2 * count > ivf.nlist ? centroids : nullptr;
   const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
-  const bool everyCode = target >= allowed.size();
-  const double perList = double(allowed.size()) / double(std::max<size_t>(1, lists));
-
-  // The lists a query visits: (coarse distance, list index) with the nearest first, smaller
-  // nearer (inner products negated), and how many to visit. Chunks of the nearest, each about
-  // enough to meet what is left of the target at the lists' mean count (a selection, cheaper
-  // than ordering every list); every list of a chunk is visited, so the target is met or passed.
-  using Visit = std::vector<std::pair<float, uint32_t>>;
-  const auto choose = [&](const float* query, Visit& order) {
-    order.resize(lists);
-    if (everyCentroid != nullptr) {
-      // Most lists hold some: every centroid at once, as the quantizer's own scan does.
-      std::vector<float> all(ivf.nlist);
-      if (ip) faiss::fvec_inner_products_ny(all.data(), query, everyCentroid, d, ivf.nlist);
-      else faiss::fvec_L2sqr_ny(all.data(), query, everyCentroid, d, ivf.nlist);
-      for (size_t i = 0; i < lists; i++) order[i] = {ip ? -all[allowed.lists[i]] : all[allowed.lists[i]], uint32_t(i)};
-    } else {
-      for (size_t i = 0; i < lists; i++) {
-        order[i] = {ip ? -faiss::fvec_inner_product(query, centroid(i), d) : faiss::fvec_L2sqr(query, centroid(i), d), uint32_t(i)};
-      }
+  const auto scanner = [&](const float* query) {
+    std::unique_ptr<faiss::InvertedListScanner> made(ivf.get_InvertedListScanner(false, nullptr, nullptr));
+    made->set_query(query);
+    return made;
+  };
+  // Lists order[begin, end) scored into out, in that order.
+  using Order = std::vector<std::pair<float, uint32_t>>;  // (coarse distance, list index), smaller nearer
+  const auto score = [&](faiss::InvertedListScanner& scan, const Order& order, size_t begin, size_t end, Scored& out) {
+    for (size_t j = begin; j < end; j++) {
+      scan.set_list(lists[order[j].second], ip ? -order[j].first : order[j].first);  // inner products were negated
+      scoreList(scan, size_t(order[j].second), j + 1 < end ? size_t(order[j + 1].second) : SIZE_MAX, out);
     }
-    if (everyCode) return lists;
+  };
+  const int threads = omp_get_max_threads();
+  std::atomic<bool> partial{false};
+  const auto query = [&](faiss::idx_t q, bool split) {
+    const float* xq = x + size_t(q) * d;
+    Order order(count);
+    if (everyCentroid != nullptr) {
+      // Most lists are candidates: every centroid at once, as the quantizer's own scan does.
+      std::vector<float> all(ivf.nlist);
+      if (ip) faiss::fvec_inner_products_ny(all.data(), xq, everyCentroid, d, ivf.nlist);
+      else faiss::fvec_L2sqr_ny(all.data(), xq, everyCentroid, d, ivf.nlist);
+      for (size_t i = 0; i < count; i++) order[i] = {ip ? -all[lists[i]] : all[lists[i]], uint32_t(i)};
+    } else {
+      for (size_t i = 0; i < count; i++) order[i] = {ip ? -faiss::fvec_inner_product(xq, centroid(i), d) : faiss::fvec_L2sqr(xq, centroid(i), d), uint32_t(i)};
+    }
+    float* heapDistances = distances + q * k;
+    faiss::idx_t* heapLabels = labels + q * k;
+    faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
+    const auto feed = [&](const Scored& scored) {
+      for (const auto& [dis, id] : scored) {
+        if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, id);
+      }
+    };
+    std::unique_ptr<faiss::InvertedListScanner> own = split ? nullptr : scanner(xq);
     size_t met = 0;
     size_t from = 0;
-    while (from < lists && met < target) {
-      const size_t chunk = std::min(lists - from, size_t(std::ceil(double(target - met) / perList)));
-      std::nth_element(order.begin() + from, order.begin() + from + chunk - 1, order.end());
-      for (size_t j = from; j < from + chunk; j++) met += allowed.start[order[j].second + 1] - allowed.start[order[j].second];
+    while (from < count && met < target) {
+      const double wanted = std::ceil(double(target - met) / perList);
+      const size_t chunk = wanted >= double(count - from) ? count - from : std::max<size_t>(1, size_t(wanted));
+      if (from + chunk < count) std::nth_element(order.begin() + from, order.begin() + from + chunk - 1, order.end());
+      if (split) {
+        std::vector<Scored> parts(static_cast<size_t>(threads));
+#pragma omp parallel num_threads(threads)
+        {
+          const size_t t = size_t(omp_get_thread_num());
+          const size_t team = size_t(omp_get_num_threads());
+          const size_t begin = from + chunk * t / team;
+          const size_t end = from + chunk * (t + 1) / team;
+          if (begin < end) score(*scanner(xq), order, begin, end, parts[t]);
+        }
+        for (const Scored& part : parts) {
+          feed(part);
+          met += part.size();
+        }
+      } else {
+        Scored scored;
+        score(*own, order, from, from + chunk, scored);
+        feed(scored);
+        met += scored.size();
+      }
       from += chunk;
     }
-    return from;
+    if (from < count) partial = true;
+    faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
   };
-  // The distances of the allowed codes of order[begin, end) into out, in that order. The
-  // codes lie scattered: each is fetched a few ahead of its scoring, and the next list's first
-  // while one is scored (without, a cache miss each).
+  if (n == 1) {
+    std::unique_lock<std::mutex> gate;
+    if (threads > 1 && std::min(target, size_t(double(count) * perList)) * d >= kMinIvfSplitWork) gate = TryParallelSection();
+    query(0, gate.owns_lock());
+  } else {
+#pragma omp parallel for
+    for (faiss::idx_t q = 0; q < n; q++) query(q, false);
+  }
+  allowedRowSearches++;
+  return !partial;
+}
+
+// The walk over listed allowed codes (found through FilterCache's map): the candidates are
+// the lists that hold any. The codes lie scattered: each is fetched a few ahead of its scoring,
+// and the next list's first while one is scored (without, a cache miss each).
+template <class C>
+bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed, size_t target, faiss::idx_t n, const float* x,
+                        faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+  std::deque<faiss::InvertedLists::ScopedCodes> codes;  // each list's, for the whole call
+  for (const uint32_t list : allowed.lists) codes.emplace_back(ivf.invlists, list);
   const size_t lines = std::min<size_t>(4, (ivf.code_size + 63) / 64);
   const auto fetch = [&](size_t i, size_t c) {
     const uint8_t* code = codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size;
     for (size_t line = 0; line < lines; line++) __builtin_prefetch(code + 64 * line);
   };
   constexpr size_t kAhead = 4;
-  const auto score = [&](faiss::InvertedListScanner& scanner, const Visit& order, size_t begin, size_t end, float* out) {
-    for (size_t j = begin; j < end; j++) {
-      const size_t i = order[j].second;
-      if (j + 1 < end) {
-        const size_t next = order[j + 1].second;
-        for (size_t c = allowed.start[next]; c < std::min(allowed.start[next + 1], allowed.start[next] + kAhead); c++) fetch(next, c);
-      }
-      scanner.set_list(allowed.lists[i], ip ? -order[j].first : order[j].first);
-      const size_t last = allowed.start[i + 1];
-      for (size_t c = allowed.start[i]; c < last; c++) {
-        if (c + kAhead < last) fetch(i, c + kAhead);
-        *out++ = scanner.distance_to_code(codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size);
-      }
-    }
-  };
-  // Heap of query q from the distances of order[0, visited), in that order.
-  const auto collect = [&](faiss::idx_t q, const Visit& order, size_t visited, const float* dis) {
-    float* heapDistances = distances + q * k;
-    faiss::idx_t* heapLabels = labels + q * k;
-    faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
-    for (size_t j = 0; j < visited; j++) {
-      const size_t i = order[j].second;
-      for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c++, dis++) {
-        if (C::cmp(heapDistances[0], *dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, *dis, allowed.id[c]);
-      }
-    }
-    faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
-  };
-  const auto scanner = [&](const float* query) {
-    std::unique_ptr<faiss::InvertedListScanner> made(ivf.get_InvertedListScanner(false, nullptr, nullptr));
-    made->set_query(query);
-    return made;
-  };
-  const auto count = [&](const Visit& order, size_t begin, size_t end) {
-    size_t total = 0;
-    for (size_t j = begin; j < end; j++) total += allowed.start[order[j].second + 1] - allowed.start[order[j].second];
-    return total;
-  };
+  const double perList = double(allowed.size()) / double(std::max<size_t>(1, allowed.lists.size()));
+  return WalkNearestLists<C>(ivf, allowed.lists, perList, target, n, x, k, distances, labels,
+                             [&](faiss::InvertedListScanner& scan, size_t i, size_t next, Scored& out) {
+                               if (next != SIZE_MAX) {
+                                 for (size_t c = allowed.start[next]; c < std::min(allowed.start[next + 1], allowed.start[next] + kAhead); c++) fetch(next, c);
+                               }
+                               const size_t end = allowed.start[i + 1];
+                               for (size_t c = allowed.start[i]; c < end; c++) {
+                                 if (c + kAhead < end) fetch(i, c + kAhead);
+                                 out.emplace_back(scan.distance_to_code(codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size), allowed.id[c]);
+                               }
+                             });
+}
 
-  std::atomic<bool> partial{false};
-  if (n == 1) {
-    Visit order;
-    const size_t visited = choose(x, order);
-    std::vector<size_t> at(visited + 1, 0);  // where each list's distances go
-    for (size_t j = 0; j < visited; j++) at[j + 1] = at[j] + count(order, j, j + 1);
-    std::vector<float> dis(at[visited]);
-    // Enough codes: on every thread, as split_search.h runs the unfiltered query (the visited
-    // lists split between threads; the heap then fed in the serial order, so the results are
-    // the serial ones).
-    const int threads = omp_get_max_threads();
-    std::unique_lock<std::mutex> gate;
-    if (threads > 1 && dis.size() * d >= kMinIvfSplitWork) gate = TryParallelSection();
-    if (gate.owns_lock()) {
-#pragma omp parallel num_threads(threads)
-      {
-        const size_t t = size_t(omp_get_thread_num());
-        const size_t team = size_t(omp_get_num_threads());
-        const size_t begin = visited * t / team;
-        const size_t end = visited * (t + 1) / team;
-        if (begin < end) score(*scanner(x), order, begin, end, dis.data() + at[begin]);
-      }
-    } else {
-      score(*scanner(x), order, 0, visited, dis.data());
-    }
-    collect(0, order, visited, dis.data());
-    partial = dis.size() < allowed.size();
-  } else {
-#pragma omp parallel for
-    for (faiss::idx_t q = 0; q < n; q++) {
-      const float* query = x + size_t(q) * d;
-      Visit order;
-      const size_t visited = choose(query, order);
-      std::vector<float> dis(count(order, 0, visited));
-      score(*scanner(query), order, 0, visited, dis.data());
-      collect(q, order, visited, dis.data());
-      if (dis.size() < allowed.size()) partial = true;
-    }
+// The walk that tests ids as it goes (nothing listed beforehand): the candidates are every
+// list that holds codes, whose ids are tested by `member` (an IDMap's ids where idMap is given).
+template <class C, class Member>
+bool SearchTestedCodes(const faiss::IndexIVF& ivf, const faiss::idx_t* idMap, size_t idMapSize, const Member& member, double share,
+                       size_t target, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+  std::vector<uint32_t> lists;
+  for (size_t l = 0; l < ivf.nlist; l++) {
+    if (ivf.invlists->list_size(l) > 0) lists.push_back(uint32_t(l));
   }
-  allowedRowSearches++;
-  return !partial;
+  const double perList = share * double(ivf.ntotal) / double(std::max<size_t>(1, lists.size()));
+  return WalkNearestLists<C>(ivf, lists, perList, target, n, x, k, distances, labels,
+                             [&](faiss::InvertedListScanner& scan, size_t i, size_t, Scored& out) {
+                               const size_t size = ivf.invlists->list_size(lists[i]);
+                               faiss::InvertedLists::ScopedIds ids(ivf.invlists, lists[i]);
+                               faiss::InvertedLists::ScopedCodes codes(ivf.invlists, lists[i]);
+                               for (size_t o = 0; o < size; o++) {
+                                 faiss::idx_t id = ids[o];
+                                 if (idMap != nullptr) {
+                                   if (id < 0 || size_t(id) >= idMapSize) continue;
+                                   id = idMap[id];
+                                 }
+                                 if (member(id)) out.emplace_back(scan.distance_to_code(codes.get() + o * ivf.code_size), id);
+                               }
+                             });
+}
+
+// SearchTestedCodes with the selector's test inlined for a range or a bitmap.
+template <class C>
+bool SearchTestedCodes(const faiss::IndexIVF& ivf, const faiss::IndexIDMap* idmap, const faiss::IDSelector& sel, double share, size_t target,
+                       faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+  const faiss::idx_t* idMap = idmap != nullptr ? idmap->id_map.data() : nullptr;
+  const size_t idMapSize = idmap != nullptr ? idmap->id_map.size() : 0;
+  if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
+    const faiss::idx_t lo = range->imin;
+    const faiss::idx_t hi = range->imax;
+    return SearchTestedCodes<C>(ivf, idMap, idMapSize, [lo, hi](faiss::idx_t id) { return id >= lo && id < hi; }, share, target, n, x, k,
+                                distances, labels);
+  }
+  if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
+    const uint8_t* bits = bitmap->bitmap;
+    const size_t bytes = bitmap->n;
+    return SearchTestedCodes<C>(
+        ivf, idMap, idMapSize, [bits, bytes](faiss::idx_t id) { return id >= 0 && size_t(id >> 3) < bytes && ((bits[id >> 3] >> (id & 7)) & 1) != 0; },
+        share, target, n, x, k, distances, labels);
+  }
+  return SearchTestedCodes<C>(ivf, idMap, idMapSize, [&sel](faiss::idx_t id) { return sel.is_member(id); }, share, target, n, x, k,
+                              distances, labels);
 }
 
 // Whether the allowed-code walk can score this IVF's codes one by one: its codes lie one after
@@ -619,12 +673,12 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
     run(params);
     return FilterPlan::kIndex;
   }
-  // Flat codes: FAISS computes every allowed vector's distance (one id at a time); batches of
-  // plain flat vectors go through BLAS over the allowed rows instead.
+  // Flat codes: FAISS computes every allowed vector's distance (one id at a time, one query on
+  // one thread); plain flat vectors go through the allowed rows instead (BLAS for batches, one
+  // query on every thread).
   if (dynamic_cast<const faiss::IndexFlatCodes*>(&inner) != nullptr) {
-    const bool rows = IsFlatVectors(inner) && n >= faiss::distance_compute_blas_threshold &&
-                      SearchAllowedRows(static_cast<const faiss::IndexFlat&>(inner), idmap != nullptr ? idmap->id_map.data() : nullptr,
-                                        *sel, n, x, k, distances, labels);
+    const bool rows = IsFlatVectors(inner) && SearchAllowedRows(static_cast<const faiss::IndexFlat&>(inner),
+                                                                idmap != nullptr ? idmap->id_map.data() : nullptr, *sel, n, x, k, distances, labels);
     if (!rows) run(params);
     return FilterPlan::kExact;
   }
@@ -653,34 +707,39 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
   if (ivf != nullptr) {
     faiss::SearchParametersIVF widened = *dynamic_cast<const faiss::SearchParametersIVF*>(params);
     const size_t nprobe = std::min(widened.nprobe, ivf->nlist);
-    // A filter listed before is known exactly; otherwise its share is counted (an upper bound).
-    const bool walkable = ScoresSingleCodes(*ivf);
-    FilterCache::Seen seen = walkable ? cache.Lookup(*ivf, *sel) : FilterCache::Seen{};
-    std::shared_ptr<const AllowedCodes> allowed = seen.allowed;
-    const double share = allowed != nullptr ? double(allowed->size()) / double(std::max<faiss::idx_t>(1, ivf->ntotal)) : AllowedShare(index, *sel);
-    widened.nprobe = forced == FilterPlan::kExact ? ivf->nlist : Widened(nprobe, share, ivf->nlist);
-    // The walk over the allowed codes meets as many as an unfiltered search meets codes, for
-    // the price of listing them, paid once for a filter that comes again (the one listed last,
-    // or the previous search's, likely to come again); the widened scan walks nprobe / share
-    // lists whole.
-    const double listSize = double(ivf->ntotal) / double(ivf->nlist);
-    const double allowedCount = share * double(ivf->ntotal);
-    const auto target = size_t(std::max(std::ceil(double(nprobe) * listSize), double(k)));
-    const double listing = allowed != nullptr || seen.repeated ? 0 : kListCost * allowedCount;
-    const double walkCost = listing + kWalkCodeCost * double(n) * std::min(allowedCount, double(target));
-    const double scanCost = double(n) * double(widened.nprobe) * listSize;
-    if (walkable && (forced != FilterPlan::kNone || walkCost < scanCost)) {
-      if (allowed == nullptr) allowed = cache.List(*ivf, idmap != nullptr ? &idmap->id_map : nullptr, *sel);
-      if (allowed != nullptr) {
-        const size_t met = forced == FilterPlan::kExact ? allowed->size() : target;
-        const bool every = ivf->metric_type == faiss::METRIC_INNER_PRODUCT
-                               ? SearchAllowedCodes<faiss::CMin<float, faiss::idx_t>>(*ivf, *allowed, met, n, x, k, distances, labels)
-                               : SearchAllowedCodes<faiss::CMax<float, faiss::idx_t>>(*ivf, *allowed, met, n, x, k, distances, labels);
-        if (every) return FilterPlan::kExact;
-        widenedSearches++;
-        return FilterPlan::kWidened;
-      }
+    if (ScoresSingleCodes(*ivf)) {
+      // Two walks meet about as many allowed codes as the unfiltered search meets codes
+      // (nprobe x ntotal / nlist), scoring no other: one over the allowed codes listed through
+      // FilterCache's map (the listing paid once for a filter that comes again: the one listed
+      // last, or the previous search's), one that tests each id of the lists it visits.
+      const FilterCache::Seen seen = cache.Lookup(*ivf, *sel);
+      std::shared_ptr<const AllowedCodes> allowed = seen.allowed;
+      const double share = allowed != nullptr ? double(allowed->size()) / double(std::max<faiss::idx_t>(1, ivf->ntotal)) : AllowedShare(index, *sel);
+      const double listSize = double(ivf->ntotal) / double(ivf->nlist);
+      const double allowedCount = share * double(ivf->ntotal);
+      const size_t target = forced == FilterPlan::kExact ? SIZE_MAX : size_t(std::max(std::ceil(double(nprobe) * listSize), double(k)));
+      const double scored = kWalkCodeCost * std::min(allowedCount, double(target));
+      const double listedCost = (allowed != nullptr || seen.repeated ? 0 : kListCost * allowedCount) + double(n) * scored;
+      const bool inlineTest = dynamic_cast<const faiss::IDSelectorRange*>(sel) != nullptr || dynamic_cast<const faiss::IDSelectorBitmap*>(sel) != nullptr;
+      const bool listable = inlineTest || dynamic_cast<const faiss::IDSelectorBatch*>(sel) != nullptr;
+      const double tested = std::min(double(ivf->ntotal), double(target) / std::max(share, 1e-9));
+      const double testedCost = double(n) * ((inlineTest ? kTestCost : kSelectorTestCost) * tested + scored);
+      if (allowed == nullptr && listable && listedCost <= testedCost) allowed = cache.List(*ivf, idmap != nullptr ? &idmap->id_map : nullptr, *sel);
+      const bool ip = ivf->metric_type == faiss::METRIC_INNER_PRODUCT;
+      using Min = faiss::CMin<float, faiss::idx_t>;
+      using Max = faiss::CMax<float, faiss::idx_t>;
+      const bool every = allowed != nullptr
+                             ? (ip ? SearchAllowedCodes<Min>(*ivf, *allowed, target, n, x, k, distances, labels)
+                                   : SearchAllowedCodes<Max>(*ivf, *allowed, target, n, x, k, distances, labels))
+                             : (ip ? SearchTestedCodes<Min>(*ivf, idmap, *sel, share, target, n, x, k, distances, labels)
+                                   : SearchTestedCodes<Max>(*ivf, idmap, *sel, share, target, n, x, k, distances, labels));
+      if (every) return FilterPlan::kExact;
+      widenedSearches++;
+      return FilterPlan::kWidened;
     }
+    // Codes FAISS scores only a block at a time (FastScan): its search, nprobe divided by the
+    // share allowed.
+    widened.nprobe = forced == FilterPlan::kExact ? ivf->nlist : Widened(nprobe, AllowedShare(index, *sel), ivf->nlist);
     if (widened.nprobe == ivf->nlist) {
       widened.max_codes = 0;  // every list, whole
       run(&widened);

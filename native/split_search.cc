@@ -25,7 +25,6 @@ namespace faiss_native {
 namespace {
 
 constexpr size_t kBlock = 8192;                 // database vectors a round; threads split each round
-constexpr size_t kMinFloats = size_t(1) << 20;  // 4 MB: below it, waking threads costs more than it saves
 // An IVF search holds the threads already: its coarse search splits from 1 MB of centroids.
 constexpr size_t kMinQuantizerFloats = size_t(1) << 18;
 std::atomic<uint64_t> flatSplits{0};
@@ -33,7 +32,7 @@ std::atomic<uint64_t> ivfSplits{0};
 
 // ---- flat ----
 
-bool FlatApplies(const faiss::Index& index, faiss::idx_t n, faiss::idx_t k, size_t minFloats = kMinFloats) {
+bool FlatApplies(const faiss::Index& index, faiss::idx_t n, faiss::idx_t k, size_t minFloats = kMinFlatSplitFloats) {
   if (!IsPlainFlat(index)) return false;
   if (index.metric_type != faiss::METRIC_INNER_PRODUCT && index.metric_type != faiss::METRIC_L2) return false;
   if (n < 1 || n >= faiss::distance_compute_blas_threshold || k >= faiss::distance_compute_min_k_reservoir) return false;

@@ -26,6 +26,8 @@ namespace faiss_native {
 bool SearchOnAllThreads(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,
                         const faiss::SearchParameters* params);
 
+// Flat: floats scanned below which waking threads for a query costs more than it saves (4 MB).
+constexpr size_t kMinFlatSplitFloats = size_t(1) << 20;
 // IVF: codes scanned x d below which waking threads for one query costs more than it saves
 // (at nprobe 1 the 100k x 768 bench index scans about 100 codes).
 constexpr size_t kMinIvfSplitWork = size_t(1) << 17;
