@@ -52,8 +52,10 @@ constexpr size_t kMaxEf = size_t(1) << 20;
 constexpr double kHnswWalkCost = 1.0;
 // The IVF walks over the allowed codes, in codes a list scan walks: listing an allowed code (its
 // id, where it lies, grouped by list) once a call, scoring one, and testing an id inline (a
-// range, a bitmap) or through the selector (scripts/bench/filtered.mjs, IVF1024,SQ8 over
-// 100k x 128: listing 10-12 ns an allowed id, scoring 40-50 ns a code).
+// range, a bitmap) or through the selector. Measured on IVF1024,SQ8 over 100k x 128: listing
+// 10-12 ns an allowed id, scoring 40-50 ns a code (scripts/bench/filtered.mjs, same filter
+// against a new one each call); the test costs are estimates (a bit test against a virtual
+// call and a hash lookup), not yet measured apart.
 constexpr double kListCost = 0.25;
 constexpr double kWalkCodeCost = 1.0;
 constexpr double kTestCost = 0.05;
