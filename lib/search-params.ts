@@ -43,7 +43,8 @@ export interface SearchParams {
    * The plan of a filtered search (ignored without a filter): `'auto'` (default) chooses from the
    * share of ids allowed (HNSW: exact while the allowed vectors number at most
    * efSearch / sqrt(share) times the graph's level-0 degree, else widened; IVF: widened, exact
-   * once every list would be probed), or forces one. The result's `plan` says which ran.
+   * once the walk over the allowed codes reaches every list holding any), or forces one. The
+   * result's `plan` says which ran.
    */
   plan?: 'auto' | FilterPlan;
 }

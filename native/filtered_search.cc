@@ -231,6 +231,12 @@ size_t Widened(size_t value, double share, size_t limit) {
   return std::max(value, size_t(std::min(wide, double(limit))));
 }
 
+// The id an IDMap above an IVF gives the IVF's id (a position in its id map), or -1 where the
+// map has no such position.
+faiss::idx_t MappedId(const std::vector<faiss::idx_t>& idMap, faiss::idx_t id) {
+  return id >= 0 && size_t(id) < idMap.size() ? idMap[size_t(id)] : -1;
+}
+
 InvalidArgument NoExactPlan(const faiss::Index& index) {
   std::string type = TypeName(typeid(index));
   if (type.rfind("faiss::", 0) == 0) type.erase(0, 7);
@@ -276,9 +282,8 @@ IvfLocator::IvfLocator(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_
     if (size == 0) continue;
     faiss::InvertedLists::ScopedIds ids(ivf.invlists, l);
     for (size_t o = 0; o < size; o++) {
-      faiss::idx_t id = ids[o];
-      if (idMap != nullptr) id = id >= 0 && size_t(id) < idMap->size() ? (*idMap)[size_t(id)] : -1;
-      slots.emplace_back(id, int64_t(faiss::lo_build(l, o)));
+      const faiss::idx_t id = idMap != nullptr ? MappedId(*idMap, ids[o]) : ids[o];
+      if (idMap == nullptr || id != -1) slots.emplace_back(id, int64_t(faiss::lo_build(l, o)));
     }
   }
   if (slots.empty()) return;
@@ -480,7 +485,7 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
 // The walk that tests ids as it goes (nothing listed beforehand): the candidates are every
 // list that holds codes, whose ids are tested by `member` (an IDMap's ids where idMap is given).
 template <class C, class Member>
-bool SearchTestedCodes(const faiss::IndexIVF& ivf, const faiss::idx_t* idMap, size_t idMapSize, const Member& member, double share,
+bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap, const Member& member, double share,
                        size_t target, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
   std::vector<uint32_t> lists;
   for (size_t l = 0; l < ivf.nlist; l++) {
@@ -493,36 +498,32 @@ bool SearchTestedCodes(const faiss::IndexIVF& ivf, const faiss::idx_t* idMap, si
                                faiss::InvertedLists::ScopedIds ids(ivf.invlists, lists[i]);
                                faiss::InvertedLists::ScopedCodes codes(ivf.invlists, lists[i]);
                                for (size_t o = 0; o < size; o++) {
-                                 faiss::idx_t id = ids[o];
-                                 if (idMap != nullptr) {
-                                   if (id < 0 || size_t(id) >= idMapSize) continue;
-                                   id = idMap[id];
+                                 const faiss::idx_t id = idMap != nullptr ? MappedId(*idMap, ids[o]) : ids[o];
+                                 if ((idMap == nullptr || id != -1) && member(id)) {
+                                   out.emplace_back(scan.distance_to_code(codes.get() + o * ivf.code_size), id);
                                  }
-                                 if (member(id)) out.emplace_back(scan.distance_to_code(codes.get() + o * ivf.code_size), id);
                                }
                              });
 }
 
 // SearchTestedCodes with the selector's test inlined for a range or a bitmap.
 template <class C>
-bool SearchTestedCodes(const faiss::IndexIVF& ivf, const faiss::IndexIDMap* idmap, const faiss::IDSelector& sel, double share, size_t target,
-                       faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
-  const faiss::idx_t* idMap = idmap != nullptr ? idmap->id_map.data() : nullptr;
-  const size_t idMapSize = idmap != nullptr ? idmap->id_map.size() : 0;
+bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap, const faiss::IDSelector& sel, double share,
+                       size_t target, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
   if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
     const faiss::idx_t lo = range->imin;
     const faiss::idx_t hi = range->imax;
-    return SearchTestedCodes<C>(ivf, idMap, idMapSize, [lo, hi](faiss::idx_t id) { return id >= lo && id < hi; }, share, target, n, x, k,
+    return SearchTestedCodes<C>(ivf, idMap, [lo, hi](faiss::idx_t id) { return id >= lo && id < hi; }, share, target, n, x, k,
                                 distances, labels);
   }
   if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
     const uint8_t* bits = bitmap->bitmap;
     const size_t bytes = bitmap->n;
     return SearchTestedCodes<C>(
-        ivf, idMap, idMapSize, [bits, bytes](faiss::idx_t id) { return id >= 0 && size_t(id >> 3) < bytes && ((bits[id >> 3] >> (id & 7)) & 1) != 0; },
+        ivf, idMap, [bits, bytes](faiss::idx_t id) { return id >= 0 && size_t(id >> 3) < bytes && ((bits[id >> 3] >> (id & 7)) & 1) != 0; },
         share, target, n, x, k, distances, labels);
   }
-  return SearchTestedCodes<C>(ivf, idMap, idMapSize, [&sel](faiss::idx_t id) { return sel.is_member(id); }, share, target, n, x, k,
+  return SearchTestedCodes<C>(ivf, idMap, [&sel](faiss::idx_t id) { return sel.is_member(id); }, share, target, n, x, k,
                               distances, labels);
 }
 
@@ -726,15 +727,16 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
       const bool listable = inlineTest || dynamic_cast<const faiss::IDSelectorBatch*>(sel) != nullptr;
       const double tested = std::min(double(ivf->ntotal), double(target) / std::max(share, 1e-9));
       const double testedCost = double(n) * ((inlineTest ? kTestCost : kSelectorTestCost) * tested + scored);
-      if (allowed == nullptr && listable && listedCost <= testedCost) allowed = cache.List(*ivf, idmap != nullptr ? &idmap->id_map : nullptr, *sel);
+      const std::vector<faiss::idx_t>* idMap = idmap != nullptr ? &idmap->id_map : nullptr;
+      if (allowed == nullptr && listable && listedCost <= testedCost) allowed = cache.List(*ivf, idMap, *sel);
       const bool ip = ivf->metric_type == faiss::METRIC_INNER_PRODUCT;
       using Min = faiss::CMin<float, faiss::idx_t>;
       using Max = faiss::CMax<float, faiss::idx_t>;
       const bool every = allowed != nullptr
                              ? (ip ? SearchAllowedCodes<Min>(*ivf, *allowed, target, n, x, k, distances, labels)
                                    : SearchAllowedCodes<Max>(*ivf, *allowed, target, n, x, k, distances, labels))
-                             : (ip ? SearchTestedCodes<Min>(*ivf, idmap, *sel, share, target, n, x, k, distances, labels)
-                                   : SearchTestedCodes<Max>(*ivf, idmap, *sel, share, target, n, x, k, distances, labels));
+                             : (ip ? SearchTestedCodes<Min>(*ivf, idMap, *sel, share, target, n, x, k, distances, labels)
+                                   : SearchTestedCodes<Max>(*ivf, idMap, *sel, share, target, n, x, k, distances, labels));
       if (every) return FilterPlan::kExact;
       widenedSearches++;
       return FilterPlan::kWidened;

@@ -4,9 +4,10 @@
 //    or not (recall@10 0.30 at 1% allowed, 0.58 at 5%: scripts/bench/filtered-hnsw.mjs), and an
 //    IVF search probes nprobe lists that hold few allowed ids. Forced only (plan: 'index').
 //  - "widened": a search that meets about as many allowed ids as an unfiltered search meets
-//    ids. IVF: the allowed codes of the nearest lists (found through FilterCache's map of where
-//    each id lies), until that many are met; HNSW: efSearch divided by the square root of the
-//    share allowed (FAISS's walk meets more allowed ids than that share of efSearch).
+//    ids. IVF: the allowed codes of the nearest lists (listed through FilterCache's map of where
+//    each id lies, or found by testing each id of a visited list), until that many are met;
+//    HNSW: efSearch divided by the square root of the share allowed (FAISS's walk meets more
+//    allowed ids than that share of efSearch).
 //  - "exact": every allowed vector's distance. Flat batches gather the allowed rows for BLAS
 //    (FAISS 1.12 tests every id of a flat index for every query and computes distances one at a
 //    time: a batch with half the ids allowed ran at 0.12x the unfiltered batch,
