@@ -20,7 +20,7 @@ export type IdFilter =
 /**
  * How a filtered search runs: `'index'` is FAISS's own filtered search with the parameters given;
  * `'widened'` meets about as many allowed vectors as the unfiltered search meets vectors (IVF:
- * the allowed codes of the nearest lists; HNSW: efSearch divided by the square root of the share
+ * the allowed codes of the nearest lists; HNSW: efSearch divided by the fourth root of the share
  * allowed); `'exact'` computes every allowed vector's distance (flat indexes always; HNSW over its
  * stored vectors; IVF scores every allowed code).
  */
@@ -41,8 +41,9 @@ export interface SearchParams {
   filter?: IdFilter;
   /**
    * The plan of a filtered search (ignored without a filter): `'auto'` (default) chooses from the
-   * share of ids allowed (HNSW: exact while the allowed vectors number at most
-   * efSearch / sqrt(share) times the graph's level-0 degree, else widened; IVF: widened, exact
+   * share of ids allowed (HNSW: exact below 20% allowed or while the allowed vectors number at
+   * most efSearch / share^(1/4) times the graph's level-0 degree, else widened, but exact for the
+   * queries around which few ids are allowed; IVF: widened, exact
    * once the walk over the allowed codes reaches every list holding any), or forces one. The
    * result's `plan` says which ran.
    */

@@ -277,15 +277,18 @@ describe('the plan of a filtered search', () => {
     const hnsw = indexFactory(D, 'HNSW16', METRIC_L2);
     hnsw.addSync(base);
     const widenedBefore = native.widenedSearches();
-    // 3000 vectors, level-0 degree 32: at efSearch 16 (k 10), 30% allowed = 900 rows against a
-    // walk of 16 / 0.3 = 54 candidates x 32 (1728): exact. At efSearch 1 (k 10) and 50%: 1500 rows
-    // against 20 x 32 (640): widened.
+    // 3000 vectors, level-0 degree 32: under 20% allowed, exact however many rows. At efSearch 16
+    // (k 10), 30% allowed = 900 rows against a walk of 16 / 0.3^(1/4) = 22 candidates x 32 (704):
+    // widened; at efSearch 64, against 87 x 32 (2784): exact. At efSearch 1 (k 10) and 50%: 1500
+    // rows against 12 x 32 (384): widened.
     expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.01) } }).plan).toBe('exact');
-    expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) } }).plan).toBe('exact');
+    expect(hnsw.searchSync(queries, K, { efSearch: 1, filter: { ids: allowedShare(0.15) } }).plan).toBe('exact');
+    expect(hnsw.searchSync(queries, K, { efSearch: 64, filter: { ids: allowedShare(0.3) } }).plan).toBe('exact');
+    expect(hnsw.searchSync(queries, K, { efSearch: 16, filter: { ids: allowedShare(0.3) } }).plan).toBe('widened');
     expect(hnsw.searchSync(queries, K, { efSearch: 1, filter: { ids: allowedShare(0.5) } }).plan).toBe('widened');
     expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) }, plan: 'index' }).plan).toBe('index');
     expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) }, plan: 'widened' }).plan).toBe('widened');
-    expect(native.widenedSearches() - widenedBefore).toBe(2);
+    expect(native.widenedSearches() - widenedBefore).toBe(3);
 
     const ivf = new IndexIVFScalarQuantizer(D, 32, 'QT_8bit', METRIC_L2);
     ivf.trainSync(base);
@@ -294,6 +297,31 @@ describe('the plan of a filtered search', () => {
     expect(ivf.searchSync(queries, K, { nprobe: 4, filter: { ids: allowedShare(0.05) } }).plan).toBe('exact');
     expect(ivf.searchSync(queries, K, { nprobe: 32, filter: { ids: allowedShare(0.5) } }).plan).toBe('exact');
     for (const ix of [flat, hnsw, ivf]) ix.dispose();
+  });
+
+  it('HNSW: a query whose neighbourhood the filter leaves out is searched exactly, in a batch too', () => {
+    const hnsw = indexFactory(D, 'HNSW16', METRIC_L2);
+    hnsw.addSync(base);
+    // The 30% of ids farthest from the first query: FAISS's walk from its neighbourhood misses them.
+    const q = queries.subarray(0, D);
+    const distance = positions.map((i) => base.subarray(i * D, (i + 1) * D).reduce((sum, v, j) => sum + (v - q[j]) ** 2, 0));
+    const far = [...positions].sort((a, b) => distance[b] - distance[a]).slice(0, 900);
+    const allowed = new Set(far);
+    const { result: want } = searchSubset(METRIC_L2, (id) => allowed.has(id), positions, q);
+    const alone = hnsw.searchSync(q, K, { efSearch: 16, filter: { ids: far } });
+    expect(alone.plan).toBe('exact');
+    expect(Array.from(alone.labels)).toEqual(Array.from(want.labels));
+    expect(alone.distances).toEqual(want.distances);
+    // With a query among the allowed vectors (itself one), the batch splits: the first query
+    // exactly, the second by the walk.
+    const inside = base.subarray(far[0] * D, (far[0] + 1) * D);
+    const both = hnsw.searchSync(Float32Array.from([...q, ...inside]), K, { efSearch: 16, filter: { ids: far } });
+    expect(both.plan).toBe('widened');
+    expect(Array.from(both.labels.subarray(0, K))).toEqual(Array.from(want.labels));
+    expect(both.distances.subarray(0, K)).toEqual(want.distances);
+    expect(both.labels[K]).toBe(BigInt(far[0]));
+    expect(Array.from(both.labels.subarray(K)).every((l) => allowed.has(Number(l)))).toBe(true);
+    hnsw.dispose();
   });
 
   it("plan 'exact' on HNSW and IVF equals exact search over the allowed ids (IVF: over its codes, as at nprobe = nlist)", async () => {
