@@ -21,7 +21,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -60,14 +59,15 @@ constexpr double kHnswWalkCost = 1.0;
 // - below, widening does not rescue it (10%: 0.87 at efSearch 64, 0.90 at 203, 3x the time;
 //   5%: 0.71 at 287), so the exact plan runs however many ids are allowed;
 // - it misses allowed vectors far from the query at any share (the 20% least like the queries:
-//   0.61 at efSearch 64, 0.69 at 287), so a query walks only where the share allowed around the
-//   node it enters level 0 at is at least kHnswLocalShareFloor of the share allowed overall; the
-//   others are searched exactly (with those 20%: recall 0.83 at 3.6x the unfiltered walk; 0.95
-//   with 50%; 3% of the queries with random 20%).
+//   0.61 at efSearch 64, 0.69 at 287), so a query around which clearly fewer ids are allowed than
+//   a random filter would allow is searched exactly instead (FewAllowedAround).
 constexpr double kHnswMinWalkShare = 0.2;
-constexpr double kHnswLocalShareFloor = 0.75;
+// "Clearly fewer": 3 standard deviations below a random filter's count, so that a random filter
+// sends about 0.1% of its queries to the exact plan (at 0.75 of its share without the test,
+// 7% of the queries went, and a batch cost 2.7x the unfiltered one instead of 1.4x).
+constexpr double kLocalShareSigmas = 3;
 // Neighbours of a query's entry to level 0 whose own neighbours sample the ids allowed near it.
-constexpr size_t kNearNeighbours = 8;
+constexpr size_t kNearNeighbours = 16;
 // The IVF walks over the allowed codes, in codes a list scan walks: listing an allowed code (its
 // id, where it lies, grouped by list) once a call, scoring one, and testing an id inline (a
 // range, a bitmap) or through the selector. Measured on IVF1024,SQ8 over 100k x 128: listing
@@ -243,21 +243,22 @@ void SearchHnswStorage(const faiss::IndexHNSW& hnsw, const faiss::IndexIDMap* id
   }
 }
 
-// The share of ids allowed around a query where FAISS's walk enters level 0 (at `entry`, where
-// the greedy descent through the upper levels led it): among the level-0 neighbours of the
-// entry and those of the kNearNeighbours of them nearest the query. Where results go wrong, the
-// ids allowed among a query's 50 nearest vectors are few; among its 1000 nearest, not always
-// (100k x 128, the 20% least like the queries allowed).
+// Whether fewer ids are allowed around a query, where FAISS's walk enters level 0 (at `entry`,
+// where the greedy descent through the upper levels led it), than a filter allowing `share` of
+// the ids at random would allow, by kLocalShareSigmas standard deviations: among the level-0
+// neighbours of the entry and those of the kNearNeighbours of them nearest the query, each node
+// counted once. Where results go wrong, the ids allowed among a query's 50 nearest vectors are
+// few; among its 1000 nearest, not always (100k x 128, the 20% least like the queries allowed).
 template <class Allowed>
-double ShareAround(const faiss::HNSW& hnsw, faiss::DistanceComputer& dis, faiss::HNSW::storage_idx_t entry, const Allowed& allowed,
-                   faiss::VisitedTable& visited, std::vector<std::pair<float, faiss::HNSW::storage_idx_t>>& near) {
+bool FewAllowedAround(const faiss::HNSW& hnsw, faiss::DistanceComputer& dis, faiss::HNSW::storage_idx_t entry, const Allowed& allowed,
+                      double share, faiss::VisitedTable& visited, std::vector<std::pair<float, faiss::HNSW::storage_idx_t>>& near) {
   size_t seen = 0, hits = 0;
   const auto count = [&](faiss::HNSW::storage_idx_t from, bool keep) {
     size_t begin, end;
     hnsw.neighbor_range(from, 0, &begin, &end);
     for (size_t j = begin; j < end && hnsw.neighbors[j] >= 0; j++) {
       const faiss::HNSW::storage_idx_t v = hnsw.neighbors[j];
-      if (visited.get(v)) continue;  // neighbourhoods overlap: each node counts once
+      if (visited.get(v)) continue;  // neighbourhoods overlap
       visited.set(v);
       seen++;
       hits += allowed(v) ? 1 : 0;
@@ -270,14 +271,16 @@ double ShareAround(const faiss::HNSW& hnsw, faiss::DistanceComputer& dis, faiss:
   std::partial_sort(near.begin(), near.begin() + ptrdiff_t(m), near.end());
   for (size_t j = 0; j < m; j++) count(near[j].second, false);
   visited.advance();
-  return seen > 0 ? double(hits) / double(seen) : 1.0;
+  const double expected = double(seen) * share;
+  return double(hits) < expected - kLocalShareSigmas * std::sqrt(expected * (1 - share));
 }
 
 // FAISS's filtered HNSW search (IndexHNSW::search with `params`, its selector on the user's ids
-// under an IDMap), except for queries around which fewer than `floorShare` of the ids are
-// allowed: those are left out and returned, ascending, for the exact plan.
+// under an IDMap), except for queries around which few ids are allowed (FewAllowedAround, for a
+// filter allowing `share` of the ids): those are left out and returned, ascending, for the
+// exact plan.
 std::vector<faiss::idx_t> WalkHnsw(const faiss::IndexHNSW& index, const faiss::IndexIDMap* idmap, const faiss::SearchParametersHNSW& params,
-                                   double floorShare, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+                                   double share, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
   const faiss::HNSW& hnsw = index.hnsw;
   const faiss::idx_t* ids = idmap != nullptr ? idmap->id_map.data() : nullptr;
   std::optional<faiss::IDSelectorTranslated> translated;
@@ -304,7 +307,7 @@ std::vector<faiss::idx_t> WalkHnsw(const faiss::IndexHNSW& index, const faiss::I
         faiss::HNSW::storage_idx_t nearest = hnsw.entry_point;
         float nearestDistance = (*dis)(nearest);
         for (int level = hnsw.max_level; level >= 1; level--) faiss::greedy_update_nearest(hnsw, *dis, level, nearest, nearestDistance);
-        if (floorShare > 0 && ShareAround(hnsw, *dis, nearest, allowed, visited, near) < floorShare) {
+        if (FewAllowedAround(hnsw, *dis, nearest, allowed, share, visited, near)) {
           far[size_t(q)] = 1;
         } else {
           faiss::HNSW::MinimaxHeap candidates{int(ef)};
@@ -582,11 +585,9 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
 template <class C>
 bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed, size_t target, faiss::idx_t n, const float* x,
                         faiss::idx_t k, float* distances, faiss::idx_t* labels) {
-  std::deque<faiss::InvertedLists::ScopedCodes> codes;  // each list's, for the whole call
-  for (const uint32_t list : allowed.lists) codes.emplace_back(ivf.invlists, list);
   const size_t lines = std::min<size_t>(4, (ivf.code_size + 63) / 64);
-  const auto fetch = [&](size_t i, size_t c) {
-    const uint8_t* code = codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size;
+  const auto fetch = [&](const uint8_t* codes, size_t c) {
+    const uint8_t* code = codes + size_t(allowed.offset[c]) * ivf.code_size;
     for (size_t line = 0; line < lines; line++) __builtin_prefetch(code + 64 * line);
   };
   constexpr size_t kAhead = 4;
@@ -594,12 +595,14 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
   return WalkNearestLists<C>(ivf, allowed.lists, perList, target, n, x, k, distances, labels,
                              [&](faiss::InvertedListScanner& scan, size_t i, size_t next, Scored& out) {
                                if (next != SIZE_MAX) {
-                                 for (size_t c = allowed.start[next]; c < std::min(allowed.start[next + 1], allowed.start[next] + kAhead); c++) fetch(next, c);
+                                 faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[next]);
+                                 for (size_t c = allowed.start[next]; c < std::min(allowed.start[next + 1], allowed.start[next] + kAhead); c++) fetch(codes.get(), c);
                                }
+                               faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[i]);
                                const size_t end = allowed.start[i + 1];
                                for (size_t c = allowed.start[i]; c < end; c++) {
-                                 if (c + kAhead < end) fetch(i, c + kAhead);
-                                 out.emplace_back(scan.distance_to_code(codes[i].get() + size_t(allowed.offset[c]) * ivf.code_size), allowed.id[c]);
+                                 if (c + kAhead < end) fetch(codes.get(), c + kAhead);
+                                 out.emplace_back(scan.distance_to_code(codes.get() + size_t(allowed.offset[c]) * ivf.code_size), allowed.id[c]);
                                }
                              });
 }
@@ -823,7 +826,7 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
       run(&widened);
     } else {
       // Queries around which few ids are allowed miss them on the walk: those are searched exactly.
-      const std::vector<faiss::idx_t> far = WalkHnsw(*hnsw, idmap, widened, kHnswLocalShareFloor * share, n, x, k, distances, labels);
+      const std::vector<faiss::idx_t> far = WalkHnsw(*hnsw, idmap, widened, share, n, x, k, distances, labels);
       if (far.size() == size_t(n)) {
         SearchHnswStorage(*hnsw, idmap, *sel, n, x, k, distances, labels);
         return FilterPlan::kExact;
