@@ -42,6 +42,8 @@ constexpr size_t kMaxGatheredBytes = size_t(256) << 20;
 // Vectors whose ids estimate the allowed share where it cannot be counted (the estimate's
 // standard error is under 0.8 percentage points).
 constexpr faiss::idx_t kShareSamples = 4096;
+// On an IVF, whose ids are read list by list (standard error under 1.6 points).
+constexpr faiss::idx_t kIvfShareSamples = 1024;
 // FAISS's heap limit for efSearch (lib/search-params.ts MAX_EF).
 constexpr size_t kMaxEf = size_t(1) << 20;
 // The cost model of filtered HNSW, in distance computations: exact search over the allowed
@@ -68,16 +70,15 @@ constexpr double kHnswMinWalkShare = 0.2;
 constexpr double kLocalShareSigmas = 3;
 // Neighbours of a query's entry to level 0 whose own neighbours sample the ids allowed near it.
 constexpr size_t kNearNeighbours = 16;
-// The IVF walks over the allowed codes, in codes a list scan walks: listing an allowed code (its
-// id, where it lies, grouped by list) once a call, scoring one, and testing an id inline (a
-// range, a bitmap) or through the selector. Measured on IVF1024,SQ8 over 100k x 128: listing
-// 10-12 ns an allowed id, scoring 40-50 ns a code (scripts/bench/filtered.mjs, same filter
-// against a new one each call); the test costs are estimates (a bit test against a virtual
-// call and a hash lookup), not yet measured apart.
-constexpr double kListCost = 0.25;
+// The IVF walks over the allowed codes, in codes scored: listing an allowed code (its id, where
+// it lies, grouped by list) once a call, and testing an id of a visited list inline (a range, a
+// bitmap) or through FAISS's selector. Calibrated by scripts/bench/filtered-ivf.mjs (IVF1024,SQ8,
+// 100k x 128, three runs): scoring 36-49 ns a code; listing 0.29-0.39 of that an id, inline tests
+// 0.14-0.16, tests through the selector 0.43-0.48 (an inverted bitmap; a set's hash costs more).
+constexpr double kListCost = 0.3;
 constexpr double kWalkCodeCost = 1.0;
-constexpr double kTestCost = 0.05;
-constexpr double kSelectorTestCost = 0.25;
+constexpr double kTestCost = 0.15;
+constexpr double kSelectorTestCost = 0.45;
 std::atomic<uint64_t> allowedRowSearches{0};
 std::atomic<uint64_t> widenedSearches{0};
 
@@ -728,8 +729,7 @@ double AllowedShare(const faiss::Index& index, const faiss::IDSelector& sel) {
   const faiss::Index& inner = idmap != nullptr ? *idmap->index : index;
   const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&inner);
   // Ids are positions 0 .. ntotal - 1 without an IDMap or IVF layer; otherwise any: a selector's
-  // own count is then an upper bound (ids the index lacks count too), still far cheaper than a
-  // sample (4,096 lookups cost 2.5x a single IVF1024,SQ8 search at nprobe 16).
+  // own count is then an upper bound (ids the index lacks count too), still cheaper than a sample.
   const bool positions = idmap == nullptr && ivf == nullptr;
   const faiss::idx_t bound = positions ? ntotal : std::numeric_limits<faiss::idx_t>::max();
   const auto share = [&](size_t count) { return std::min(1.0, double(count) / double(ntotal)); };
@@ -759,25 +759,33 @@ double AllowedShare(const faiss::Index& index, const faiss::IDSelector& sel) {
     for (const faiss::idx_t id : batch->set) count += id >= 0 && id < ntotal ? 1 : 0;
     return share(count);
   }
-  // Otherwise a sample of the stored vectors' ids, at positions spread by a fixed hash (even
-  // steps would alias with periodic filters such as id % 10 == 3).
-  const size_t samples = size_t(std::min<faiss::idx_t>(ntotal, kShareSamples));
-  std::vector<size_t> listStart;
-  if (idmap == nullptr && ivf != nullptr) {
-    listStart.assign(ivf->nlist + 1, 0);
-    for (size_t l = 0; l < ivf->nlist; l++) listStart[l + 1] = listStart[l] + ivf->invlists->list_size(l);
-  }
+  // Otherwise a sample of the stored vectors' ids. An IVF's, in even steps through its lists, each
+  // list's ids read once (ids lie grouped by list there, not in id order, so even steps do not
+  // alias with periodic filters; looking each position up cost 2.5x the search it planned).
   size_t hits = 0;
+  if (idmap == nullptr && ivf != nullptr) {
+    const size_t samples = size_t(std::min<faiss::idx_t>(ntotal, kIvfShareSamples));
+    const double step = double(ntotal) / double(samples);
+    size_t listStart = 0;
+    size_t s = 0;
+    for (size_t l = 0; l < ivf->nlist && s < samples; l++) {
+      const size_t size = ivf->invlists->list_size(l);
+      if (size == 0 || size_t((double(s) + 0.5) * step) >= listStart + size) {
+        listStart += size;
+        continue;
+      }
+      faiss::InvertedLists::ScopedIds ids(ivf->invlists, l);
+      for (size_t pos; s < samples && (pos = size_t((double(s) + 0.5) * step)) < listStart + size; s++) hits += sel.is_member(ids[pos - listStart]) ? 1 : 0;
+      listStart += size;
+    }
+    return double(hits) / double(std::max<size_t>(1, s));
+  }
+  // Elsewhere at positions spread by a fixed hash (even steps would alias with periodic filters
+  // such as id % 10 == 3).
+  const size_t samples = size_t(std::min<faiss::idx_t>(ntotal, kShareSamples));
   for (size_t s = 0; s < samples; s++) {
     const auto pos = size_t(samples == size_t(ntotal) ? s : ((uint64_t(s) + 1) * 0x9E3779B97F4A7C15ull >> 11) % uint64_t(ntotal));
-    faiss::idx_t id = faiss::idx_t(pos);
-    if (idmap != nullptr) {
-      id = idmap->id_map[pos];
-    } else if (ivf != nullptr) {
-      const size_t list = size_t(std::upper_bound(listStart.begin(), listStart.end(), pos) - listStart.begin()) - 1;
-      id = ivf->invlists->get_single_id(list, pos - listStart[list]);
-    }
-    hits += sel.is_member(id) ? 1 : 0;
+    hits += sel.is_member(idmap != nullptr ? idmap->id_map[pos] : faiss::idx_t(pos)) ? 1 : 0;
   }
   return double(hits) / double(samples);
 }
