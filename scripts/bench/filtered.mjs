@@ -6,8 +6,7 @@
 // ids (a flat index of the same vectors); in batches, the same filter given as a set of ids
 // against the bitmap; one query at a time, a new filter on every call (against the exact plan
 // with the same new filters: a new filter's allowed vectors come from memory, not cache, whatever
-// the plan). Medians of alternating
-// rounds in one process:
+// the plan). Medians of alternating rounds in one process:
 //   node scripts/bench/filtered.mjs [--n=100000] [--d=128] [--rounds=5]
 // `npm run bench` runs it too (20k vectors, 3 rounds; --full: 100k, 5 rounds).
 import path from 'node:path';
