@@ -20,6 +20,14 @@ const rssLimit = !process.argv.includes('--no-rss-limit');
 const d = 16;
 const x = Float32Array.from({ length: 200 * d }, (_, i) => Math.sin(i * 0.7));
 const q = x.subarray(0, 2 * d);
+// A filter allowing the half of x farthest from its first row, and queries of that row and of
+// the farthest: an HNSW search walks (filtered_search.cc's WalkHnsw), the first query exactly.
+const farthest = Array.from({ length: 200 }, (_, i) => i)
+  .map((i) => [x.subarray(i * d, (i + 1) * d).reduce((sum, v, j) => sum + (v - x[j]) ** 2, 0), i])
+  .sort((a, b) => b[0] - a[0])
+  .slice(0, 100)
+  .map(([, i]) => i);
+const walkQueries = Float32Array.from([...x.subarray(0, d), ...x.subarray(farthest[0] * d, (farthest[0] + 1) * d)]);
 const file = path.join(os.tmpdir(), `faiss-native-leak-${process.pid}.faissindex`);
 const corruptFile = `${file}.corrupt`;
 const mustThrow = (fn) => {
@@ -69,8 +77,9 @@ async function cycle(i) {
   await flat.search(q, 3, { filter: new Uint8Array([0b1011]) });
   ivf.searchSync(q, 3, { nprobe: 2, filter: { ids: [1, 2, 3], not: true } });
   const hnsw = new faiss.IndexHNSWFlat(d, 4);
-  hnsw.addSync(x.subarray(0, 30 * d));
+  hnsw.addSync(x);
   hnsw.searchSync(q, 3, { efSearch: 20, filter: BigInt64Array.of(1n, 5n) });
+  hnsw.searchSync(walkQueries, 3, { efSearch: 1, filter: { ids: farthest } });
   const pqCopy = faiss.deserializeIndexSync(pqBytes);
   pqCopy.searchSync(q, 3, { nprobe: 2 });
   mustThrow(() => faiss.deserializeIndexSync(pqZero));
