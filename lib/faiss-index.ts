@@ -344,12 +344,12 @@ export class Index {
    * flat indexes number the moved vectors from ntotal on, IDMaps keep their ids.
    */
   async mergeFrom(other: Index, addId = 0): Promise<void> {
-    await fromCaller(this.native.mergeFrom(checkOther(other).native, checkCount(addId, 'addId')));
+    await fromCaller(this.native.mergeFrom(checkIndex(other, 'other').native, checkCount(addId, 'addId')));
   }
 
   /** {@link mergeFrom} on the calling thread. */
   mergeFromSync(other: Index, addId = 0): void {
-    this.native.mergeFromSync(checkOther(other).native, checkCount(addId, 'addId'));
+    this.native.mergeFromSync(checkIndex(other, 'other').native, checkCount(addId, 'addId'));
   }
 
   /** Removes every vector (training is kept). Off the event loop. */
@@ -473,9 +473,10 @@ function toRemoval(ids: unknown) {
   return Array.isArray(ids) ? { ids: toIds(ids), not: false } : toNativeFilter(ids, 'ids');
 }
 
-function checkOther(other: unknown): Index {
-  if (!(other instanceof Index)) throw new TypeError(`other must be a faiss-native Index; got ${describe(other)}`);
-  return other;
+/** Checks that an argument is an Index (a sub-index, a quantizer, an index to write). */
+export function checkIndex(index: unknown, name = 'index'): Index {
+  if (!(index instanceof Index)) throw new TypeError(`${name} must be a faiss-native Index; got ${describe(index)}`);
+  return index;
 }
 
 function checkKey(key: unknown): number | bigint {

@@ -1,5 +1,5 @@
 // 64-bit user ids over any index (FAISS's IndexIDMap and IndexIDMap2).
-import { Index } from './faiss-index';
+import { checkIndex, Index } from './faiss-index';
 import { native } from './native';
 
 /**
@@ -27,9 +27,4 @@ export class IndexIDMap2 extends IndexIDMap {
   static {
     this.register('IndexIDMap2', () => IndexIDMap2);
   }
-}
-
-function checkIndex(index: unknown): Index {
-  if (!(index instanceof Index)) throw new TypeError('index must be a faiss-native Index');
-  return index;
 }

@@ -9,6 +9,7 @@ export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type Qu
 export { IndexIVF, IndexIVFFlat, IndexIVFPQ } from './ivf';
 export { IndexHNSWFlat } from './hnsw';
 export { IndexIDMap, IndexIDMap2 } from './id-map';
+export { IndexRefine, IndexRefineFlat } from './refine';
 export { indexFactory } from './factory';
 export { HotIndex } from './hot-index';
 export { tune, type TuneOptions, type TunePoint, type TuneResult } from './tune';

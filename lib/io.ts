@@ -1,7 +1,7 @@
 // Index files and buffers in FAISS's own format: Python's faiss.read_index / write_index /
 // serialize_index / deserialize_index read and write the same bytes.
 import { fromCaller } from './errors';
-import { Index } from './faiss-index';
+import { checkIndex, Index } from './faiss-index';
 import { native } from './native';
 import { checkPath, describe } from './vectors';
 
@@ -105,7 +105,3 @@ export function deserializeIndexSync(bytes: Uint8Array, options: LoadOptions = {
   return Index.fromNative(native.deserializeIndexSync(checkBytes(bytes), trusted(options)));
 }
 
-function checkIndex(index: unknown): Index {
-  if (!(index instanceof Index)) throw new TypeError(`index must be a faiss-native Index; got ${describe(index)}`);
-  return index;
-}

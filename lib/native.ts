@@ -29,6 +29,8 @@ export interface NativeIndex {
   readonly pqInfo: { M: number; nbits: number } | undefined;
   readonly qtype: number | undefined;
   readonly byResidual: boolean | undefined;
+  /** An IndexRefine layer's k_factor. */
+  kFactor: number | undefined;
   /** With `progress`, an IVF index's k-means writes [iterations done, iterations in all] into it. */
   train(x: Float32Array, progress?: Int32Array): Promise<void>;
   trainSync(x: Float32Array): void;
@@ -57,7 +59,8 @@ export interface NativeIndex {
   writeSync(path: string): void;
   makeDirectMap(): void;
   quantizer(): NativeIndex | undefined;
-  subIndex(): NativeIndex | undefined;
+  /** An IDMap's index, a refinement's base index, or with `refine` its refine index. */
+  subIndex(refine?: boolean): NativeIndex | undefined;
   dispose(): void;
 }
 
@@ -73,6 +76,8 @@ export interface NativeBinding {
   createIVF(quantizer: NativeIndex | null, d: number, nlist: number, metric: number, encoding: IvfEncoding): NativeIndex;
   createHNSWFlat(d: number, M: number, metric: number): NativeIndex;
   createIDMap(index: NativeIndex, two: boolean): NativeIndex;
+  createRefineFlat(base: NativeIndex): NativeIndex;
+  createRefine(base: NativeIndex, refine: NativeIndex): NativeIndex;
   readIndex(path: string, ioFlags: number, trusted: boolean): Promise<NativeIndex>;
   readIndexSync(path: string, ioFlags: number, trusted: boolean): NativeIndex;
   deserializeIndex(bytes: Uint8Array, trusted: boolean): Promise<NativeIndex>;

@@ -37,6 +37,11 @@ export interface SearchParams {
   maxCodes?: number;
   /** Candidate list size of the graph search (HNSW indexes). */
   efSearch?: number;
+  /**
+   * Candidates the base index of an IndexRefine finds per result, re-ranked by its refine index
+   * (Python's `IndexRefineSearchParameters(k_factor=...)`): k x kFactor, at least 1.
+   */
+  kFactor?: number;
   /** Only these ids are searched. */
   filter?: IdFilter;
   /**
@@ -64,16 +69,26 @@ export interface NativeSearchParams {
   nprobe: number;
   maxCodes: number;
   efSearch: number;
+  /** 0: the index's own. */
+  kFactor: number;
   filter?: NativeIdFilter;
   /** FILTER_PLANS' index of a forced plan, 0 to choose. */
   plan: number;
 }
 
 /** The layers whose parameters a call or an accessor can set. */
-export type Layer = 'IVF' | 'HNSW';
-const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = { nprobe: 'IVF', maxCodes: 'IVF', efSearch: 'HNSW', filter: undefined, plan: undefined };
+export type Layer = 'IVF' | 'HNSW' | 'IndexRefine';
+const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = {
+  nprobe: 'IVF',
+  maxCodes: 'IVF',
+  efSearch: 'HNSW',
+  kFactor: 'IndexRefine',
+  filter: undefined,
+  plan: undefined,
+};
 
 export function hasLayer(nat: NativeIndex, layer: Layer): boolean {
+  if (layer === 'IndexRefine') return nat.kFactor !== undefined;
   return layer === 'IVF' ? nat.nlist !== undefined : nat.efSearch !== undefined;
 }
 
@@ -101,11 +116,12 @@ export function toNativeParams(params: object | undefined, nat: NativeIndex, cal
     any = true;
   }
   if (!any) return undefined;
-  const { nprobe, maxCodes, efSearch, filter, plan } = given as SearchParams;
+  const { nprobe, maxCodes, efSearch, kFactor, filter, plan } = given as SearchParams;
   return {
     nprobe: nprobe === undefined ? 0 : checkPositiveInt(nprobe, 'options.nprobe'),
     maxCodes: maxCodes === undefined ? -1 : checkCount(maxCodes, 'options.maxCodes'),
     efSearch: efSearch === undefined ? 0 : checkEf(efSearch, 'options.efSearch'),
+    kFactor: kFactor === undefined ? 0 : checkKFactor(kFactor, 'options.kFactor'),
     filter: filter === undefined ? undefined : toNativeFilter(filter, 'options.filter'),
     plan: checkPlan(plan),
   };
@@ -125,6 +141,16 @@ export const MAX_EF = 1 << 20;
 export function checkEf(value: unknown, name: string): number {
   if (checkPositiveInt(value, name) > MAX_EF) throw new RangeError(`${name} must be at most ${MAX_EF}; got ${String(value)}`);
   return value as number;
+}
+
+/** Most candidates per result an IndexRefine asks its base index for (native/index_io.cc refuses files beyond it too). */
+export const MAX_K_FACTOR = 65536;
+
+/** Checks an IndexRefine's k_factor: a finite number from 1 to MAX_K_FACTOR. */
+export function checkKFactor(value: unknown, name: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number; got ${describe(value)}`);
+  if (!(value >= 1 && value <= MAX_K_FACTOR)) throw new RangeError(`${name} must be from 1 to ${MAX_K_FACTOR}; got ${String(value)}`);
+  return value;
 }
 
 /** Checks a filter and returns native/search_params.cc's form of it. */

@@ -2,11 +2,11 @@
 // measure recall@k against exact search and queries per second at each value, and keep the
 // smallest value that meets the target. Python's faiss.ParameterSpace().explore does the same
 // walk over many parameters at once; this is its one-knob form.
-import { Index } from './faiss-index';
+import { checkIndex, Index } from './faiss-index';
 import { IndexFlat } from './flat';
 import { IndexIDMap } from './id-map';
 import { MAX_EF, type FilterPlan, type IdFilter } from './search-params';
-import { checkPositiveInt, describe, toVectors, type VectorsInput } from './vectors';
+import { checkPositiveInt, toVectors, type VectorsInput } from './vectors';
 
 /** Options of {@link tune}. */
 export interface TuneOptions {
@@ -47,7 +47,7 @@ export interface TuneResult {
  * const { value, table } = await tune(index, questions, { k: 10, recall: 0.95 });
  */
 export async function tune(index: Index, queries: VectorsInput, options: TuneOptions): Promise<TuneResult> {
-  if (!(index instanceof Index)) throw new TypeError(`index must be a faiss-native Index; got ${describe(index)}`);
+  checkIndex(index);
   const q = toVectors(queries, index.d, 'queries');
   const nq = q.length / index.d;
   if (nq === 0) throw new RangeError('queries must hold at least one vector');

@@ -1,5 +1,5 @@
-// Index creation: index_factory, the typed families (scalar quantizer, IVF, HNSW), IDMap
-// wrappers, files and buffers.
+// Index creation: index_factory, the typed families (scalar quantizer, IVF, HNSW), IDMap and
+// refinement wrappers, files and buffers.
 #include "index_create.h"
 
 #include <faiss/IndexFlat.h>
@@ -7,8 +7,10 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexRefine.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/FaissException.h>
+#include <faiss/clone_index.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
@@ -98,7 +100,7 @@ Napi::Value CreateScalarQuantizer(const Napi::CallbackInfo& info) {
 // index keeps the part alive.
 Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, faiss::Index* index) {
   auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(index), part->mutex, true);
-  handle->parts.push_back(part);
+  handle->AddPart(part);
   handle->file = part->file;
   return IndexWrap::Create(env, handle);
 }
@@ -171,6 +173,39 @@ Napi::Value CreateIDMap(const Napi::CallbackInfo& info) {
   return CreateOver(env, sub, idmap);
 }
 
+// createRefineFlat(base): IndexRefineFlat, which keeps the vectors whole beside the base index
+// and re-ranks its candidates with exact distances.
+Napi::Value CreateRefineFlat(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto base = IndexWrap::HandleOf(env, info[0]);
+  std::unique_lock lock(*base->mutex);
+  faiss::Index* refine = Guarded(env, [&]() -> faiss::Index* { return new faiss::IndexRefineFlat(base->index.get()); });
+  lock.unlock();
+  return CreateOver(env, base, refine);
+}
+
+// createRefine(base, refine): IndexRefine over the base index and a copy of the refine index
+// (FAISS's clone_index; a shared one would need the two indexes' locks as one).
+Napi::Value CreateRefine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto base = IndexWrap::HandleOf(env, info[0]);
+  auto exact = IndexWrap::HandleOf(env, info[1]);
+  std::unique_ptr<faiss::Index> copy;
+  {
+    std::shared_lock lock(*exact->mutex);
+    copy.reset(Guarded(env, [&] { return faiss::clone_index(exact->index.get()); }));
+  }
+  std::unique_lock lock(*base->mutex);
+  faiss::Index* refine = Guarded(env, [&]() -> faiss::Index* {
+    auto* made = new faiss::IndexRefine(base->index.get(), copy.get());
+    made->own_refine_index = true;
+    copy.release();
+    return made;
+  });
+  lock.unlock();
+  return CreateOver(env, base, refine);
+}
+
 // A job that yields a new index, wrapped on the main thread.
 Napi::Value RunCreate(Napi::Env env, bool async, std::function<std::shared_ptr<IndexHandle>()> create,
                       const std::vector<Napi::Object>& keepAlive) {
@@ -215,6 +250,8 @@ void ExportCreators(Napi::Env env, Napi::Object exports) {
   exports.Set("createIVF", Napi::Function::New<CreateIVF>(env, "createIVF"));
   exports.Set("createHNSWFlat", Napi::Function::New<CreateHNSWFlat>(env, "createHNSWFlat"));
   exports.Set("createIDMap", Napi::Function::New<CreateIDMap>(env, "createIDMap"));
+  exports.Set("createRefineFlat", Napi::Function::New<CreateRefineFlat>(env, "createRefineFlat"));
+  exports.Set("createRefine", Napi::Function::New<CreateRefine>(env, "createRefine"));
   exports.Set("readIndex", Napi::Function::New<ReadIndex<true>>(env, "readIndex"));
   exports.Set("readIndexSync", Napi::Function::New<ReadIndex<false>>(env, "readIndexSync"));
   exports.Set("deserializeIndex", Napi::Function::New<Deserialize<true>>(env, "deserializeIndex"));

@@ -25,6 +25,15 @@ IndexHandle::IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<In
   Refresh();
 }
 
+IndexHandle::~IndexHandle() {
+  for (const auto& part : parts) part->usedBy--;
+}
+
+void IndexHandle::AddPart(std::shared_ptr<IndexHandle> part) {
+  part->usedBy++;
+  parts.push_back(std::move(part));
+}
+
 std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<MappedFile> file) {
   auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(owned), std::make_shared<IndexLock>(), true);
   handle->file = std::move(file);
@@ -41,6 +50,14 @@ const faiss::IndexHNSW* HnswLayer(const faiss::Index* at) {
     else if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(at)) at = pt->index;
     else if (auto* refine = dynamic_cast<const faiss::IndexRefine*>(at)) at = refine->base_index;
     else return dynamic_cast<const faiss::IndexHNSW*>(at);
+  }
+}
+
+faiss::IndexRefine* RefineLayer(faiss::Index* at) {
+  while (true) {
+    if (auto* idmap = dynamic_cast<faiss::IndexIDMap*>(at)) at = idmap->index;
+    else if (auto* pt = dynamic_cast<faiss::IndexPreTransform*>(at)) at = pt->index;
+    else return dynamic_cast<faiss::IndexRefine*>(at);
   }
 }
 
@@ -98,6 +115,8 @@ std::string ClassName(const faiss::Index& index) {
   if (typeid(index) == typeid(faiss::IndexHNSWFlat)) return "IndexHNSWFlat";
   if (dynamic_cast<const faiss::IndexScalarQuantizer*>(&index)) return "IndexScalarQuantizer";
   if (dynamic_cast<const faiss::IndexFlat*>(&index)) return "IndexFlat";
+  if (typeid(index) == typeid(faiss::IndexRefineFlat)) return "IndexRefineFlat";
+  if (typeid(index) == typeid(faiss::IndexRefine)) return "IndexRefine";
   return "Index";
 }
 

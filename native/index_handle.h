@@ -16,6 +16,7 @@
 namespace faiss {
 struct IndexIVF;
 struct IndexHNSW;
+struct IndexRefine;
 }
 
 namespace faiss_native {
@@ -30,14 +31,18 @@ struct IndexLock : os::SharedMutex {
 
 struct IndexHandle {
   IndexHandle(std::shared_ptr<faiss::Index> index, std::shared_ptr<IndexLock> mutex, bool ownsMemory);
+  ~IndexHandle();
 
   // May alias into a parent (an IVF's own quantizer), whose memory it then keeps alive.
   std::shared_ptr<faiss::Index> index;
   // Shared for searches, exclusive for changes. Indexes that use one another (an IVF and the
   // quantizer it was given, an IDMap and its sub-index) share one lock.
   std::shared_ptr<IndexLock> mutex;
-  // Indexes this one uses but does not own, kept alive as long as it is.
+  // Indexes this one uses but does not own, kept alive as long as it is (AddPart).
   std::vector<std::shared_ptr<IndexHandle>> parts;
+  // How many live indexes use this one as a part: changed directly, it would no longer match
+  // them (an IDMap's id count, an IndexRefine's labels, an IVF's lists), so changes are refused.
+  std::atomic<int> usedBy{0};
   // False for views into a parent: the parent reports the memory.
   const bool ownsMemory;
   // The file this index, or one it uses, maps its codes from (read with IO_FLAG_MMAP_IFC), else
@@ -57,6 +62,8 @@ struct IndexHandle {
   faiss::IndexHNSW* Hnsw() const;
   // Refreshes the mirrors and counts a change; call with the mutex held.
   void Refresh();
+  // Keeps `part` alive and unchanged (but through this index) while this index lives.
+  void AddPart(std::shared_ptr<IndexHandle> part);
 };
 
 // A fresh index with its own lock.
@@ -81,6 +88,9 @@ std::string ClassName(const faiss::Index& index);
 // The HNSW layer of an index (itself, or under an IDMap / pre-transform / refinement), or nullptr.
 faiss::IndexHNSW* HnswLayer(faiss::Index* index);
 const faiss::IndexHNSW* HnswLayer(const faiss::Index* index);
+
+// The refinement layer of an index (itself, or under an IDMap / pre-transform), or nullptr.
+faiss::IndexRefine* RefineLayer(faiss::Index* index);
 
 // FAISS's name of a C++ type ("faiss::IndexHNSWFlat").
 std::string TypeName(const std::type_info& type);

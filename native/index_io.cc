@@ -9,6 +9,7 @@
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/VectorTransform.h>
 #include <faiss/impl/FaissAssert.h>
@@ -126,6 +127,10 @@ void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq, int d, bool trained)
                          sq.trained.size(), ranges);
 }
 
+// Most candidates per result an IndexRefine asks its base index for (lib/search-params.ts
+// MAX_K_FACTOR).
+constexpr float kMaxKFactor = 65536;
+
 // a * b for sizes read from a file. A product that wraps around 2^64 could equal the real size
 // and let a lying count through (ntotal = 2^60 + n with 16-byte codes), so it is an error.
 size_t Product(size_t a, size_t b, const char* what) {
@@ -142,7 +147,8 @@ void CheckSupported(const faiss::Index& index) {
   if (t == typeid(faiss::IndexFlat) || t == typeid(faiss::IndexFlatIP) || t == typeid(faiss::IndexFlatL2) ||
       t == typeid(faiss::IndexScalarQuantizer) || t == typeid(faiss::IndexIVFFlat) || t == typeid(faiss::IndexIVFScalarQuantizer) ||
       t == typeid(faiss::IndexIDMap) || t == typeid(faiss::IndexIDMap2) || t == typeid(faiss::IndexPreTransform) ||
-      t == typeid(faiss::IndexHNSWFlat) || t == typeid(faiss::IndexIVFPQ)) {
+      t == typeid(faiss::IndexHNSWFlat) || t == typeid(faiss::IndexIVFPQ) || t == typeid(faiss::IndexRefine) ||
+      t == typeid(faiss::IndexRefineFlat)) {
     return;
   }
   throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes yet (unless read with trusted: true)"});
@@ -385,6 +391,40 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
     }
     FAISS_THROW_IF_NOT_MSG(d == pre->index->d, "pre-transform output dimension differs from its sub-index");
     ValidateLoaded(*pre->index, types);
+  }
+  if (auto* refine = dynamic_cast<const faiss::IndexRefine*>(&index)) {
+    const faiss::Index* base = refine->base_index;
+    const faiss::Index* exact = refine->refine_index;
+    FAISS_THROW_IF_NOT_MSG(base != nullptr && exact != nullptr, "IndexRefine without its base or refine index");
+    FAISS_THROW_IF_NOT_MSG(base->d == index.d && exact->d == index.d, "IndexRefine sub-index dimension differs");
+    FAISS_THROW_IF_NOT_MSG(base->metric_type == index.metric_type && exact->metric_type == index.metric_type,
+                           "IndexRefine sub-index metric differs");
+    FAISS_THROW_IF_NOT_FMT(base->ntotal == index.ntotal && exact->ntotal == index.ntotal,
+                           "IndexRefine holds %zd vectors, its base %zd and refine index %zd", size_t(index.ntotal),
+                           size_t(base->ntotal), size_t(exact->ntotal));
+    // A search asks the base index for k x k_factor candidates: a lying factor would allocate that much.
+    FAISS_THROW_IF_NOT_FMT(std::isfinite(refine->k_factor) && refine->k_factor >= 1 && refine->k_factor <= kMaxKFactor,
+                           "IndexRefine k_factor %g must be 1..%g", double(refine->k_factor), double(kMaxKFactor));
+    FAISS_THROW_IF_NOT_MSG(typeid(index) != typeid(faiss::IndexRefineFlat) || IsPlainFlat(*exact),
+                           "IndexRefineFlat whose refine index is not flat");
+    // The refine index is read at the base index's labels, which must be positions in it: no
+    // IDMap in the base, and an IVF base's stored ids in [0, ntotal).
+    for (const faiss::Index* at = base; at != nullptr;) {
+      FAISS_THROW_IF_NOT_MSG(dynamic_cast<const faiss::IndexIDMap*>(at) == nullptr, "IndexRefine over an IDMap");
+      auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(at);
+      at = pre != nullptr ? pre->index : nullptr;
+    }
+    if (auto* ivf = faiss::ivflib::try_extract_index_ivf(const_cast<faiss::Index*>(base))) {
+      auto* lists = dynamic_cast<const faiss::ArrayInvertedLists*>(ivf->invlists);
+      FAISS_THROW_IF_NOT_MSG(lists != nullptr || types == LoadTypes::kAny, "IndexRefine over IVF lists faiss-native does not check");
+      for (size_t l = 0; lists != nullptr && l < lists->nlist; l++) {
+        for (const faiss::idx_t id : lists->ids[l]) {
+          FAISS_THROW_IF_NOT_MSG(id >= 0 && id < index.ntotal, "IndexRefine base index holds an id outside its refine index");
+        }
+      }
+    }
+    ValidateLoaded(*base, types);
+    ValidateLoaded(*exact, types);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFPQ.h>
 #include <faiss/IndexIDMap.h>
+#include <faiss/IndexRefine.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/AuxIndexStructures.h>
@@ -201,6 +202,7 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor<&IndexWrap::GetPqInfo>("pqInfo"),
           InstanceAccessor<&IndexWrap::GetQtype>("qtype"),
           InstanceAccessor<&IndexWrap::GetByResidual>("byResidual"),
+          InstanceAccessor<&IndexWrap::GetKFactor, &IndexWrap::SetKFactor>("kFactor"),
           InstanceMethod<&IndexWrap::Train<true>>("train"),
           InstanceMethod<&IndexWrap::Train<false>>("trainSync"),
           InstanceMethod<&IndexWrap::Add<true>>("add"),
@@ -351,6 +353,21 @@ Napi::Value IndexWrap::GetPqInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value IndexWrap::GetKFactor(const Napi::CallbackInfo& info) {
+  // Read without the lock, as nprobe.
+  faiss::IndexRefine* refine = RefineLayer(Live(info.Env())->index.get());
+  return refine ? Napi::Number::New(info.Env(), double(refine->k_factor)) : info.Env().Undefined();
+}
+
+void IndexWrap::SetKFactor(const Napi::CallbackInfo& info, const Napi::Value& value) {
+  auto handle = Live(info.Env());
+  faiss::IndexRefine* refine = RefineLayer(handle->index.get());
+  if (refine == nullptr) throw Napi::TypeError::New(info.Env(), "kFactor: this index has no IndexRefine layer");
+  const float kFactor = float(value.As<Napi::Number>().DoubleValue());
+  WriteLock lock(*handle->mutex);  // as SetNprobe: waits for the searches that read it
+  refine->k_factor = kFactor;
+}
+
 Napi::Value IndexWrap::GetQtype(const Napi::CallbackInfo& info) {
   auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(Live(info.Env())->index.get());
   return sq ? Napi::Number::New(info.Env(), sq->sq.qtype) : info.Env().Undefined();
@@ -363,11 +380,20 @@ Napi::Value IndexWrap::GetByResidual(const Napi::CallbackInfo& info) {
 
 // ---- changes (exclusive lock) ----
 
+// A part of another index (an IVF's quantizer, an IDMap's or IndexRefine's sub-index) changes
+// only through that index.
+static void RefuseIfPart(Napi::Env env, const IndexHandle& handle) {
+  if (handle.usedBy > 0) {
+    throw Napi::TypeError::New(env, "index is part of another (the quantizer of an IVF, the index of an IDMap or IndexRefine) and changes only through it");
+  }
+}
+
 std::shared_ptr<IndexHandle> IndexWrap::Changeable(Napi::Env env) const {
   auto handle = Live(env);
   if (handle->file) {
     throw Napi::TypeError::New(env, "index is memory-mapped (read with { mmap: true }) and cannot change; read it without mmap to modify it");
   }
+  RefuseIfPart(env, *handle);
   return handle;
 }
 
@@ -471,6 +497,7 @@ Napi::Value IndexWrap::MergeFrom(const Napi::CallbackInfo& info) {
   auto from = HandleOf(env, info[0]);
   IndexWrap* source = Unwrap(info[0].As<Napi::Object>());
   if (from->file) throw Napi::TypeError::New(env, "other is memory-mapped (read with { mmap: true }) and cannot be emptied by a merge");
+  RefuseIfPart(env, *from);
   // Indexes built over one another share a lock; merging them would merge an index with itself.
   if (from->mutex == into->mutex) throw Napi::TypeError::New(env, "cannot merge an index into itself or into an index it is part of");
   auto addId = faiss::idx_t(CountArg(info, 1));
@@ -646,6 +673,7 @@ Napi::Value IndexWrap::View(Napi::Env env, faiss::Index* inner) {
   std::shared_ptr<faiss::Index> alias(handle, inner);
   auto view = std::make_shared<IndexHandle>(alias, handle->mutex, false);
   view->file = handle->file;
+  view->usedBy = 1;  // a part of the parent
   return Create(env, view);
 }
 
@@ -654,9 +682,14 @@ Napi::Value IndexWrap::Quantizer(const Napi::CallbackInfo& info) {
   return View(info.Env(), ivf ? ivf->quantizer : nullptr);
 }
 
+// subIndex(): an IDMap's index or a refinement's base index; subIndex(true): a refinement's
+// refine index.
 Napi::Value IndexWrap::SubIndex(const Napi::CallbackInfo& info) {
-  auto* idmap = dynamic_cast<faiss::IndexIDMap*>(Live(info.Env())->index.get());
-  return View(info.Env(), idmap ? idmap->index : nullptr);
+  faiss::Index* index = Live(info.Env())->index.get();
+  faiss::Index* sub = nullptr;
+  if (auto* idmap = dynamic_cast<faiss::IndexIDMap*>(index)) sub = idmap->index;
+  if (auto* refine = dynamic_cast<faiss::IndexRefine*>(index)) sub = info[0].ToBoolean() ? refine->refine_index : refine->base_index;
+  return View(info.Env(), sub);
 }
 
 Napi::Value IndexWrap::Dispose(const Napi::CallbackInfo& info) {

@@ -41,6 +41,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetPqInfo(const Napi::CallbackInfo& info);    // { M, nbits } of an IVF-PQ layer
   Napi::Value GetQtype(const Napi::CallbackInfo& info);
   Napi::Value GetByResidual(const Napi::CallbackInfo& info);
+  Napi::Value GetKFactor(const Napi::CallbackInfo& info);  // of a refinement layer
+  void SetKFactor(const Napi::CallbackInfo& info, const Napi::Value& value);
 
   // Each Async=true form returns a Promise and runs on the libuv pool; Async=false is *Sync.
   template <bool Async>

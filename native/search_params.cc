@@ -59,6 +59,7 @@ std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::
   spec->nprobe = IntProperty(object, "nprobe", 0);
   spec->maxCodes = IntProperty(object, "maxCodes", -1);
   spec->efSearch = IntProperty(object, "efSearch", 0);
+  if (Napi::Value kFactor = object.Get("kFactor"); kFactor.IsNumber()) spec->kFactor = kFactor.As<Napi::Number>().DoubleValue();
   spec->plan = int32_t(IntProperty(object, "plan", 0));
   if (Napi::Value filter = object.Get("filter"); filter.IsObject()) spec->filter = ReadIdFilter(filter, keepAlive);
   return spec;
@@ -117,8 +118,12 @@ faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const Sear
   if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(&index)) return For(*pt->index, spec, sel);
   if (auto* refine = dynamic_cast<const faiss::IndexRefine*>(&index)) {
     auto params = std::make_unique<faiss::IndexRefineSearchParameters>();
-    params->k_factor = refine->k_factor;
-    params->base_index_params = For(*refine->base_index, spec, sel);
+    params->k_factor = spec.kFactor > 0 ? float(spec.kFactor) : refine->k_factor;
+    SearchSpec base = spec;
+    base.kFactor = 0;  // this layer's
+    // None where the base index takes none of them (IndexPQ refuses any parameters).
+    const bool forBase = sel != nullptr || base.nprobe != 0 || base.maxCodes >= 0 || base.efSearch != 0;
+    params->base_index_params = forBase ? For(*refine->base_index, base, sel) : nullptr;
     return owned_.emplace_back(std::move(params)).get();
   }
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
@@ -141,6 +146,7 @@ faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const Sear
   }
   FAISS_THROW_IF_NOT_FMT(spec.nprobe == 0 && spec.maxCodes < 0 && spec.efSearch == 0,
                          "nprobe, maxCodes and efSearch cannot reach an IVF or HNSW layer through %s", TypeName(typeid(index)).c_str());
+  FAISS_THROW_IF_NOT_FMT(spec.kFactor == 0, "kFactor cannot reach an IndexRefine layer through %s", TypeName(typeid(index)).c_str());
   auto params = std::make_unique<faiss::SearchParameters>();
   params->sel = sel;
   return owned_.emplace_back(std::move(params)).get();

@@ -42,6 +42,7 @@ struct SearchSpec {
   int64_t nprobe = 0;     // 0: the index's own
   int64_t maxCodes = -1;  // -1: the index's own
   int64_t efSearch = 0;   // 0: the index's own
+  double kFactor = 0;     // 0: the index's own (IndexRefine's k_factor)
   std::optional<IdFilter> filter;
   int32_t plan = 0;  // a filtered search's plan (FilterPlan), 0 to choose
 };

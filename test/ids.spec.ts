@@ -1,6 +1,6 @@
 // 64-bit ids: addWithIds, removeIds, reconstruct, on IDMap, IDMap2, IVF and flat indexes.
 import { describe, expect, it } from 'vitest';
-import { FaissError, IndexFlatIP, IndexFlatL2, IndexIDMap, IndexIDMap2, IndexIVFScalarQuantizer } from '../lib';
+import { FaissError, IndexFlatIP, IndexFlatL2, IndexIDMap, IndexIDMap2, IndexIVFScalarQuantizer, METRIC_L2 } from '../lib';
 import { randomVectors } from './helpers/data';
 
 const BIG = [2n ** 60n + 7n, 2n ** 53n + 1n, 2n ** 63n - 1n, -5n, 42n]; // distinct, most beyond Number precision
@@ -48,7 +48,36 @@ describe('IndexIDMap', () => {
     expect(() => index.addSync(randomVectors(2, 4, 3))).toThrow(/add_with_ids/);
     expect(() => index.addWithIdsSync(randomVectors(2, 4, 3), [1n])).toThrow(new RangeError('ids must hold one id per vector (2); got 1'));
     expect(() => index.addWithIdsSync(randomVectors(1, 4, 3), [1.5])).toThrow(new TypeError('ids[0] must be a bigint or a safe integer; got 1.5'));
-    expect(() => new IndexIDMap({} as IndexFlatIP)).toThrow(new TypeError('index must be a faiss-native Index'));
+    expect(() => new IndexIDMap({} as IndexFlatIP)).toThrow(/^index must be a faiss-native Index; got /);
+  });
+});
+
+describe('an index inside another', () => {
+  const PART = new TypeError('index is part of another (the quantizer of an IVF, the index of an IDMap or IndexRefine) and changes only through it');
+
+  it('changes only through the index it is part of (an add to an IDMap sub-index would leave vectors without ids)', async () => {
+    const d = 8;
+    const x = randomVectors(20, d, 4);
+    const sub = new IndexFlatL2(d);
+    const index = new IndexIDMap(sub);
+    index.addWithIdsSync(x.subarray(0, 2 * d), [5n, 6n]);
+    expect(() => sub.addSync(x)).toThrow(PART);
+    await expect(sub.add(x)).rejects.toThrow(PART);
+    expect(() => sub.resetSync()).toThrow(PART);
+    expect(() => index.index.addSync(x)).toThrow(PART); // the view a getter returns too
+    expect(() => new IndexFlatL2(d).mergeFromSync(sub, 0)).toThrow(PART);
+    expect(sub.ntotal).toBe(2);
+    expect(Array.from(index.searchSync(x.subarray(0, d), 2).labels)).toEqual([5n, 6n]);
+    // The quantizer given to an IVF, too.
+    const quantizer = new IndexFlatL2(d);
+    const ivf = new IndexIVFScalarQuantizer(quantizer, d, 2, 'QT_8bit', METRIC_L2);
+    expect(() => quantizer.addSync(x)).toThrow(PART);
+    ivf.dispose();
+    // Once the index over it is gone, it is its own again.
+    index.dispose();
+    sub.addSync(x);
+    expect(sub.ntotal).toBe(22);
+    quantizer.addSync(x);
   });
 });
 

@@ -22,10 +22,10 @@ describe('which options apply', () => {
     flat.addSync(base.subarray(0, 100 * D));
     const q = queries.subarray(0, D);
     expect(() => flat.searchSync(q, 1, { nprob: 3 } as object)).toThrow(
-      new TypeError("search: unknown option 'nprob' (known: nprobe, maxCodes, efSearch, filter, plan, out)"),
+      new TypeError("search: unknown option 'nprob' (known: nprobe, maxCodes, efSearch, kFactor, filter, plan, out)"),
     );
     expect(() => flat.rangeSearchSync(q, 1, { out: {} } as object)).toThrow(
-      new TypeError("rangeSearch: unknown option 'out' (known: nprobe, maxCodes, efSearch, filter)"),
+      new TypeError("rangeSearch: unknown option 'out' (known: nprobe, maxCodes, efSearch, kFactor, filter)"),
     );
     expect(() => flat.rangeSearchSync(q, 1, { filter: { range: [0, 9] }, plan: 'exact' } as object)).toThrow(/rangeSearch: unknown option 'plan'/);
     expect(() => flat.searchSync(q, 1, { efSearch: 32 })).toThrow(

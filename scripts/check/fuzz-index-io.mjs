@@ -51,6 +51,12 @@ export function seedIndexes(faiss) {
   add('IndexIVFPQ M4x4', () => new faiss.IndexIVFPQ(d, 4, 4, 4));
   add('IndexHNSWFlat M4', () => new faiss.IndexHNSWFlat(d, 4));
   add('IndexIDMap2(HNSWFlat)', () => new faiss.IndexIDMap2(new faiss.IndexHNSWFlat(d, 8, faiss.METRIC_INNER_PRODUCT)), true);
+  add('IndexRefineFlat(IVFPQ M4x4)', () => {
+    const index = new faiss.IndexRefineFlat(new faiss.IndexIVFPQ(d, 4, 4, 4));
+    index.kFactor = 4;
+    return index;
+  });
+  add('IndexRefine(IVF8,Flat, SQ8)', () => new faiss.IndexRefine(new faiss.IndexIVFFlat(d, 8, faiss.METRIC_L2), new faiss.IndexScalarQuantizer(d, 'QT_8bit', faiss.METRIC_L2)));
   return { d, seeds };
 }
 

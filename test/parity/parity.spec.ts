@@ -18,6 +18,8 @@ import {
   IndexIVFFlat,
   IndexIVFPQ,
   IndexIVFScalarQuantizer,
+  IndexRefine,
+  IndexRefineFlat,
   METRIC_INNER_PRODUCT,
   METRIC_L2,
   readIndex,
@@ -32,7 +34,7 @@ import * as FaissNode from '../../lib/faiss-node';
 import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
 
 interface Spec {
-  kind: 'flat' | 'ivfsq' | 'ivfflat' | 'ivfpq' | 'hnsw' | 'idmap' | 'idmap2' | 'factory';
+  kind: 'flat' | 'ivfsq' | 'ivfflat' | 'ivfpq' | 'refineflat' | 'hnsw' | 'idmap' | 'idmap2' | 'factory';
   metric: 'ip' | 'l2';
   nlist?: number;
   qtype?: QuantizerType;
@@ -41,6 +43,8 @@ interface Spec {
   /** IVF-PQ's sub-quantizers, HNSW's neighbours per node. */
   M?: number;
   nbits?: number;
+  /** IndexRefineFlat's candidates per result (over an IVF-PQ). */
+  kFactor?: number;
 }
 
 interface Case {
@@ -61,6 +65,7 @@ const CASES: Case[] = [
   { name: 'IndexIVFFlat IVF64 L2', spec: { kind: 'ivfflat', metric: 'l2', nlist: 64 }, nprobes: [1, 8, 64] },
   { name: 'IndexIVFPQ IVF64 M16 nbits8', spec: { kind: 'ivfpq', metric: 'l2', nlist: 64, M: 16, nbits: 8 }, nprobes: [1, 8, 64] },
   { name: 'IndexIVFPQ IVF64 M32 nbits4 IP', spec: { kind: 'ivfpq', metric: 'ip', nlist: 64, M: 32, nbits: 4 }, nprobes: [4] },
+  { name: 'IndexRefineFlat(IVF64 PQ16x4) kFactor 4', spec: { kind: 'refineflat', metric: 'l2', nlist: 64, M: 16, nbits: 4, kFactor: 4 }, nprobes: [1, 8] },
   { name: 'IndexHNSWFlat M16', spec: { kind: 'hnsw', metric: 'l2', M: 16 }, nprobes: [0] },
   { name: 'IndexIDMap(FlatIP)', spec: { kind: 'idmap', metric: 'ip' }, nprobes: [0], ids: true },
   { name: 'IndexIDMap2(FlatIP)', spec: { kind: 'idmap2', metric: 'ip' }, nprobes: [0], ids: true },
@@ -82,6 +87,11 @@ function buildNode(spec: Spec, d: number): Index {
       return new IndexIVFFlat(flat(), d, spec.nlist!, metric);
     case 'ivfpq':
       return new IndexIVFPQ(flat(), d, spec.nlist!, spec.M!, spec.nbits!, metric);
+    case 'refineflat': {
+      const index = new IndexRefineFlat(new IndexIVFPQ(flat(), d, spec.nlist!, spec.M!, spec.nbits!, metric));
+      index.kFactor = spec.kFactor!;
+      return index;
+    }
     case 'hnsw':
       return new IndexHNSWFlat(d, spec.M, metric);
     case 'idmap':
@@ -190,7 +200,7 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python fais
     // Each side trains its own: the trained indexes must be close, and recall within 0.5 points.
     if (nprobes[0] !== 0) {
       const centroids = readNpy(at('centroids.npy')).data as Float32Array;
-      const ivf = (mine as IndexIVF).quantizer;
+      const ivf = ((mine instanceof IndexRefine ? mine.baseIndex : mine) as IndexIVF).quantizer;
       const nodeCentroids = ivf.reconstructNSync(0, ivf.ntotal);
       let centroidMaxDiff = 0;
       for (let i = 0; i < centroids.length; i++) {

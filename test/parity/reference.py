@@ -30,6 +30,10 @@ def make(spec, d):
         return faiss.IndexIVFFlat(flat(spec, d), d, spec["nlist"], metric_of(spec))
     if kind == "ivfpq":
         return faiss.IndexIVFPQ(flat(spec, d), d, spec["nlist"], spec["M"], spec["nbits"], metric_of(spec))
+    if kind == "refineflat":
+        index = faiss.IndexRefineFlat(faiss.IndexIVFPQ(flat(spec, d), d, spec["nlist"], spec["M"], spec["nbits"], metric_of(spec)))
+        index.k_factor = spec["kFactor"]
+        return index
     if kind == "hnsw":
         return faiss.IndexHNSWFlat(d, spec["M"], metric_of(spec))
     if kind == "idmap":
