@@ -80,6 +80,14 @@ async function cycle(i) {
   hnsw.addSync(x);
   hnsw.searchSync(q, 3, { efSearch: 20, filter: BigInt64Array.of(1n, 5n) });
   hnsw.searchSync(walkQueries, 3, { efSearch: 1, filter: { ids: farthest } });
+  // Re-ranking: a refine index copied in, its base refusing direct changes, a file round trip.
+  const refineBase = new faiss.IndexFlatL2(d);
+  const refine = new faiss.IndexRefine(refineBase, new faiss.IndexScalarQuantizer(d, 'QT_8bit', faiss.METRIC_L2));
+  refine.trainSync(x);
+  refine.addSync(x.subarray(0, 50 * d));
+  refine.searchSync(q, 3, { kFactor: 2 });
+  mustThrow(() => refineBase.addSync(q));
+  faiss.deserializeIndexSync(refine.serializeSync()).dispose();
   const pqCopy = faiss.deserializeIndexSync(pqBytes);
   pqCopy.searchSync(q, 3, { nprobe: 2 });
   mustThrow(() => faiss.deserializeIndexSync(pqZero));
@@ -114,6 +122,8 @@ async function cycle(i) {
   idmap.dispose();
   hnsw.dispose();
   pqCopy.dispose();
+  refine.dispose();
+  refineBase.dispose();
 }
 
 const samples = [];
