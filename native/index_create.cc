@@ -18,6 +18,7 @@
 #include <cctype>
 #include <climits>
 #include <memory>
+#include <shared_mutex>
 #include <stdexcept>
 
 #include "addon_data.h"
