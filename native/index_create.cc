@@ -97,9 +97,13 @@ Napi::Value CreateScalarQuantizer(const Napi::CallbackInfo& info) {
   return IndexWrap::Create(env, NewHandle(index));
 }
 
-// An index built on another one the caller holds (`part`): they share one lock, and the new
-// index keeps the part alive.
-Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, faiss::Index* index) {
+// An index built on another one the caller holds (`part`), by make() under the part's lock:
+// they share that lock, and the new index keeps the part alive.
+template <class Make>
+Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, Make&& make) {
+  std::unique_lock lock(*part->mutex);
+  faiss::Index* index = Guarded(env, [&]() -> faiss::Index* { return make(part->index.get()); });
+  lock.unlock();
   auto handle = std::make_shared<IndexHandle>(std::shared_ptr<faiss::Index>(index), part->mutex, true);
   handle->AddPart(part);
   handle->file = part->file;
@@ -144,11 +148,8 @@ Napi::Value CreateIVF(const Napi::CallbackInfo& info) {
                                return static_cast<faiss::Index*>(ivf);
                              })));
   }
-  auto quantizer = IndexWrap::HandleOf(env, info[0]);
-  std::unique_lock lock(*quantizer->mutex);
-  faiss::Index* ivf = Guarded(env, [&] { return NewIvf(quantizer->index.get(), d, nlist, metric, encoding); });
-  lock.unlock();
-  return CreateOver(env, quantizer, ivf);
+  return CreateOver(env, IndexWrap::HandleOf(env, info[0]),
+                    [&](faiss::Index* quantizer) { return NewIvf(quantizer, d, nlist, metric, encoding); });
 }
 
 // createHNSWFlat(d, M, metric)
@@ -163,26 +164,18 @@ Napi::Value CreateHNSWFlat(const Napi::CallbackInfo& info) {
 // createIDMap(index, two): IndexIDMap, or IndexIDMap2 (which can also reconstruct by id).
 Napi::Value CreateIDMap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto sub = IndexWrap::HandleOf(env, info[0]);
   bool two = info[1].As<Napi::Boolean>();
-  std::unique_lock lock(*sub->mutex);
-  faiss::Index* idmap = Guarded(env, [&]() -> faiss::Index* {
-    if (two) return new faiss::IndexIDMap2(sub->index.get());
-    return new faiss::IndexIDMap(sub->index.get());
+  return CreateOver(env, IndexWrap::HandleOf(env, info[0]), [&](faiss::Index* sub) -> faiss::Index* {
+    if (two) return new faiss::IndexIDMap2(sub);
+    return new faiss::IndexIDMap(sub);
   });
-  lock.unlock();
-  return CreateOver(env, sub, idmap);
 }
 
 // createRefineFlat(base): IndexRefineFlat, which keeps the vectors whole beside the base index
 // and re-ranks its candidates with exact distances.
 Napi::Value CreateRefineFlat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto base = IndexWrap::HandleOf(env, info[0]);
-  std::unique_lock lock(*base->mutex);
-  faiss::Index* refine = Guarded(env, [&]() -> faiss::Index* { return new faiss::IndexRefineFlat(base->index.get()); });
-  lock.unlock();
-  return CreateOver(env, base, refine);
+  return CreateOver(env, IndexWrap::HandleOf(env, info[0]), [](faiss::Index* base) { return new faiss::IndexRefineFlat(base); });
 }
 
 // createRefine(base, refine): IndexRefine over the base index and a copy of the refine index
@@ -196,15 +189,12 @@ Napi::Value CreateRefine(const Napi::CallbackInfo& info) {
     std::shared_lock lock(*exact->mutex);
     copy.reset(Guarded(env, [&] { return faiss::clone_index(exact->index.get()); }));
   }
-  std::unique_lock lock(*base->mutex);
-  faiss::Index* refine = Guarded(env, [&]() -> faiss::Index* {
-    auto* made = new faiss::IndexRefine(base->index.get(), copy.get());
+  return CreateOver(env, base, [&](faiss::Index* baseIndex) {
+    auto* made = new faiss::IndexRefine(baseIndex, copy.get());
     made->own_refine_index = true;
     copy.release();
     return made;
   });
-  lock.unlock();
-  return CreateOver(env, base, refine);
 }
 
 // A job that yields a new index, wrapped on the main thread.

@@ -44,26 +44,33 @@ faiss::IndexIVF* IndexHandle::Ivf() const { return faiss::ivflib::try_extract_in
 
 faiss::IndexHNSW* IndexHandle::Hnsw() const { return HnswLayer(index.get()); }
 
-const faiss::IndexHNSW* HnswLayer(const faiss::Index* at) {
-  while (true) {
-    if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(at)) at = idmap->index;
-    else if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(at)) at = pt->index;
-    else if (auto* refine = dynamic_cast<const faiss::IndexRefine*>(at)) at = refine->base_index;
-    else return dynamic_cast<const faiss::IndexHNSW*>(at);
-  }
+namespace {
+
+// The index an IDMap, a pre-transform or a refinement (its base index) searches through, or
+// nullptr for any other.
+const faiss::Index* LayerBelow(const faiss::Index* index) {
+  if (auto* idmap = dynamic_cast<const faiss::IndexIDMap*>(index)) return idmap->index;
+  if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(index)) return pt->index;
+  if (auto* refine = dynamic_cast<const faiss::IndexRefine*>(index)) return refine->base_index;
+  return nullptr;
 }
 
-faiss::IndexRefine* RefineLayer(faiss::Index* at) {
-  while (true) {
-    if (auto* idmap = dynamic_cast<faiss::IndexIDMap*>(at)) at = idmap->index;
-    else if (auto* pt = dynamic_cast<faiss::IndexPreTransform*>(at)) at = pt->index;
-    else return dynamic_cast<faiss::IndexRefine*>(at);
+// The first of an index's layers (itself, then LayerBelow) that is a T, or nullptr.
+template <class T>
+T* FindLayer(const faiss::Index* at) {
+  for (; at != nullptr; at = LayerBelow(at)) {
+    if (auto* found = dynamic_cast<const T*>(at)) return const_cast<T*>(found);
   }
+  return nullptr;
 }
 
-faiss::IndexHNSW* HnswLayer(faiss::Index* index) {
-  return const_cast<faiss::IndexHNSW*>(HnswLayer(static_cast<const faiss::Index*>(index)));
-}
+}  // namespace
+
+const faiss::IndexHNSW* HnswLayer(const faiss::Index* index) { return FindLayer<faiss::IndexHNSW>(index); }
+
+faiss::IndexHNSW* HnswLayer(faiss::Index* index) { return FindLayer<faiss::IndexHNSW>(index); }
+
+faiss::IndexRefine* RefineLayer(faiss::Index* index) { return FindLayer<faiss::IndexRefine>(index); }
 
 std::string TypeName(const std::type_info& type) {
   int status = 0;

@@ -67,6 +67,9 @@ std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::
 
 namespace {
 
+// Whether a spec sets an IVF or HNSW layer's parameters.
+bool SetsLayerParams(const SearchSpec& spec) { return spec.nprobe != 0 || spec.maxCodes >= 0 || spec.efSearch != 0; }
+
 // A set of ids as a bitmap, when its ids are not negative and dense enough that the bitmap
 // takes at most 16 bytes an id (plus 4 KiB): FAISS's IDSelectorBatch hashes every candidate
 // against an unordered_set built for the call, which made a set of ids cost up to 4.8x the
@@ -122,8 +125,7 @@ faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const Sear
     SearchSpec base = spec;
     base.kFactor = 0;  // this layer's
     // None where the base index takes none of them (IndexPQ refuses any parameters).
-    const bool forBase = sel != nullptr || base.nprobe != 0 || base.maxCodes >= 0 || base.efSearch != 0;
-    params->base_index_params = forBase ? For(*refine->base_index, base, sel) : nullptr;
+    params->base_index_params = (sel != nullptr || SetsLayerParams(base)) ? For(*refine->base_index, base, sel) : nullptr;
     return owned_.emplace_back(std::move(params)).get();
   }
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
@@ -144,7 +146,7 @@ faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const Sear
     params->sel = sel;
     return owned_.emplace_back(std::move(params)).get();
   }
-  FAISS_THROW_IF_NOT_FMT(spec.nprobe == 0 && spec.maxCodes < 0 && spec.efSearch == 0,
+  FAISS_THROW_IF_NOT_FMT(!SetsLayerParams(spec),
                          "nprobe, maxCodes and efSearch cannot reach an IVF or HNSW layer through %s", TypeName(typeid(index)).c_str());
   FAISS_THROW_IF_NOT_FMT(spec.kFactor == 0, "kFactor cannot reach an IndexRefine layer through %s", TypeName(typeid(index)).c_str());
   auto params = std::make_unique<faiss::SearchParameters>();
