@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
+const { clustered, mulberry32, recallAtK } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const arg = (name, dflt) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const [n, d, M, centreCount, nq, K, EF] = [arg('n', 20_000), arg('d', 64), arg('M', 16), arg('centres', 200), 200, 10, 64];
@@ -40,18 +40,6 @@ function usPerQuery(options) {
   return Math.min(pass(), pass(), pass());
 }
 
-/** Mean recall@K of labels against the truth's, query by query. */
-function recall(labels, truth) {
-  let hits = 0;
-  let total = 0;
-  for (let q = 0; q < nq; q++) {
-    const want = new Set(Array.from(truth.subarray(q * K, (q + 1) * K)).filter((l) => l >= 0n));
-    total += want.size;
-    for (const l of labels.subarray(q * K, (q + 1) * K)) if (want.has(l)) hits++;
-  }
-  return +(hits / total).toFixed(3);
-}
-
 // Ids by their vector's inner product with the mean query, least first: the adversarial filters.
 const mean = new Float64Array(d);
 for (let i = 0; i < nq * d; i++) mean[i % d] += queries[i];
@@ -59,6 +47,7 @@ const score = Array.from({ length: n }, (_, i) => base.subarray(i * d, (i + 1) *
 const leastLike = Array.from({ length: n }, (_, i) => i).sort((a, b) => score[a] - score[b]);
 
 const unfiltered = usPerQuery({ efSearch: EF });
+const recall = (labels, truth) => +recallAtK(labels, truth, K).toFixed(3);
 const unfilteredRecall = recall(hnsw.searchSync(queries, K, { efSearch: EF }).labels, flat.searchSync(queries, K).labels);
 const rows = [];
 const rowCosts = [];

@@ -16,6 +16,7 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { median } from './paired.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -59,7 +60,7 @@ function measure(shapes) {
   };
   for (const turns of Object.values(shapes)) pass(turns); // warm-up
   for (let r = 0; r < rounds; r++) for (const [s, turns] of Object.entries(shapes)) us[s].push(pass(turns));
-  return Object.fromEntries(Object.entries(us).map(([s, v]) => [s, [...v].sort((a, b) => a - b)[v.length >> 1]]));
+  return Object.fromEntries(Object.entries(us).map(([s, v]) => [s, median(v)]));
 }
 
 const p = { nprobe: NPROBE };

@@ -12,11 +12,12 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { median } from './paired.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
+const { clustered, mulberry32, recallAtK } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const SHARES = [0.001, 0.01, 0.05, 0.2, 0.5];
 /** The indexes measured; IVF with about 4 sqrt(n) lists (1024 from 65k vectors). */
@@ -40,22 +41,6 @@ function allowedIds(n, share, seed) {
   const bitmap = new Uint8Array(Math.ceil(n / 8));
   for (const id of chosen) bitmap[Number(id >> 3n)] |= 1 << Number(id & 7n);
   return { ids: BigInt64Array.from(chosen), bitmap, count: chosen.length };
-}
-
-function median(v) {
-  return [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
-}
-
-/** Mean recall@K of labels against the truth's labels, row by row. */
-function recall(labels, truth) {
-  let found = 0;
-  let wanted = 0;
-  for (let q = 0; q < NQ; q++) {
-    const want = new Set(Array.from(truth.subarray(q * K, (q + 1) * K)).filter((l) => l >= 0n));
-    found += Array.from(labels.subarray(q * K, (q + 1) * K)).filter((l) => want.has(l)).length;
-    wanted += want.size;
-  }
-  return found / wanted;
 }
 
 /** Plan, cost and recall of filtered search at each share, for each index kind and call shape. */
@@ -105,7 +90,7 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
           allowed: count,
           call: single ? 'single' : 'batch',
           plan: auto.plan,
-          recall: recall(auto.labels, truths[f]),
+          recall: recallAtK(auto.labels, truths[f], K),
           qps: NQ / t.auto,
           vsCheaper: t.auto / Math.min(t.unfiltered, t.exact),
           vsUnfiltered: t.auto / t.unfiltered,

@@ -6,11 +6,12 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { median } from './paired.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
 const faiss = require(path.join(root, 'dist'));
-const { readSift } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
+const { readSift, recallAtK } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.split('=')[1] ?? 7);
 const { d, base, queries, nq } = readSift();
@@ -20,14 +21,7 @@ const FACTORS = [1, 2, 4, 8, 16];
 const exact = new faiss.IndexFlatL2(d);
 exact.addSync(base);
 const truth = exact.searchSync(queries, K).labels;
-const recall = (labels) => {
-  let hits = 0;
-  for (let q = 0; q < nq; q++) {
-    const want = new Set(truth.subarray(q * K, (q + 1) * K));
-    for (const l of labels.subarray(q * K, (q + 1) * K)) hits += want.has(l) ? 1 : 0;
-  }
-  return hits / (nq * K);
-};
+const recall = (labels) => recallAtK(labels, truth, K);
 const index = new faiss.IndexRefineFlat(new faiss.IndexIVFPQ(new faiss.IndexFlatL2(d), d, 32, 16, 4, faiss.METRIC_L2));
 index.trainSync(base);
 index.addSync(base);
@@ -41,7 +35,6 @@ for (let r = 0; r < rounds; r++) {
     ms[name].push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
 }
-const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 console.log(`SIFT ${base.length / d} x ${d}, ${nq} queries in one call, IVF32,PQ16x4 nprobe ${NPROBE}, medians of ${rounds} alternating rounds`);
 console.table(
   shapes.map(([name, ix, options]) => ({

@@ -106,4 +106,19 @@ function clustered(n, d, seed, centres) {
   return out;
 }
 
-module.exports = { mulberry32, readSift, bruteForceGroundTruth, clustered };
+/**
+ * Mean recall@k of search labels against the truth's labels (k a row, both BigInt64Arrays): the
+ * share of the truth's ids (the -1 of rows with fewer than k left out) found in the same row.
+ */
+function recallAtK(labels, truth, k) {
+  let found = 0;
+  let wanted = 0;
+  for (let q = 0; q < truth.length / k; q++) {
+    const want = new Set(Array.from(truth.subarray(q * k, (q + 1) * k)).filter((l) => l >= 0n));
+    for (const l of labels.subarray(q * k, (q + 1) * k)) found += want.has(l) ? 1 : 0;
+    wanted += want.size;
+  }
+  return found / wanted;
+}
+
+module.exports = { mulberry32, readSift, bruteForceGroundTruth, clustered, recallAtK };
