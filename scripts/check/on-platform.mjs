@@ -46,6 +46,7 @@ try {
   fs.cpSync(prebuilt, path.join(pkg, 'prebuilds', platform), { recursive: true });
   console.log(`on-platform: ${platform}: node ${[...flags, script, ...args].join(' ')}`);
   const r = await RUNNERS[platform](pkg, flags, script, args);
+  if (r.signal) console.error(`on-platform: ${platform}: the check was killed by ${r.signal}`);
   process.exitCode = r.status ?? 1;
 } finally {
   fs.rmSync(pkg, { recursive: true, force: true });

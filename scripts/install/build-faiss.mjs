@@ -20,6 +20,11 @@ import { ensureSystemDeps } from './system-deps.mjs';
 import { buildTarget } from './target.mjs';
 
 const LIB_OF = { generic: 'faiss', avx2: 'faiss_avx2', avx512: 'faiss_avx512' };
+// Applied to FAISS on every target (then a target's own patch, Windows'): HNSW's parallel add
+// writing each id of a shrunk neighbour list whole (the patch says why).
+const FAISS_PATCH = path.join(path.dirname(fileURLToPath(import.meta.url)), `faiss-${FAISS_VERSION}.patch`);
+const patchesOf = (target) => [FAISS_PATCH, target.faissPatch].filter(Boolean);
+const hashOf = (files) => createHash('sha256').update(files.map((f) => fs.readFileSync(f, 'utf8')).join('\0')).digest('hex').slice(0, 12);
 
 function cmakeFlags(target) {
   const flags = [
@@ -120,23 +125,24 @@ function runWithProgress(cmd, args, cwd, label) {
 
 function cacheKey(target) {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ FAISS_VERSION, CMAKE_FLAGS: cmakeFlags(target), compiler: compilerId(target), cxx: process.env.CXXFLAGS || '' }));
-  // glibc x64 keeps the name it always had, so existing caches stay valid.
+  h.update(JSON.stringify({ FAISS_VERSION, CMAKE_FLAGS: cmakeFlags(target), compiler: compilerId(target), cxx: process.env.CXXFLAGS || '',
+    patches: hashOf(patchesOf(target)) }));
+  // glibc x64 has no platform in its name.
   const platform = target.platform === 'linux-x64' ? '' : `${target.platform.replace(/^linux-/, '')}-`;
   return `faiss-${FAISS_VERSION}-${platform}${h.digest('hex').slice(0, 12)}`;
 }
 
-/** The FAISS source with a patch applied (a copy, cached by the patch's hash), or as it is without one. */
-function patchedSource(src, patch) {
-  if (!patch) return src;
-  const text = fs.readFileSync(patch);
-  const dir = `${src}-patched-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
+/** The FAISS source with the patches applied, in order (a copy, cached by their hash). */
+function patchedSource(src, patches) {
+  const dir = `${src}-patched-${hashOf(patches)}`;
   if (fs.existsSync(dir)) return dir;
   const scratch = `${dir}.tmp-${process.pid}`;
   fs.rmSync(scratch, { recursive: true, force: true });
   fs.cpSync(src, scratch, { recursive: true });
-  const r = spawnSync('patch', ['-p1', '-s', '-d', scratch, '-i', path.resolve(patch)], { stdio: 'inherit' });
-  if (r.status !== 0) throw new Error(`the patch ${patch} does not apply to ${src}`);
+  for (const patch of patches) {
+    const r = spawnSync('patch', ['-p1', '-s', '-d', scratch, '-i', path.resolve(patch)], { stdio: 'inherit' });
+    if (r.status !== 0) throw new Error(`the patch ${patch} does not apply to ${src}`);
+  }
   fs.renameSync(scratch, dir);
   return dir;
 }
@@ -153,7 +159,7 @@ export async function ensureFaiss() {
   const prefix = path.join(cacheRoot(), cacheKey(target));
   if (variantsIn(prefix).length === target.variants.length) return prefix;
 
-  const src = patchedSource(await obtainFaissSource(cacheRoot(), log), target.faissPatch);
+  const src = patchedSource(await obtainFaissSource(cacheRoot(), log), patchesOf(target));
   // Build in a scratch folder and rename at the end, so a killed build never leaves a half cache.
   const scratch = `${prefix}.tmp-${process.pid}`;
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildTarget } from './target.mjs';
 
-const PACKAGES = ['libopenblas-openmp-dev', 'patchelf', 'cmake', 'g++'];
+const PACKAGES = ['libopenblas-openmp-dev', 'patchelf', 'patch', 'cmake', 'g++'];
 const has = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 const inCheckout = !fileURLToPath(import.meta.url).split(path.sep).includes('node_modules');
 
@@ -15,6 +15,7 @@ function missing(target) {
   const out = [];
   if (!target.openblasDir) out.push('libopenblas-openmp-dev');
   if (!has('patchelf')) out.push('patchelf');
+  if (!has('patch')) out.push('patch'); // FAISS is patched before it is built (build-faiss.mjs)
   if (!has('cmake')) out.push('cmake');
   if (!has(target.cxx)) out.push('g++');
   return out;
