@@ -195,7 +195,7 @@ function parent(cases, seed) {
     next = started + 1;
   }
   console.log(JSON.stringify({ cases, seed, seconds: (Date.now() - t0) / 1000, outcomes: totals, crashes }, null, 1));
-  if (crashes.length) process.exit(1);
+  if (crashes.length) process.exitCode = 1; // not exit(): through a pipe, the report above could be cut off
 }
 
 const isMain = process.argv[1] && path.resolve(process.argv[1]) === here;
