@@ -90,6 +90,25 @@ describe('faiss-native CLI on SIFT', () => {
     expect([...labels.matchAll(/>(\d+)<\/text>/g)].map((m) => Number(m[1]))).toEqual([1, 2, 4, 8, 16]);
   });
 
+  it('eval without the optional packages vega and vega-lite: a plain SVG plot, a notice, exit 0', () => {
+    // A module hook hides both packages, as on a plain install.
+    const hook = 'export async function resolve(s, c, next) { if (s === "vega" || s === "vega-lite") ' +
+      '{ const e = new Error(`Cannot find package ${s}`); e.code = "ERR_MODULE_NOT_FOUND"; throw e; } return next(s, c); }';
+    const register = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, CLI, 'eval', 'ivf.index', 'queries.npy',
+      '--gt', 'gt.npy', '-o', 'plain.svg'], { encoding: 'utf8', cwd: dir });
+    expect(r.stderr).toBe('notice: vega and vega-lite are not installed, so the plot is a plain SVG (npm install vega vega-lite renders it with Vega)\n');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^nprobe\s+recall@1/);
+    expect(r.stdout).not.toMatch(/usage/i);
+    const svg = fs.readFileSync(at('plain.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('queries per second');
+    expect(svg.match(/<circle /g)).toHaveLength(5);
+    const labels = svg.split('<g class="labels">')[1]?.split('</g>')[0] ?? '';
+    expect([...labels.matchAll(/>(\d+)<\/text>/g)].map((m) => Number(m[1]))).toEqual([1, 2, 4, 8, 16]);
+  });
+
   it('search and eval with --filter (a file of ids, or a range): only allowed ids; recall against brute force over them', () => {
     const allowed = Array.from({ length: 4500 }, (_, i) => i).filter((i) => i % 7 === 2);
     writeNpy(at('allowed.npy'), BigInt64Array.from(allowed, BigInt), [allowed.length]);
