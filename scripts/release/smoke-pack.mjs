@@ -152,6 +152,19 @@ try {
       const r = spawnSync('node', ['test/platform/installed.test.cjs'], { cwd: app, env: { ...env, FAISS_OPT_LEVEL: level }, encoding: 'utf8' });
       expectPass(`Debian 12 (glibc ${process.report.getReport().header.glibcVersionRuntime}), Node ${process.version}, x64 ${level}`, r);
     }
+    // The CLI as a user runs it (node_modules/.bin, what npx finds), with no optional packages:
+    // build, then eval, which plots a plain SVG without vega, says so, and exits 0.
+    const prep = `const f = require('faiss-native'); const { d, base, queries } = require('./test/data/vectors.cjs').readSift();
+      f.writeNpy('base.npy', base, [base.length / d, d]); f.writeNpy('queries.npy', queries.subarray(0, 50 * d), [50, d]);`;
+    const cliRuns = [['node', ['-e', prep]], ['node_modules/.bin/faiss-native', ['build', 'IVF16,Flat', 'base.npy', '-o', 'ivf.index']],
+      ['node_modules/.bin/faiss-native', ['eval', 'ivf.index', 'queries.npy', '-o', 'plot.svg']]].map(([cmd, args]) =>
+      spawnSync(cmd, args, { cwd: app, env, encoding: 'utf8' }));
+    const evalRun = cliRuns.at(-1);
+    if (cliRuns.some((r) => r.status !== 0) || !/^<svg/.test(fs.readFileSync(path.join(app, 'plot.svg'), 'utf8')) ||
+        !/notice: vega and vega-lite are not installed/.test(evalRun.stderr) || /usage/i.test(evalRun.stderr)) {
+      fail(`the CLI in a plain install:\n${cliRuns.map((r) => `exit ${r.status}\n${r.stdout}${r.stderr}`).join('\n')}`);
+    }
+    say('the CLI in a plain install (no vega): build, then eval writes a plain SVG plot, with a notice, exit 0');
     // A forced build from source where the tools are missing names the packages and stops; as an
     // installed dependency it never runs apt-get unless FAISS_NATIVE_INSTALL_SYSTEM_DEPS=1.
     const rebuild = spawnSync('npm', ['rebuild', 'faiss-native', '--build-from-source', '--foreground-scripts'],
