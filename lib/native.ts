@@ -89,6 +89,8 @@ export interface NativeBinding {
   /** Flat and IVF-SQ searches of a few queries that ran on every thread (native/split_search.h), for the specs. */
   flatSplitSearches(): number;
   ivfSplitSearches(): number;
+  /** IVF-SQ scanners of native/ivf_sq_scan.h made (four codes at a time, FAISS's arithmetic), for the specs. */
+  ivfSqScanners(): number;
   /** Filtered searches over the allowed rows alone, and widened ones (native/filtered_search.h), for the specs. */
   allowedRowSearches(): number;
   widenedSearches(): number;

@@ -14,6 +14,7 @@
 #include "filtered_search.h"
 #include "index_create.h"
 #include "index_wrap.h"
+#include "ivf_sq_scan.h"
 #include "memory_limit.h"
 #include "os.h"
 #include "split_search.h"
@@ -71,6 +72,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ivfSplitSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(IvfSplitSearches()));
   }, "ivfSplitSearches"));
+  exports.Set("ivfSqScanners", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), double(IvfSqScanners()));
+  }, "ivfSqScanners"));
   exports.Set("allowedRowSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(AllowedRowSearches()));
   }, "allowedRowSearches"));

@@ -29,6 +29,7 @@
 #include "filtered_search.h"
 #include "flat_add.h"
 #include "index_io.h"
+#include "ivf_sq_scan.h"
 #include "jobs.h"
 #include "memory_limit.h"
 #include "os.h"
@@ -556,7 +557,9 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   Work work = [handle, data, n, k, d, ids, spec, plan] {
     RunQueries(*handle, data, n, spec.get(), [&](const faiss::Index& index, const faiss::SearchParameters* params) {
       *plan = SearchFiltered(index, n, data, k, d, ids, spec.get(), params, *handle->filterCache, [&](const faiss::SearchParameters* run) {
-        if (!SearchOnAllThreads(index, n, data, k, d, ids, run)) index.search(n, data, k, d, ids, run);
+        if (!SearchOnAllThreads(index, n, data, k, d, ids, run) && !SearchIvfSq(index, n, data, k, d, ids, run)) {
+          index.search(n, data, k, d, ids, run);
+        }
       });
     });
   };

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "index_handle.h"
+#include "ivf_sq_scan.h"
 #include "threads.h"
 
 namespace faiss_native {
@@ -136,15 +137,14 @@ void IvfQuery(const faiss::IndexIVF& ivf, const float* x, faiss::idx_t k, const 
 #pragma omp parallel num_threads(threads)
   {
     try {
-      std::unique_ptr<faiss::InvertedListScanner> scanner(ivf.get_InvertedListScanner(false, nullptr, params));
+      std::unique_ptr<faiss::InvertedListScanner> scanner = IvfScanner(ivf, params);
       scanner->set_query(x);
 #pragma omp for schedule(dynamic)
       for (size_t p = 0; p < nprobe; p++) {
         if (offsets[p + 1] == offsets[p]) continue;
         scanner->set_list(keys[p], coarse[p]);
         faiss::InvertedLists::ScopedCodes codes(&lists, size_t(keys[p]));
-        const uint8_t* code = codes.get();
-        for (size_t j = offsets[p]; j < offsets[p + 1]; j++, code += ivf.code_size) dis[j] = scanner->distance_to_code(code);
+        CodeDistances(*scanner, offsets[p + 1] - offsets[p], codes.get(), dis.data() + offsets[p]);
       }
     } catch (...) {
 #pragma omp critical
