@@ -41,7 +41,11 @@ class BulkScanner : public faiss::InvertedListScanner {
 // ---- FAISS's AVX2 decoding, copied operation for operation (faiss/impl/ScalarQuantizer.cpp:
 // Codec*::decode_8_components, QuantizerTemplate<..., 8>, QuantizerFP16<8>) ----
 
+// Each codec also says where dimension i's bits start in a code, and how many dimensions fill
+// a cache line (for the prefetches of Distances).
 struct Codec8bit {
+  static constexpr size_t kLineDims = 64;
+  static size_t Byte(size_t i) { return i; }
   static inline __m256 Decode(const uint8_t* code, size_t i) {
     // FAISS loads the 8 bytes as a uint64 and broadcasts them; the zero-extension reads the
     // same low 8 bytes straight from memory, one instruction fewer.
@@ -52,6 +56,8 @@ struct Codec8bit {
 };
 
 struct Codec4bit {
+  static constexpr size_t kLineDims = 128;
+  static size_t Byte(size_t i) { return i >> 1; }
   static inline __m256 Decode(const uint8_t* code, size_t i) {
     uint32_t c4;
     std::memcpy(&c4, code + (i >> 1), sizeof c4);
@@ -69,25 +75,11 @@ struct Codec4bit {
   }
 };
 
-struct Codec6bit {
-  static inline __m256 Decode(const uint8_t* code, size_t i) {
-    uint16_t code16[3];
-    std::memcpy(code16, code + (i >> 2) * 3, sizeof code16);
-    const __m128i perm = _mm_set_epi8(-1, 5, 5, 4, 4, 3, -1, 3, -1, 2, 2, 1, 1, 0, -1, 0);
-    const __m256i shifts = _mm256_set_epi32(2, 4, 6, 0, 2, 4, 6, 0);
-    const __m128i c1 = _mm_set_epi16(0, 0, 0, 0, 0, short(code16[2]), short(code16[1]), short(code16[0]));
-    const __m128i c2 = _mm_shuffle_epi8(c1, perm);
-    const __m256i c3 = _mm256_cvtepi16_epi32(c2);
-    const __m256i c4 = _mm256_srlv_epi32(c3, shifts);
-    const __m256i c5 = _mm256_and_si256(_mm256_set1_epi32(63), c4);
-    const __m256 f8 = _mm256_cvtepi32_ps(c5);
-    return _mm256_fmadd_ps(f8, _mm256_set1_ps(1.f / 63.f), _mm256_set1_ps(0.5f / 63.f));
-  }
-};
-
 // QuantizerTemplate<Codec, NON_UNIFORM, 8>: a range per dimension (trained = vmin[d], vdiff[d]).
 template <class Codec>
 struct NonUniform {
+  static constexpr size_t kLineDims = Codec::kLineDims;
+  static size_t Byte(size_t i) { return Codec::Byte(i); }
   const float* vmin;
   const float* vdiff;
   explicit NonUniform(const faiss::ScalarQuantizer& sq) : vmin(sq.trained.data()), vdiff(sq.trained.data() + sq.d) {}
@@ -99,6 +91,8 @@ struct NonUniform {
 // QuantizerTemplate<Codec, UNIFORM, 8>: one range (trained = vmin, vdiff).
 template <class Codec>
 struct Uniform {
+  static constexpr size_t kLineDims = Codec::kLineDims;
+  static size_t Byte(size_t i) { return Codec::Byte(i); }
   float vmin;
   float vdiff;
   explicit Uniform(const faiss::ScalarQuantizer& sq) : vmin(sq.trained[0]), vdiff(sq.trained[1]) {}
@@ -109,6 +103,8 @@ struct Uniform {
 
 // QuantizerFP16<8>.
 struct Fp16 {
+  static constexpr size_t kLineDims = 32;
+  static size_t Byte(size_t i) { return 2 * i; }
   explicit Fp16(const faiss::ScalarQuantizer&) {}
   inline __m256 operator()(const uint8_t* code, size_t i) const {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(code + 2 * i)));
@@ -127,11 +123,17 @@ inline float HorizontalSum(__m256 accu8) {
 
 // DCTemplate<Quantizer, Similarity, 8>::compute_distance for B codes side by side: each code's
 // chain is FAISS's (SimilarityIP<8>: fma(y, x, accu); SimilarityL2<8>: fma(y - x, y - x, accu)).
+// Reading B codes at once hides the hardware prefetcher's stream from it (a memory-bound scan
+// ran at 0.8x FAISS's speed), so the loop prefetches the next B codes as it goes, a line at a time.
 template <bool kIP, int B, class Decoder>
 inline void Distances(const Decoder& decode, const float* y, size_t d, const uint8_t* codes, size_t codeSize, float* out) {
   __m256 accu[B];
   for (int b = 0; b < B; b++) accu[b] = _mm256_setzero_ps();
+  const uint8_t* next = codes + B * codeSize;
   for (size_t i = 0; i < d; i += 8) {
+    if (B > 1 && i % Decoder::kLineDims == 0) {
+      for (int b = 0; b < B; b++) _mm_prefetch(reinterpret_cast<const char*>(next + b * codeSize + Decoder::Byte(i)), _MM_HINT_T0);
+    }
     const __m256 yi = _mm256_loadu_ps(y + i);
     for (int b = 0; b < B; b++) {
       const __m256 x = decode(codes + b * codeSize, i);
@@ -253,7 +255,6 @@ BulkScanner* MakeScanner(const faiss::IndexIVF& index) {
     case QT::QT_8bit_uniform: return ForMetric<Uniform<Codec8bit>>(ivf);
     case QT::QT_4bit: return ForMetric<NonUniform<Codec4bit>>(ivf);
     case QT::QT_4bit_uniform: return ForMetric<Uniform<Codec4bit>>(ivf);
-    case QT::QT_6bit: return ForMetric<NonUniform<Codec6bit>>(ivf);
     case QT::QT_fp16: return ForMetric<Fp16>(ivf);
     default: break;
   }

@@ -4,13 +4,14 @@
 // distance as one chain of fused multiply-adds, 8 dimensions a link; each link waits for the
 // one before, so a scan runs at the FMA latency, not its throughput. This scanner runs the very
 // same operations, in the same order, on four codes side by side: every distance is bit for bit
-// FAISS's (test/ivf-sq-scan.spec.ts), the four chains overlap, and a list scans about 1.9x as
-// fast (scripts/bench/ivf-sq-scan.mjs).
+// FAISS's (test/ivf-sq-scan.spec.ts) and the four chains overlap (scripts/bench/ivf-sq-scan.mjs
+// measures the gain).
 //
 // It stands in for FAISS's scanner only where FAISS would have picked that 8-wide scanner: the
-// AVX2 build of FAISS, d a multiple of 8, an 8-, 6- or 4-bit or fp16 quantizer, L2 or inner
-// product. Elsewhere (the generic and AVX-512 builds, arm64, bf16 and direct codes) FAISS's own
-// scanner runs.
+// AVX2 build of FAISS, d a multiple of 8, an 8- or 4-bit or fp16 quantizer, L2 or inner product.
+// Elsewhere FAISS's own scanner runs: the generic and AVX-512 builds, arm64, bf16 and direct
+// codes, and 6-bit codes, whose decoding (not the chain) bounds the scan, so that four at a time
+// ran slower.
 #pragma once
 
 #include <faiss/Index.h>
