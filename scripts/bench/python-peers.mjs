@@ -5,7 +5,7 @@
 // nlist 1024); and flat `add` and k-means training on the same vectors. Each side is a worker
 // process holding the same file, measured in paired rounds (paired.mjs); each ratio is the
 // median over rounds of the round's ratio. Under 1: Python wins.
-//   node scripts/bench/python-peers.mjs [--rounds=15] [--dims=128,256,768] [--n=100000]
+//   node scripts/bench/python-peers.mjs [--rounds=15] [--dims=128,256,768] [--n=100000] [--nlist=1024]
 // Writes results/bench/peers-<time>/{peers.json,peers.md} and prints the table. bench.mjs runs
 // it too (pythonPeers), on fewer vectors and rounds in its quick mode.
 import fs from 'node:fs';
@@ -21,7 +21,6 @@ const faiss = require(path.join(root, 'dist'));
 const { clustered, mulberry32 } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 const { ensurePythonReference } = await import(path.join(root, 'scripts', 'check', 'python-reference.mjs'));
 
-const NLIST = 1024;
 const NPROBES = [1, 16, 64];
 const BATCH = 500;
 const SINGLE = 20; // one-query searches a round
@@ -32,7 +31,7 @@ const LATEST = '1.15.1';
  * The comparison: { rows (search), builds (add, train), markdown }. Index files and vectors go
  * to outDir, and are removed as soon as measured.
  */
-export async function pythonPeers({ rounds = 15, buildRounds = 5, dims = [128, 256, 768], n: N = 100_000, outDir, log = () => {} }) {
+export async function pythonPeers({ rounds = 15, buildRounds = 5, dims = [128, 256, 768], n: N = 100_000, nlist: NLIST = 1024, outDir, log = () => {} }) {
   const peers = { node: null, 'faiss-cpu 1.12.0': ensurePythonReference(), [`faiss-cpu ${LATEST}`]: ensurePythonReference(LATEST) };
   const workers = Object.fromEntries(Object.entries(peers).map(([side, python]) => [side,
     side === 'node' ? worker(process.execPath, [path.join(here, 'peer-worker.mjs'), root]) : worker(python, [path.join(here, 'python_bench.py'), '--serve'])]));
@@ -104,6 +103,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     rounds: Number(arg('rounds', 15)),
     dims: arg('dims', '128,256,768').split(',').map(Number),
     n: Number(arg('n', 100_000)),
+    nlist: Number(arg('nlist', 1024)),
     outDir,
     log: (msg) => process.stderr.write(`peers: ${msg}\n`),
   });
