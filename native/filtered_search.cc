@@ -30,6 +30,7 @@
 
 #include "errors.h"
 #include "index_handle.h"
+#include "ivf_sq_scan.h"
 #include "split_search.h"
 #include "threads.h"
 
@@ -501,7 +502,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
   const float* everyCentroid = centroids != nullptr && 2 * count > ivf.nlist ? centroids : nullptr;
   const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
   const auto scanner = [&](const float* query) {
-    std::unique_ptr<faiss::InvertedListScanner> made(ivf.get_InvertedListScanner(false, nullptr, nullptr));
+    std::unique_ptr<faiss::InvertedListScanner> made = IvfScanner(ivf, nullptr);
     made->set_query(query);
     return made;
   };
