@@ -225,6 +225,22 @@ test('a product quantizer with M = 0 in a file is CORRUPT_INDEX (FAISS divides b
   index.dispose();
 });
 
+test('IVF-SQ scans (four codes at a time where FAISS picks its AVX2 scanner) equal FAISS\'s own scan bit for bit', () => {
+  // A maxCodes no list reaches leaves FAISS's search unchanged and hands it all to FAISS.
+  const own = { nprobe: 8, maxCodes: Number.MAX_SAFE_INTEGER };
+  for (const qtype of ['QT_8bit', 'QT_4bit', 'QT_fp16']) {
+    for (const metric of [faiss.METRIC_INNER_PRODUCT, faiss.METRIC_L2]) {
+      const index = new faiss.IndexIVFScalarQuantizer(d, 16, qtype, metric);
+      index.trainSync(base);
+      index.addSync(base);
+      for (const x of [queries, queries.subarray(0, d)]) {
+        assert.deepEqual(index.searchSync(x, K, { nprobe: 8 }), index.searchSync(x, K, own), `${qtype}, metric ${metric}`);
+      }
+      index.dispose();
+    }
+  }
+});
+
 test('concurrent single-query searches (coalesced into one FAISS call) equal separate calls', async () => {
   const index = new faiss.IndexFlatIP(d);
   index.addSync(base);
