@@ -89,6 +89,8 @@ export interface NativeBinding {
   /** Flat and IVF-SQ searches of a few queries that ran on every thread (native/split_search.h), for the specs. */
   flatSplitSearches(): number;
   ivfSplitSearches(): number;
+  /** Whether flat scans of this metric and d use native/flat_kernel.h's four-at-a-time kernel, for the specs. */
+  flatKernelApplies(metric: number, d: number): boolean;
   /** IVF-SQ scanners of native/ivf_sq_scan.h made (four codes at a time, FAISS's arithmetic), for the specs. */
   ivfSqScanners(): number;
   /** Filtered searches over the allowed rows alone, and widened ones (native/filtered_search.h), for the specs. */

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "errors.h"
 #include "filtered_search.h"
+#include "flat_kernel.h"
 #include "index_create.h"
 #include "index_wrap.h"
 #include "ivf_sq_scan.h"
@@ -72,6 +73,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ivfSplitSearches", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(IvfSplitSearches()));
   }, "ivfSplitSearches"));
+  exports.Set("flatKernelApplies", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    const auto metric = faiss::MetricType(info[0].As<Napi::Number>().Int32Value());
+    return Napi::Boolean::New(info.Env(), FlatKernel(metric, info[1].As<Napi::Number>().Uint32Value()) != nullptr);
+  }, "flatKernelApplies"));
   exports.Set("ivfSqScanners", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), double(IvfSqScanners()));
   }, "ivfSqScanners"));

@@ -17,6 +17,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include "flat_kernel.h"
 #include "index_handle.h"
 #include "ivf_sq_scan.h"
 #include "threads.h"
@@ -45,6 +46,7 @@ bool FlatApplies(const faiss::Index& index, faiss::idx_t n, faiss::idx_t k, size
 // FAISS's exhaustive_*_seq feeds it.
 template <class BlockHandler, class Distance>
 void FlatScan(const faiss::IndexFlat& flat, faiss::idx_t n, const float* x, BlockHandler& res, int threads, Distance distance) {
+  const Distances4 four = FlatKernel(flat.metric_type, size_t(flat.d));
   using Single = typename BlockHandler::SingleResultHandler;
   std::vector<std::unique_ptr<Single>> singles;
   for (faiss::idx_t i = 0; i < n; i++) {
@@ -59,10 +61,19 @@ void FlatScan(const faiss::IndexFlat& flat, faiss::idx_t n, const float* x, Bloc
     const int64_t nb = int64_t(std::min(kBlock, ntotal - j0));
 #pragma omp parallel num_threads(threads)
     {
+      // Four vectors a step: with the four-at-a-time kernel (FAISS's bits, flat_kernel.h) where
+      // it applies, FAISS's distance function one at a time otherwise and for a short last step.
 #pragma omp for schedule(static)
-      for (int64_t j = 0; j < nb; j++) {
+      for (int64_t j = 0; j < nb; j += 4) {
         const float* y = xb + (j0 + size_t(j)) * d;
-        for (faiss::idx_t i = 0; i < n; i++) round[size_t(i) * kBlock + size_t(j)] = distance(x + size_t(i) * d, y, d);
+        for (faiss::idx_t i = 0; i < n; i++) {
+          float* out = round.data() + size_t(i) * kBlock + size_t(j);
+          if (four != nullptr && j + 4 <= nb) {
+            four(x + size_t(i) * d, y, d, out, i == 0);
+          } else {
+            for (int64_t t = 0; t < std::min<int64_t>(4, nb - j); t++) out[t] = distance(x + size_t(i) * d, y + size_t(t) * d, d);
+          }
+        }
       }
 #pragma omp for schedule(static)
       for (faiss::idx_t i = 0; i < n; i++) {

@@ -175,6 +175,47 @@ describe('one query (or a few) on every thread', () => {
   });
 });
 
+// The four-vectors-at-a-time kernel (native/flat_kernel.h) must give FAISS's fvec_inner_product
+// and fvec_L2sqr bits; random floats (not small integers, whose sums are exact in any order).
+describe('flat distances four vectors at a time', () => {
+  const d = 768;
+  const n = 2_003; // 1.5M floats, above the 4 MB the split needs; not a multiple of 4
+  const base = randomVectors(n, d, 21);
+  const queries = randomVectors(19, d, 22);
+
+  it.each([
+    ['ip', IndexFlatIP, METRIC_INNER_PRODUCT],
+    ['l2', IndexFlatL2, METRIC_L2],
+  ] as const)('%s: every thread with the kernel equals FAISS\'s one-thread scan bit for bit, one query and 19', (metric, IndexClass, code) => {
+    // The kernel checks itself against FAISS's functions when first used; with FAISS's AVX2
+    // build that check must pass, or the speed is lost without anyone noticing.
+    expect(native.flatKernelApplies(code, d)).toBe(native.compileOptions.includes('AVX2'));
+    expect(native.flatKernelApplies(code, d + 4)).toBe(false);
+    const index = new IndexClass(d);
+    index.addSync(base);
+    const threads = getNumThreads();
+    try {
+      for (const nq of [1, 19]) {
+        const x = queries.subarray(0, nq * d);
+        setNumThreads(1);
+        const serial = index.searchSync(x, 10);
+        setNumThreads(2);
+        const before = native.flatSplitSearches();
+        const split = index.searchSync(x, 10);
+        expect(native.flatSplitSearches() - before).toBe(1);
+        expect(split.labels).toEqual(serial.labels);
+        expect(split.distances).toEqual(serial.distances);
+        // Independently: the best label's distance, in float64, is the reported one to float precision.
+        const best = Number(split.labels[0]);
+        expect(score(metric, queries, 0, base, best, d)).toBeCloseTo(split.distances[0], 2);
+      }
+    } finally {
+      setNumThreads(threads);
+    }
+    index.dispose();
+  });
+});
+
 // Adds of 4 MB and more copy and check on every thread (native/flat_add.cc).
 describe('large adds on every thread', () => {
   const d = 64;

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { coalescing } from './coalescing.mjs';
 import { filteredSearch } from './filtered.mjs';
 import { tuneVsPython } from './tune-vs-python.mjs';
 import { langchainShaped } from './langchain-shaped.mjs';
@@ -115,43 +116,6 @@ async function nodeWorkloads(index, ds, nprobes, isIvf, plan) {
     runs.push({ nprobe: isIvf ? nprobe : 0, single: single(sync), singleAsync: single(asyncLat), batch });
   }
   return runs;
-}
-
-/**
- * CLIENTS concurrent clients, each awaiting one single-query search after another, on a flat
- * index of 100k x 768 clustered embeddings in every mode, with coalescing on and off
- * (alternating rounds): queries per second, p50 and p99 latency.
- */
-const CLIENTS = 32;
-async function coalescing() {
-  const d = 768;
-  const rnd = mulberry32(7);
-  const centres = Float32Array.from({ length: 1000 * d }, () => rnd() * 2 - 1);
-  const index = new faiss.IndexFlatIP(d);
-  index.addSync(clustered(100_000, d, 13, centres));
-  const queries = clustered(1000, d, 14, centres);
-  const nq = queries.length / d;
-  const perClient = FULL ? 40 : 15;
-  const once = async (on) => {
-    index.coalesceSearches = on;
-    const lat = [];
-    const t0 = now();
-    await Promise.all(Array.from({ length: CLIENTS }, async (_, c) => {
-      for (let i = 0; i < perClient; i++) {
-        const q = (c * perClient + i) % nq;
-        const t = now();
-        await index.search(queries.subarray(q * d, (q + 1) * d), K);
-        lat.push(us(t));
-      }
-    }));
-    return { qps: lat.length / (us(t0) / 1e6), p50_us: median(lat), p99_us: pct(lat, 0.99) };
-  };
-  await once(true); // warm-up
-  const runs = { on: [], off: [] };
-  for (let r = 0; r < 3; r++) for (const on of r % 2 ? [false, true] : [true, false]) runs[on ? 'on' : 'off'].push(await once(on));
-  index.dispose();
-  const med = (list) => ({ qps: median(list.map((x) => x.qps)), p50_us: median(list.map((x) => x.p50_us)), p99_us: median(list.map((x) => x.p99_us)) });
-  return { clients: CLIENTS, n: 100_000, d, on: med(runs.on), off: med(runs.off) };
 }
 
 function recall(labels, exact, nq, at) {
@@ -391,8 +355,8 @@ for (const ds of datasets()) {
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null, 1)); // after each dataset
 }
 
-log(`${CLIENTS} concurrent one-query searches, coalesced and not`);
-results.coalescing = await coalescing();
+log('32 concurrent one-query searches, coalesced and not, and sequential searchSync (coalescing.mjs)');
+results.coalescing = await coalescing({ perClient: FULL ? 40 : 15 });
 results.filtered = await filteredSearch({ n: FULL ? 100_000 : 20_000, rounds: FULL ? 5 : 3, log });
 results.tune = await tuneVsPython({ n: FULL ? 100_000 : 50_000, log });
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
