@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { test } = require('node:test');
 const faiss = require('faiss-native');
-const { readSift, bruteForceGroundTruth } = require('../data/vectors.cjs');
+const { readSift, bruteForceGroundTruth, mulberry32 } = require('../data/vectors.cjs');
 
 const K = 10;
 const NQ = 50;
@@ -223,6 +223,26 @@ test('a product quantizer with M = 0 in a file is CORRUPT_INDEX (FAISS divides b
     assert.throws(() => faiss.deserializeIndexSync(bad, { trusted }), (err) => err instanceof faiss.FaissError && err.code === 'CORRUPT_INDEX');
   }
   index.dispose();
+});
+
+test('flat scans on every thread (four vectors at a time where FAISS is its AVX2 build) equal the one-thread scan bit for bit', () => {
+  const dim = 768;
+  const next = mulberry32(21);
+  const vectors = Float32Array.from({ length: 2003 * dim }, () => next() * 2 - 1); // above the 4 MB a split needs
+  const x = Float32Array.from({ length: 19 * dim }, () => next() * 2 - 1);
+  const threads = faiss.getNumThreads();
+  for (const Flat of [faiss.IndexFlatIP, faiss.IndexFlatL2]) {
+    const index = new Flat(dim);
+    index.addSync(vectors);
+    for (const q of [x.subarray(0, dim), x]) {
+      faiss.setNumThreads(1);
+      const serial = index.searchSync(q, K);
+      faiss.setNumThreads(Math.max(2, threads));
+      assert.deepEqual(index.searchSync(q, K), serial, Flat.name);
+    }
+    faiss.setNumThreads(threads);
+    index.dispose();
+  }
 });
 
 test('IVF-SQ scans (four codes at a time where FAISS picks its AVX2 scanner) equal FAISS\'s own scan bit for bit', () => {
