@@ -2,10 +2,11 @@
 // The binding's IVF-SQ scan (native/ivf_sq_scan.h: FAISS's arithmetic, four codes at a time)
 // against FAISS's own, in the same process on the same index: FAISS's is reached by a maxCodes
 // no list reaches, which leaves its search unchanged and makes the binding hand it over. Per
-// quantizer and d: a batch of 500 queries and one query at a time, IVF256 at nprobe 16, n
+// quantizer and d: a batch of 500 queries and one query at a time, IVF256 at nprobe 16 (or as given), n
 // clustered vectors, inner product; the ratio is the median over alternating rounds of FAISS's
 // time / ours (above 1: ours is faster). Results are checked identical first.
-//   node scripts/bench/ivf-sq-scan.mjs [--rounds=9] [--n=60000] [--dims=128,256,768] [--qtypes=QT_8bit,QT_6bit,QT_4bit,QT_fp16]
+//   node scripts/bench/ivf-sq-scan.mjs [--rounds=9] [--n=60000] [--dims=128,256,768] [--qtypes=QT_8bit,QT_4bit,QT_fp16]
+//     [--nlist=256] [--nprobe=16]
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -21,9 +22,9 @@ const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}
 const rounds = Number(arg('rounds', 9));
 const N = Number(arg('n', 60000));
 const dims = arg('dims', '128,256,768').split(',').map(Number);
-const qtypes = arg('qtypes', 'QT_8bit,QT_6bit,QT_4bit,QT_fp16').split(',');
-const NLIST = 256;
-const NPROBE = 16;
+const qtypes = arg('qtypes', 'QT_8bit,QT_4bit,QT_fp16').split(',');
+const NLIST = Number(arg('nlist', 256));
+const NPROBE = Number(arg('nprobe', 16));
 const BATCH = 500;
 const SINGLES = 50;
 const K = 10;
