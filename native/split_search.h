@@ -20,9 +20,10 @@ namespace faiss_native {
 //    max_codes, parallel_mode 0);
 //  - one thread, or (for one query, which runs outside the parallel gate of threads.h) the
 //    gate held by another job.
-// Threads compute distances with FAISS's own kernels (the flat distance functions, the IVF
-// scanner's distance_to_code); one thread then feeds them in FAISS's order to FAISS's own
-// result handlers (heaps), so results equal FAISS's serial search, ties included.
+// Threads compute distances with FAISS's arithmetic (its flat distance functions or
+// flat_kernel.h's four-at-a-time copy of them; ivf_sq_scan.h's scanner); one thread then feeds
+// them in FAISS's order to FAISS's own result handlers (heaps), so results equal FAISS's serial
+// search, ties included.
 bool SearchOnAllThreads(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,
                         const faiss::SearchParameters* params);
 
