@@ -244,32 +244,22 @@ bool Applies(const faiss::IndexIVF& ivf) {
 #endif
 }
 
-// This file's scanner for the index, or nullptr where it does not apply.
-BulkScanner* MakeScanner(const faiss::IndexIVF& index) {
+// What makes this file's scanner for the index, or nullptr where it does not apply.
+using Factory = BulkScanner* (*)(const faiss::IndexIVFScalarQuantizer&);
+Factory FactoryFor(const faiss::IndexIVF& index) {
   if (!Applies(index)) return nullptr;
 #if FAISS_NATIVE_SQ_AVX2
-  const auto& ivf = static_cast<const faiss::IndexIVFScalarQuantizer&>(index);
   using QT = faiss::ScalarQuantizer::QuantizerType;
-  switch (ivf.sq.qtype) {
-    case QT::QT_8bit: return ForMetric<NonUniform<Codec8bit>>(ivf);
-    case QT::QT_8bit_uniform: return ForMetric<Uniform<Codec8bit>>(ivf);
-    case QT::QT_4bit: return ForMetric<NonUniform<Codec4bit>>(ivf);
-    case QT::QT_4bit_uniform: return ForMetric<Uniform<Codec4bit>>(ivf);
-    case QT::QT_fp16: return ForMetric<Fp16>(ivf);
+  switch (static_cast<const faiss::IndexIVFScalarQuantizer&>(index).sq.qtype) {
+    case QT::QT_8bit: return ForMetric<NonUniform<Codec8bit>>;
+    case QT::QT_8bit_uniform: return ForMetric<Uniform<Codec8bit>>;
+    case QT::QT_4bit: return ForMetric<NonUniform<Codec4bit>>;
+    case QT::QT_4bit_uniform: return ForMetric<Uniform<Codec4bit>>;
+    case QT::QT_fp16: return ForMetric<Fp16>;
     default: break;
   }
 #endif
   return nullptr;
-}
-
-// Default search settings: what FAISS's IndexIVF::search does with none.
-bool DefaultSearch(const faiss::IndexIVF& ivf, const faiss::SearchParameters* params_in) {
-  const auto* params = dynamic_cast<const faiss::SearchParametersIVF*>(params_in);
-  if (params_in != nullptr && (params == nullptr || params->sel != nullptr || params->quantizer_params != nullptr ||
-                               params->inverted_list_context != nullptr)) {
-    return false;
-  }
-  return (params ? params->max_codes : ivf.max_codes) == 0 && ivf.parallel_mode == 0 && !ivf.invlists->use_iterator;
 }
 
 // IndexIVF::search_preassigned for parallel_mode 0, serial (as FAISS runs it inside a slice).
@@ -298,10 +288,19 @@ void ScanQueries(const faiss::IndexIVF& ivf, faiss::InvertedListScanner& scanner
 
 }  // namespace
 
+bool DefaultIvfSearch(const faiss::IndexIVF& ivf, const faiss::SearchParameters* params_in) {
+  const auto* params = dynamic_cast<const faiss::SearchParametersIVF*>(params_in);
+  if (params_in != nullptr && (params == nullptr || params->sel != nullptr || params->quantizer_params != nullptr ||
+                               params->inverted_list_context != nullptr)) {
+    return false;
+  }
+  return (params ? params->max_codes : ivf.max_codes) == 0 && ivf.parallel_mode == 0 && !ivf.invlists->use_iterator;
+}
+
 std::unique_ptr<faiss::InvertedListScanner> IvfScanner(const faiss::IndexIVF& ivf, const faiss::IVFSearchParameters* params) {
-  if (BulkScanner* own = MakeScanner(ivf)) {
+  if (Factory make = FactoryFor(ivf)) {
     scanners++;
-    return std::unique_ptr<faiss::InvertedListScanner>(own);
+    return std::unique_ptr<faiss::InvertedListScanner>(make(static_cast<const faiss::IndexIVFScalarQuantizer&>(ivf)));
   }
   return std::unique_ptr<faiss::InvertedListScanner>(ivf.get_InvertedListScanner(false, nullptr, params));
 }
@@ -317,9 +316,7 @@ void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const ui
 bool SearchIvfSq(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,
                  const faiss::SearchParameters* params) {
   const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index);
-  if (ivf == nullptr || n < 1 || !DefaultSearch(*ivf, params)) return false;
-  std::unique_ptr<BulkScanner> probe(MakeScanner(*ivf));
-  if (!probe) return false;
+  if (ivf == nullptr || n < 1 || !DefaultIvfSearch(*ivf, params) || FactoryFor(*ivf) == nullptr) return false;
   const auto* ivfParams = static_cast<const faiss::SearchParametersIVF*>(params);
   const size_t nprobe = std::min(ivf->nlist, ivfParams ? ivfParams->nprobe : ivf->nprobe);
   FAISS_THROW_IF_NOT(nprobe > 0);

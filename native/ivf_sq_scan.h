@@ -32,10 +32,15 @@ std::unique_ptr<faiss::InvertedListScanner> IvfScanner(const faiss::IndexIVF& iv
 // and list: four at a time with this scanner, one distance_to_code each with FAISS's.
 void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* codes, float* out);
 
+// Whether a search of this IVF with these parameters is FAISS's default one: no selector, no
+// quantizer parameters or list context, no max_codes, parallel_mode 0, lists without iterators.
+// FAISS's IndexIVF::search then runs one slice of the queries per thread, as the paths here do.
+bool DefaultIvfSearch(const faiss::IndexIVF& ivf, const faiss::SearchParameters* params);
+
 // IndexIVF::search on an IndexIVFScalarQuantizer, with this scanner: the same query slices per
 // thread, the same coarse search, lists and heaps, so the same results. Returns false having
 // done nothing where the scanner does not apply or the search is not FAISS's default one
-// (a selector, max_codes, another parallel_mode, iterable lists); the caller runs FAISS's.
+// (DefaultIvfSearch); the caller runs FAISS's.
 bool SearchIvfSq(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,
                  const faiss::SearchParameters* params);
 

@@ -120,12 +120,8 @@ bool ScanSplits(const faiss::IndexIVF& ivf, size_t nprobe) {
 size_t IvfProbes(const faiss::Index& index, faiss::idx_t n, int threads, const faiss::SearchParameters* params_in) {
   if (typeid(index) != typeid(faiss::IndexIVFScalarQuantizer) || n < 1 || n >= threads) return 0;
   const auto& ivf = static_cast<const faiss::IndexIVF&>(index);
-  const auto* params = dynamic_cast<const faiss::SearchParametersIVF*>(params_in);
-  if (params_in != nullptr && (params == nullptr || params->sel != nullptr || params->quantizer_params != nullptr ||
-                               params->inverted_list_context != nullptr)) {
-    return 0;
-  }
-  if ((params ? params->max_codes : ivf.max_codes) != 0 || ivf.parallel_mode != 0 || ivf.invlists->use_iterator) return 0;
+  if (!DefaultIvfSearch(ivf, params_in)) return 0;
+  const auto* params = static_cast<const faiss::SearchParametersIVF*>(params_in);
   const size_t nprobe = std::min(ivf.nlist, params ? params->nprobe : ivf.nprobe);
   if (!FlatApplies(*ivf.quantizer, n, faiss::idx_t(nprobe), kMinQuantizerFloats) && !ScanSplits(ivf, nprobe)) return 0;
   return nprobe;
