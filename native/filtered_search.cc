@@ -39,6 +39,8 @@ namespace faiss_native {
 namespace {
 
 constexpr size_t kMaxGatheredBytes = size_t(256) << 20;
+// The most a filter's allowed IVF codes kept copied together take (FilterCache, one filter).
+constexpr size_t kMaxCopiedCodeBytes = size_t(64) << 20;
 // Vectors whose ids estimate the allowed share where it cannot be counted (the estimate's
 // standard error is under 0.8 percentage points).
 constexpr faiss::idx_t kShareSamples = 4096;
@@ -377,6 +379,9 @@ struct AllowedCodes {
   std::vector<size_t> start;     // codes [start[i], start[i + 1]) lie in lists[i]
   std::vector<uint32_t> offset;  // in the list
   std::vector<faiss::idx_t> id;
+  // The codes themselves in that order, copied once the filter comes again (FilterCache::Lookup):
+  // scattered, a selective filter's codes were each a cache miss.
+  std::vector<uint8_t> codes;
   size_t size() const { return id.size(); }
 };
 
@@ -468,8 +473,48 @@ bool ListAllowedCodes(const IvfLocator& locator, const faiss::IDSelector& sel, s
   return true;
 }
 
+// A copy of `allowed` with its codes copied from the lists (searches may be reading `allowed`).
+std::shared_ptr<const AllowedCodes> WithCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed) {
+  auto copy = std::make_shared<AllowedCodes>(allowed);
+  const size_t codeSize = ivf.code_size;
+  copy->codes.resize(allowed.size() * codeSize);
+  for (size_t i = 0; i < allowed.lists.size(); i++) {
+    faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[i]);
+    for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c++) {
+      std::memcpy(copy->codes.data() + c * codeSize, codes.get() + size_t(allowed.offset[c]) * codeSize, codeSize);
+    }
+  }
+  return copy;
+}
+
 // (distance, id) of the allowed codes of a list, as the list's scanner scores them.
 using Scored = std::vector<std::pair<float, faiss::idx_t>>;
+
+// Moves about `wanted` (at least 1) of the nearest entries of order[from, end) to its front,
+// unordered, and returns how many. One pass around a pivot sampled near that rank, ranks
+// (then list indexes) compared as std::nth_element compares them: nth_element itself cost
+// 6 us a query over 1024 lists (perf, a batch at 50% allowed), as much as scoring 500 codes.
+using Order = std::vector<std::pair<float, uint32_t>>;  // (coarse distance, list index), smaller nearer
+size_t SelectNearest(Order& order, size_t from, double wanted) {
+  const size_t rest = order.size() - from;
+  if (wanted >= double(rest)) return rest;
+  const size_t want = std::max<size_t>(1, size_t(wanted));
+  const auto begin = order.begin() + ptrdiff_t(from);
+  constexpr size_t kSamples = 64;
+  if (rest <= 4 * kSamples) {
+    std::nth_element(begin, begin + ptrdiff_t(want - 1), order.end());
+    return want;
+  }
+  std::pair<float, uint32_t> samples[kSamples];
+  for (size_t i = 0; i < kSamples; i++) samples[i] = begin[ptrdiff_t(i * rest / kSamples)];
+  const size_t at = std::min(kSamples - 1, want * kSamples / rest);
+  std::nth_element(samples, samples + at, samples + kSamples);
+  const std::pair<float, uint32_t> pivot = samples[at];
+  const size_t taken = size_t(std::partition(begin, order.end(), [&](const auto& entry) { return !(pivot < entry); }) - begin);
+  if (taken <= 2 * want) return taken;
+  std::nth_element(begin, begin + ptrdiff_t(want - 1), begin + ptrdiff_t(taken));  // the sample overshot
+  return want;
+}
 
 // An IVF search over the allowed codes only: each query visits candidate lists nearest first
 // and scores their allowed codes with the list's own scanner (set to that list, as FAISS sets
@@ -478,8 +523,7 @@ using Scored = std::vector<std::pair<float, faiss::idx_t>>;
 // scores none of the codes a filter rejects, and goes on past lists that hold few (allowed
 // vectors far from the query). Lists come in chunks of the nearest, each about enough to meet
 // what is left of the target at `perList` allowed codes a list (a selection, cheaper than
-// ordering every list). scoreList(scanner, i, next, out) appends the scored allowed codes of
-// lists[i] (next: the list after it, to fetch ahead, or SIZE_MAX). One query with enough codes
+// ordering every list). scoreList(scanner, i, out) appends the scored allowed codes of lists[i]. One query with enough codes
 // runs on every thread, as split_search.h runs the unfiltered one: a chunk's lists split between
 // threads, the heap fed in the serial order, so the results are the serial ones. Returns whether
 // every query visited every list.
@@ -507,11 +551,10 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
     return made;
   };
   // Lists order[begin, end) scored into out, in that order.
-  using Order = std::vector<std::pair<float, uint32_t>>;  // (coarse distance, list index), smaller nearer
   const auto score = [&](faiss::InvertedListScanner& scan, const Order& order, size_t begin, size_t end, Scored& out) {
     for (size_t j = begin; j < end; j++) {
       scan.set_list(lists[order[j].second], ip ? -order[j].first : order[j].first);  // inner products were negated
-      scoreList(scan, size_t(order[j].second), j + 1 < end ? size_t(order[j + 1].second) : SIZE_MAX, out);
+      scoreList(scan, size_t(order[j].second), out);
     }
   };
   const int threads = omp_get_max_threads();
@@ -541,8 +584,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
     size_t from = 0;
     while (from < count && met < target) {
       const double wanted = std::ceil(double(target - met) / perList);
-      const size_t chunk = wanted >= double(count - from) ? count - from : std::max<size_t>(1, size_t(wanted));
-      if (from + chunk < count) std::nth_element(order.begin() + from, order.begin() + from + chunk - 1, order.end());
+      const size_t chunk = SelectNearest(order, from, wanted);
       if (split) {
         std::vector<Scored> parts(static_cast<size_t>(threads));
 #pragma omp parallel num_threads(threads)
@@ -580,31 +622,57 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
   return !partial;
 }
 
+// Scores codes a batch at a time (four side by side where the scanner can: ivf_sq_scan.h),
+// appending (distance, id) to `out` in the order added.
+class ScoreBatch {
+ public:
+  ScoreBatch(const faiss::InvertedListScanner& scan, Scored& out) : scan_(scan), out_(out) {}
+  void Add(const uint8_t* code, faiss::idx_t id) {
+    codes_[size_] = code;
+    ids_[size_] = id;
+    if (++size_ == kSize) Flush();
+  }
+  void Flush() {
+    float dis[kSize];
+    CodeDistances(scan_, size_, codes_, dis);
+    for (size_t i = 0; i < size_; i++) out_.emplace_back(dis[i], ids_[i]);
+    size_ = 0;
+  }
+
+ private:
+  static constexpr size_t kSize = 64;
+  const faiss::InvertedListScanner& scan_;
+  Scored& out_;
+  const uint8_t* codes_[kSize];
+  faiss::idx_t ids_[kSize];
+  size_t size_ = 0;
+};
+
 // The walk over listed allowed codes (found through FilterCache's map): the candidates are
-// the lists that hold any. The codes lie scattered: each is fetched a few ahead of its scoring,
-// and the next list's first while one is scored (without, a cache miss each).
+// the lists that hold any. Their codes are read where they lie in the lists, or from the
+// copy made for a filter that came again, one list's after another.
 template <class C>
 bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed, size_t target, faiss::idx_t n, const float* x,
                         faiss::idx_t k, float* distances, faiss::idx_t* labels) {
-  const size_t lines = std::min<size_t>(4, (ivf.code_size + 63) / 64);
-  const auto fetch = [&](const uint8_t* codes, size_t c) {
-    const uint8_t* code = codes + size_t(allowed.offset[c]) * ivf.code_size;
-    for (size_t line = 0; line < lines; line++) __builtin_prefetch(code + 64 * line);
-  };
-  constexpr size_t kAhead = 4;
   const double perList = double(allowed.size()) / double(std::max<size_t>(1, allowed.lists.size()));
+  const size_t codeSize = ivf.code_size;
   return WalkNearestLists<C>(ivf, allowed.lists, perList, target, n, x, k, distances, labels,
-                             [&](faiss::InvertedListScanner& scan, size_t i, size_t next, Scored& out) {
-                               if (next != SIZE_MAX) {
-                                 faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[next]);
-                                 for (size_t c = allowed.start[next]; c < std::min(allowed.start[next + 1], allowed.start[next] + kAhead); c++) fetch(codes.get(), c);
+                             [&](faiss::InvertedListScanner& scan, size_t i, Scored& out) {
+                               if (!allowed.codes.empty()) {
+                                 float dis[64];
+                                 for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c += 64) {
+                                   const size_t m = std::min<size_t>(64, allowed.start[i + 1] - c);
+                                   CodeDistances(scan, m, allowed.codes.data() + c * codeSize, dis);
+                                   for (size_t j = 0; j < m; j++) out.emplace_back(dis[j], allowed.id[c + j]);
+                                 }
+                                 return;
                                }
                                faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[i]);
-                               const size_t end = allowed.start[i + 1];
-                               for (size_t c = allowed.start[i]; c < end; c++) {
-                                 if (c + kAhead < end) fetch(codes.get(), c + kAhead);
-                                 out.emplace_back(scan.distance_to_code(codes.get() + size_t(allowed.offset[c]) * ivf.code_size), allowed.id[c]);
+                               ScoreBatch batch(scan, out);
+                               for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c++) {
+                                 batch.Add(codes.get() + size_t(allowed.offset[c]) * codeSize, allowed.id[c]);
                                }
+                               batch.Flush();
                              });
 }
 
@@ -619,16 +687,16 @@ bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_
   }
   const double perList = share * double(ivf.ntotal) / double(std::max<size_t>(1, lists.size()));
   return WalkNearestLists<C>(ivf, lists, perList, target, n, x, k, distances, labels,
-                             [&](faiss::InvertedListScanner& scan, size_t i, size_t, Scored& out) {
+                             [&](faiss::InvertedListScanner& scan, size_t i, Scored& out) {
                                const size_t size = ivf.invlists->list_size(lists[i]);
                                faiss::InvertedLists::ScopedIds ids(ivf.invlists, lists[i]);
                                faiss::InvertedLists::ScopedCodes codes(ivf.invlists, lists[i]);
+                               ScoreBatch batch(scan, out);
                                for (size_t o = 0; o < size; o++) {
                                  const faiss::idx_t id = idMap != nullptr ? MappedId(*idMap, ids[o]) : ids[o];
-                                 if ((idMap == nullptr || id != -1) && member(id)) {
-                                   out.emplace_back(scan.distance_to_code(codes.get() + o * ivf.code_size), id);
-                                 }
+                                 if ((idMap == nullptr || id != -1) && member(id)) batch.Add(codes.get() + o * ivf.code_size, id);
                                }
+                               batch.Flush();
                              });
 }
 
@@ -704,7 +772,10 @@ FilterCache::Seen FilterCache::Lookup(const faiss::IndexIVF& ivf, const faiss::I
   std::lock_guard lock(mutex_);
   ExpireLocked(ivf);
   Seen seen;
-  if (listed_ != nullptr && listedFilter_.Matches(sel)) seen.allowed = listed_;
+  if (listed_ != nullptr && listedFilter_.Matches(sel)) {
+    if (listed_->codes.empty() && listed_->size() * ivf.code_size <= kMaxCopiedCodeBytes) listed_ = WithCodes(ivf, *listed_);
+    seen.allowed = listed_;
+  }
   seen.repeated = previousFilter_.Matches(sel);
   if (!seen.repeated) previousFilter_.Assign(sel);
   return seen;

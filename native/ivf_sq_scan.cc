@@ -30,6 +30,7 @@ std::atomic<uint64_t> scanners{0};
 class BulkScanner : public faiss::InvertedListScanner {
  public:
   virtual void Bulk(size_t n, const uint8_t* codes, float* out) const = 0;
+  virtual void Gathered(size_t n, const uint8_t* const* codes, float* out) const = 0;
 };
 
 #if FAISS_NATIVE_SQ_AVX2
@@ -124,19 +125,19 @@ inline float HorizontalSum(__m256 accu8) {
 // DCTemplate<Quantizer, Similarity, 8>::compute_distance for B codes side by side: each code's
 // chain is FAISS's (SimilarityIP<8>: fma(y, x, accu); SimilarityL2<8>: fma(y - x, y - x, accu)).
 // Reading B codes at once hides the hardware prefetcher's stream from it (a memory-bound scan
-// ran at 0.8x FAISS's speed), so the loop prefetches the next B codes as it goes, a line at a time.
+// ran at 0.8x FAISS's speed), so the loop prefetches the next B codes (`next`) as it goes, a
+// line at a time.
 template <bool kIP, int B, class Decoder>
-inline void Distances(const Decoder& decode, const float* y, size_t d, const uint8_t* codes, size_t codeSize, float* out) {
+inline void Distances(const Decoder& decode, const float* y, size_t d, const uint8_t* const* codes, const uint8_t* const* next, float* out) {
   __m256 accu[B];
   for (int b = 0; b < B; b++) accu[b] = _mm256_setzero_ps();
-  const uint8_t* next = codes + B * codeSize;
   for (size_t i = 0; i < d; i += 8) {
     if (B > 1 && i % Decoder::kLineDims == 0) {
-      for (int b = 0; b < B; b++) _mm_prefetch(reinterpret_cast<const char*>(next + b * codeSize + Decoder::Byte(i)), _MM_HINT_T0);
+      for (int b = 0; b < B; b++) _mm_prefetch(reinterpret_cast<const char*>(next[b] + Decoder::Byte(i)), _MM_HINT_T0);
     }
     const __m256 yi = _mm256_loadu_ps(y + i);
     for (int b = 0; b < B; b++) {
-      const __m256 x = decode(codes + b * codeSize, i);
+      const __m256 x = decode(codes[b], i);
       if constexpr (kIP) {
         accu[b] = _mm256_fmadd_ps(yi, x, accu[b]);
       } else {
@@ -177,17 +178,30 @@ class Scanner final : public BulkScanner {
 
   float distance_to_code(const uint8_t* code) const override {
     float dis;
-    Distances<kIP, 1>(decode_, y_, d_, code, code_size, &dis);
+    Distances<kIP, 1>(decode_, y_, d_, &code, nullptr, &dis);
     return kIP ? accu0_ + dis : dis;
   }
 
   void Bulk(size_t n, const uint8_t* codes, float* out) const override {
+    const uint8_t* at[2 * kSide];
     size_t j = 0;
-    for (; j + kSide <= n; j += kSide) Distances<kIP, kSide>(decode_, y_, d_, codes + j * code_size, code_size, out + j);
-    for (; j < n; j++) Distances<kIP, 1>(decode_, y_, d_, codes + j * code_size, code_size, out + j);
-    if constexpr (kIP) {
-      for (size_t i = 0; i < n; i++) out[i] = accu0_ + out[i];
+    for (; j + kSide <= n; j += kSide) {
+      for (size_t b = 0; b < 2 * kSide; b++) at[b] = codes + (j + b) * code_size;  // past the end: prefetched only
+      Distances<kIP, kSide>(decode_, y_, d_, at, at + kSide, out + j);
     }
+    for (; j < n; j++) {
+      at[0] = codes + j * code_size;
+      Distances<kIP, 1>(decode_, y_, d_, at, nullptr, out + j);
+    }
+    AddCoarse(n, out);
+  }
+
+  void Gathered(size_t n, const uint8_t* const* codes, float* out) const override {
+    // Scattered codes miss the cache more often: fetched two batches ahead.
+    size_t j = 0;
+    for (; j + kSide <= n; j += kSide) Distances<kIP, kSide>(decode_, y_, d_, codes + j, codes + std::min(j + 2 * kSide, n - kSide), out + j);
+    for (; j < n; j++) Distances<kIP, 1>(decode_, y_, d_, codes + j, nullptr, out + j);
+    AddCoarse(n, out);
   }
 
   size_t scan_codes(size_t n, const uint8_t* codes, const faiss::idx_t* ids, float* simi, faiss::idx_t* idxi, size_t k) const override {
@@ -213,6 +227,13 @@ class Scanner final : public BulkScanner {
   }
 
  private:
+  // IVFSQScannerIP adds the query's inner product with the list's centroid (residual codes).
+  void AddCoarse(size_t n, float* out) const {
+    if constexpr (kIP) {
+      for (size_t i = 0; i < n; i++) out[i] = accu0_ + out[i];
+    }
+  }
+
   Decoder decode_;
   size_t d_;
   const faiss::Index* quantizer_;
@@ -311,6 +332,14 @@ void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const ui
     return;
   }
   for (size_t j = 0; j < n; j++) out[j] = scanner.distance_to_code(codes + j * scanner.code_size);
+}
+
+void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* const* codes, float* out) {
+  if (const auto* bulk = dynamic_cast<const BulkScanner*>(&scanner)) {
+    bulk->Gathered(n, codes, out);
+    return;
+  }
+  for (size_t j = 0; j < n; j++) out[j] = scanner.distance_to_code(codes[j]);
 }
 
 bool SearchIvfSq(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,

@@ -31,6 +31,8 @@ std::unique_ptr<faiss::InvertedListScanner> IvfScanner(const faiss::IndexIVF& iv
 // The distances (as scan_codes compares them) of n consecutive codes to the scanner's query
 // and list: four at a time with this scanner, one distance_to_code each with FAISS's.
 void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* codes, float* out);
+// The same for n codes lying anywhere (an IVF's allowed codes, scattered through its lists).
+void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* const* codes, float* out);
 
 // Whether a search of this IVF with these parameters is FAISS's default one: no selector, no
 // quantizer parameters or list context, no max_codes, parallel_mode 0, lists without iterators.

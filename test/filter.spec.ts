@@ -368,6 +368,13 @@ describe('the plan of a filtered search', () => {
       const walked = index.searchSync(queries, K, { nprobe: 2, filter });
       expect([walked.plan, native.allowedRowSearches() - before]).toEqual(['exact', 1]);
       sameAsEveryList(walked);
+      // The same filter again, then once more: its allowed codes are then read from the copy
+      // kept for it, with the same arithmetic.
+      for (let again = 0; again < 2; again++) {
+        const repeated = index.searchSync(queries, K, { nprobe: 2, filter });
+        expect(Array.from(repeated.labels), factory).toEqual(Array.from(walked.labels));
+        expect(Array.from(repeated.distances), factory).toEqual(Array.from(walked.distances));
+      }
       index.makeDirectMap(); // FAISS's own map changes nothing here
       sameAsEveryList(index.searchSync(queries, K, { nprobe: 2, filter }));
       // A range and a bitmap list their ids too; a loose filter at a low nprobe is widened.
