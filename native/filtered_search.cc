@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "flat_kernel.h"
 #include "index_handle.h"
 #include "ivf_sq_scan.h"
 #include "split_search.h"
@@ -149,18 +150,30 @@ void MapLabels(const std::vector<faiss::idx_t>& rows, const faiss::idx_t* ids, s
 // into a heap, as FAISS's sequential exhaustive search does (same distance function, same
 // order, same heap rules, so the same results as on gathered rows), without copying the rows:
 // a copy of 5% of 100k x 128 cost 16x the HNSW walk it replaced (page faults on each call).
+// Four rows at a time where `four` (flat_kernel.h: FAISS's bits) is given.
 template <class C, float (*Distance)(const float*, const float*, size_t)>
 void SearchRowsInPlace(const float* xb, size_t d, const std::vector<faiss::idx_t>& rows, faiss::idx_t n, const float* x,
-                       faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+                       faiss::idx_t k, float* distances, faiss::idx_t* labels, Distances4 four) {
+  const size_t m = rows.size();
+  // Query's distances to rows j .. j + 3 (or fewer at the end), fetching the four after them.
+  const auto step = [&](const float* query, size_t j, float* out) {
+    if (four != nullptr && j + 4 <= m) {
+      const float* at[8];
+      for (size_t t = 0; t < 8; t++) at[t] = xb + size_t(rows[std::min(j + t, m - 1)]) * d;
+      four(query, at, d, out, at + 4);
+      return;
+    }
+    for (size_t t = j; t < std::min(j + 4, m); t++) out[t - j] = Distance(query, xb + size_t(rows[t]) * d, d);
+  };
   // One query over enough rows: on every thread, as split_search.h runs the unfiltered one
   // (threads compute the distances, the heap then takes them in row order).
   const int threads = omp_get_max_threads();
   std::unique_lock<std::mutex> gate;
-  if (n == 1 && threads > 1 && rows.size() * d >= kMinFlatSplitFloats) gate = TryParallelSection();
-  std::vector<float> computed(gate.owns_lock() ? rows.size() : 0);
+  if (n == 1 && threads > 1 && m * d >= kMinFlatSplitFloats) gate = TryParallelSection();
+  std::vector<float> computed(gate.owns_lock() ? m + 4 : 0);
   if (gate.owns_lock()) {
 #pragma omp parallel for num_threads(threads) schedule(static)
-    for (size_t j = 0; j < rows.size(); j++) computed[j] = Distance(x, xb + size_t(rows[j]) * d, d);
+    for (size_t j = 0; j < m; j += 4) step(x, j, computed.data() + j);
   }
 #pragma omp parallel for if (n > 1)
   for (faiss::idx_t i = 0; i < n; i++) {
@@ -168,9 +181,13 @@ void SearchRowsInPlace(const float* xb, size_t d, const std::vector<faiss::idx_t
     faiss::idx_t* heapLabels = labels + i * k;
     faiss::heap_heapify<C>(size_t(k), heapDistances, heapLabels);
     const float* query = x + size_t(i) * d;
-    for (size_t j = 0; j < rows.size(); j++) {
-      const float dis = computed.empty() ? Distance(query, xb + size_t(rows[j]) * d, d) : computed[j];
-      if (C::cmp(heapDistances[0], dis)) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis, faiss::idx_t(j));
+    float own[4];
+    for (size_t j = 0; j < m; j += 4) {
+      const float* dis = computed.empty() ? own : computed.data() + j;
+      if (computed.empty()) step(query, j, own);
+      for (size_t t = 0; t < std::min<size_t>(4, m - j); t++) {
+        if (C::cmp(heapDistances[0], dis[t])) faiss::heap_replace_top<C>(size_t(k), heapDistances, heapLabels, dis[t], faiss::idx_t(j + t));
+      }
     }
     faiss::heap_reorder<C>(size_t(k), heapDistances, heapLabels);
   }
@@ -188,10 +205,11 @@ bool SearchAllowedRows(const faiss::IndexFlat& flat, const faiss::idx_t* ids, co
   // No rows: the in-place path leaves the heaps empty, as FAISS does (BLAS is never called with
   // no rows: OpenBLAS exits the process on a zero size).
   if (n < faiss::distance_compute_blas_threshold || m == 0) {
+    const Distances4 four = FlatKernel(flat.metric_type, d);
     if (flat.metric_type == faiss::METRIC_INNER_PRODUCT) {
-      SearchRowsInPlace<faiss::CMin<float, faiss::idx_t>, faiss::fvec_inner_product>(flat.get_xb(), d, rows, n, x, k, distances, labels);
+      SearchRowsInPlace<faiss::CMin<float, faiss::idx_t>, faiss::fvec_inner_product>(flat.get_xb(), d, rows, n, x, k, distances, labels, four);
     } else {
-      SearchRowsInPlace<faiss::CMax<float, faiss::idx_t>, faiss::fvec_L2sqr>(flat.get_xb(), d, rows, n, x, k, distances, labels);
+      SearchRowsInPlace<faiss::CMax<float, faiss::idx_t>, faiss::fvec_L2sqr>(flat.get_xb(), d, rows, n, x, k, distances, labels, four);
     }
     MapLabels(rows, ids, size_t(n) * size_t(k), labels);
     allowedRowSearches++;

@@ -33,17 +33,16 @@ inline float HorizontalSum(__m256 accu) {
 }
 
 template <bool kIP>
-void Four(const float* x, const float* y, size_t d, float* out, bool prefetch) {
+void Four(const float* x, const float* const* y, size_t d, float* out, const float* const* next) {
   __m256 accu[4];
   for (int t = 0; t < 4; t++) accu[t] = _mm256_setzero_ps();
-  const float* next = y + 4 * d;
   for (size_t i = 0; i < d; i += 8) {
-    if (prefetch && i % 16 == 0) {
-      for (int t = 0; t < 4; t++) _mm_prefetch(reinterpret_cast<const char*>(next + t * d + i), _MM_HINT_T0);
+    if (next != nullptr && i % 16 == 0) {
+      for (int t = 0; t < 4; t++) _mm_prefetch(reinterpret_cast<const char*>(next[t] + i), _MM_HINT_T0);
     }
     const __m256 xi = _mm256_loadu_ps(x + i);
     for (int t = 0; t < 4; t++) {
-      const __m256 yi = _mm256_loadu_ps(y + t * d + i);
+      const __m256 yi = _mm256_loadu_ps(y[t] + i);
       if constexpr (kIP) {
         accu[t] = _mm256_fmadd_ps(xi, yi, accu[t]);
       } else {
@@ -67,7 +66,8 @@ bool SameAsFaiss() {
     for (float& v : x) v = normal(rng);
     for (float& v : y) v = normal(rng);
     float got[4];
-    Four<kIP>(x.data(), y.data(), d, got, false);
+    const float* rows[4] = {y.data(), y.data() + d, y.data() + 2 * d, y.data() + 3 * d};
+    Four<kIP>(x.data(), rows, d, got, nullptr);
     for (size_t t = 0; t < 4; t++) {
       const float want = kIP ? faiss::fvec_inner_product(x.data(), y.data() + t * d, d) : faiss::fvec_L2sqr(x.data(), y.data() + t * d, d);
       if (std::memcmp(&want, &got[t], sizeof want) != 0) return false;

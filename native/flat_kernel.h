@@ -16,10 +16,10 @@
 
 namespace faiss_native {
 
-// Distances from query x to the four vectors y, y + d, y + 2d, y + 3d, into out[0..3], as
-// fvec_inner_product(x, y_t, d) or fvec_L2sqr(x, y_t, d) computes them. `prefetch`: also fetch
-// the next four vectors into cache (for the first query of a round over them).
-using Distances4 = void (*)(const float* x, const float* y, size_t d, float* out, bool prefetch);
+// Distances from query x to the four vectors y[0..3], into out[0..3], as fvec_inner_product(x,
+// y[t], d) or fvec_L2sqr(x, y[t], d) computes them. `next`: four vectors to fetch into cache
+// meanwhile (the next ones to come), or nullptr.
+using Distances4 = void (*)(const float* x, const float* const* y, size_t d, float* out, const float* const* next);
 
 // Distances4 for the metric and d where it gives FAISS's bits, or nullptr.
 Distances4 FlatKernel(faiss::MetricType metric, size_t d);

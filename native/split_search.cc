@@ -66,10 +66,12 @@ void FlatScan(const faiss::IndexFlat& flat, faiss::idx_t n, const float* x, Bloc
 #pragma omp for schedule(static)
       for (int64_t j = 0; j < nb; j += 4) {
         const float* y = xb + (j0 + size_t(j)) * d;
+        const float* rows[8];  // these four, then the next four (fetched on the first query's pass)
+        for (size_t t = 0; t < 8; t++) rows[t] = y + t * d;
         for (faiss::idx_t i = 0; i < n; i++) {
           float* out = round.data() + size_t(i) * kBlock + size_t(j);
           if (four != nullptr && j + 4 <= nb) {
-            four(x + size_t(i) * d, y, d, out, i == 0);
+            four(x + size_t(i) * d, rows, d, out, i == 0 ? rows + 4 : nullptr);
           } else {
             for (int64_t t = 0; t < std::min<int64_t>(4, nb - j); t++) out[t] = distance(x + size_t(i) * d, y + size_t(t) * d, d);
           }
