@@ -541,7 +541,8 @@ size_t SelectNearest(Order& order, size_t from, double wanted) {
 // scores none of the codes a filter rejects, and goes on past lists that hold few (allowed
 // vectors far from the query). Lists come in chunks of the nearest, each about enough to meet
 // what is left of the target at `perList` allowed codes a list (a selection, cheaper than
-// ordering every list). scoreList(scanner, i, out) appends the scored allowed codes of lists[i]. One query with enough codes
+// ordering every list). scoreList(scorer, i, out) appends the scored allowed codes of lists[i]
+// (scorer: the CodeScorer of the scanner set to that list). One query with enough codes
 // runs on every thread, as split_search.h runs the unfiltered one: a chunk's lists split between
 // threads, the heap fed in the serial order, so the results are the serial ones. Returns whether
 // every query visited every list.
@@ -570,9 +571,10 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
   };
   // Lists order[begin, end) scored into out, in that order.
   const auto score = [&](faiss::InvertedListScanner& scan, const Order& order, size_t begin, size_t end, Scored& out) {
+    const CodeScorer scorer(scan);
     for (size_t j = begin; j < end; j++) {
       scan.set_list(lists[order[j].second], ip ? -order[j].first : order[j].first);  // inner products were negated
-      scoreList(scan, size_t(order[j].second), out);
+      scoreList(scorer, size_t(order[j].second), out);
     }
   };
   const int threads = omp_get_max_threads();
@@ -611,6 +613,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
           const size_t team = size_t(omp_get_num_threads());
           const size_t begin = from + chunk * t / team;
           const size_t end = from + chunk * (t + 1) / team;
+          parts[t].reserve(size_t(double(end - begin) * perList * 1.5) + 16);  // the expected share, with room
           if (begin < end) score(*scanner(xq), order, begin, end, parts[t]);
         }
         for (const Scored& part : parts) {
@@ -619,6 +622,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
         }
       } else {
         Scored scored;
+        scored.reserve(size_t(double(chunk) * perList * 1.5) + 16);
         score(*own, order, from, from + chunk, scored);
         feed(scored);
         met += scored.size();
@@ -644,7 +648,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
 // appending (distance, id) to `out` in the order added.
 class ScoreBatch {
  public:
-  ScoreBatch(const faiss::InvertedListScanner& scan, Scored& out) : scan_(scan), out_(out) {}
+  ScoreBatch(const CodeScorer& score, Scored& out) : score_(score), out_(out) {}
   void Add(const uint8_t* code, faiss::idx_t id) {
     codes_[size_] = code;
     ids_[size_] = id;
@@ -652,14 +656,14 @@ class ScoreBatch {
   }
   void Flush() {
     float dis[kSize];
-    CodeDistances(scan_, size_, codes_, dis);
+    score_(size_, codes_, dis);
     for (size_t i = 0; i < size_; i++) out_.emplace_back(dis[i], ids_[i]);
     size_ = 0;
   }
 
  private:
   static constexpr size_t kSize = 64;
-  const faiss::InvertedListScanner& scan_;
+  const CodeScorer& score_;
   Scored& out_;
   const uint8_t* codes_[kSize];
   faiss::idx_t ids_[kSize];
@@ -675,18 +679,18 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
   const double perList = double(allowed.size()) / double(std::max<size_t>(1, allowed.lists.size()));
   const size_t codeSize = ivf.code_size;
   return WalkNearestLists<C>(ivf, allowed.lists, perList, target, n, x, k, distances, labels,
-                             [&](faiss::InvertedListScanner& scan, size_t i, Scored& out) {
+                             [&](const CodeScorer& scorer, size_t i, Scored& out) {
                                if (!allowed.codes.empty()) {
                                  float dis[64];
                                  for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c += 64) {
                                    const size_t m = std::min<size_t>(64, allowed.start[i + 1] - c);
-                                   CodeDistances(scan, m, allowed.codes.data() + c * codeSize, dis);
+                                   scorer(m, allowed.codes.data() + c * codeSize, dis);
                                    for (size_t j = 0; j < m; j++) out.emplace_back(dis[j], allowed.id[c + j]);
                                  }
                                  return;
                                }
                                faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[i]);
-                               ScoreBatch batch(scan, out);
+                               ScoreBatch batch(scorer, out);
                                for (size_t c = allowed.start[i]; c < allowed.start[i + 1]; c++) {
                                  batch.Add(codes.get() + size_t(allowed.offset[c]) * codeSize, allowed.id[c]);
                                }
@@ -705,11 +709,11 @@ bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_
   }
   const double perList = share * double(ivf.ntotal) / double(std::max<size_t>(1, lists.size()));
   return WalkNearestLists<C>(ivf, lists, perList, target, n, x, k, distances, labels,
-                             [&](faiss::InvertedListScanner& scan, size_t i, Scored& out) {
+                             [&](const CodeScorer& scorer, size_t i, Scored& out) {
                                const size_t size = ivf.invlists->list_size(lists[i]);
                                faiss::InvertedLists::ScopedIds ids(ivf.invlists, lists[i]);
                                faiss::InvertedLists::ScopedCodes codes(ivf.invlists, lists[i]);
-                               ScoreBatch batch(scan, out);
+                               ScoreBatch batch(scorer, out);
                                for (size_t o = 0; o < size; o++) {
                                  const faiss::idx_t id = idMap != nullptr ? MappedId(*idMap, ids[o]) : ids[o];
                                  if ((idMap == nullptr || id != -1) && member(id)) batch.Add(codes.get() + o * ivf.code_size, id);

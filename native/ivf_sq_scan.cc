@@ -22,16 +22,16 @@
 
 namespace faiss_native {
 
-namespace {
-
-std::atomic<uint64_t> scanners{0};
-
-// What CodeDistances reaches through, whatever the decoder and metric.
+// What CodeScorer reaches through, whatever the decoder and metric.
 class BulkScanner : public faiss::InvertedListScanner {
  public:
   virtual void Bulk(size_t n, const uint8_t* codes, float* out) const = 0;
   virtual void Gathered(size_t n, const uint8_t* const* codes, float* out) const = 0;
 };
+
+namespace {
+
+std::atomic<uint64_t> scanners{0};
 
 #if FAISS_NATIVE_SQ_AVX2
 // Only the code up to pop_options is compiled for AVX2. It runs only where FAISS's AVX2 build
@@ -326,20 +326,16 @@ std::unique_ptr<faiss::InvertedListScanner> IvfScanner(const faiss::IndexIVF& iv
   return std::unique_ptr<faiss::InvertedListScanner>(ivf.get_InvertedListScanner(false, nullptr, params));
 }
 
-void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* codes, float* out) {
-  if (const auto* bulk = dynamic_cast<const BulkScanner*>(&scanner)) {
-    bulk->Bulk(n, codes, out);
-    return;
-  }
-  for (size_t j = 0; j < n; j++) out[j] = scanner.distance_to_code(codes + j * scanner.code_size);
+CodeScorer::CodeScorer(const faiss::InvertedListScanner& scanner) : scanner_(scanner), bulk_(dynamic_cast<const BulkScanner*>(&scanner)) {}
+
+void CodeScorer::operator()(size_t n, const uint8_t* codes, float* out) const {
+  if (bulk_ != nullptr) return bulk_->Bulk(n, codes, out);
+  for (size_t j = 0; j < n; j++) out[j] = scanner_.distance_to_code(codes + j * scanner_.code_size);
 }
 
-void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* const* codes, float* out) {
-  if (const auto* bulk = dynamic_cast<const BulkScanner*>(&scanner)) {
-    bulk->Gathered(n, codes, out);
-    return;
-  }
-  for (size_t j = 0; j < n; j++) out[j] = scanner.distance_to_code(codes[j]);
+void CodeScorer::operator()(size_t n, const uint8_t* const* codes, float* out) const {
+  if (bulk_ != nullptr) return bulk_->Gathered(n, codes, out);
+  for (size_t j = 0; j < n; j++) out[j] = scanner_.distance_to_code(codes[j]);
 }
 
 bool SearchIvfSq(const faiss::Index& index, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,

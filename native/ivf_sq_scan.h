@@ -28,11 +28,20 @@ namespace faiss_native {
 // IndexIVF::get_InvertedListScanner takes them (no selector, no stored pairs).
 std::unique_ptr<faiss::InvertedListScanner> IvfScanner(const faiss::IndexIVF& ivf, const faiss::IVFSearchParameters* params);
 
-// The distances (as scan_codes compares them) of n consecutive codes to the scanner's query
-// and list: four at a time with this scanner, one distance_to_code each with FAISS's.
-void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* codes, float* out);
-// The same for n codes lying anywhere (an IVF's allowed codes, scattered through its lists).
-void CodeDistances(const faiss::InvertedListScanner& scanner, size_t n, const uint8_t* const* codes, float* out);
+class BulkScanner;  // this file's scanners
+
+// The distances (as scan_codes compares them) of codes to a scanner's query and list: four at a
+// time with this file's scanner, one distance_to_code each with FAISS's. Made once per scanner
+// (finding which it is costs about as much as scoring a code); follows its set_list.
+class CodeScorer {
+ public:
+  explicit CodeScorer(const faiss::InvertedListScanner& scanner);
+  void operator()(size_t n, const uint8_t* codes, float* out) const;         // n consecutive codes
+  void operator()(size_t n, const uint8_t* const* codes, float* out) const;  // n codes lying anywhere
+ private:
+  const faiss::InvertedListScanner& scanner_;
+  const BulkScanner* bulk_;
+};
 
 // Whether a search of this IVF with these parameters is FAISS's default one: no selector, no
 // quantizer parameters or list context, no max_codes, parallel_mode 0, lists without iterators.

@@ -148,12 +148,13 @@ void IvfQuery(const faiss::IndexIVF& ivf, const float* x, faiss::idx_t k, const 
     try {
       std::unique_ptr<faiss::InvertedListScanner> scanner = IvfScanner(ivf, params);
       scanner->set_query(x);
+      const CodeScorer score(*scanner);
 #pragma omp for schedule(dynamic)
       for (size_t p = 0; p < nprobe; p++) {
         if (offsets[p + 1] == offsets[p]) continue;
         scanner->set_list(keys[p], coarse[p]);
         faiss::InvertedLists::ScopedCodes codes(&lists, size_t(keys[p]));
-        CodeDistances(*scanner, offsets[p + 1] - offsets[p], codes.get(), dis.data() + offsets[p]);
+        score(offsets[p + 1] - offsets[p], codes.get(), dis.data() + offsets[p]);
       }
     } catch (...) {
 #pragma omp critical
