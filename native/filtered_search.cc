@@ -760,10 +760,21 @@ bool ScoresSingleCodes(const faiss::IndexIVF& ivf) {
 FilterCache::FilterCache(const std::atomic<uint64_t>& changes) : changes_(changes) {}
 FilterCache::~FilterCache() = default;
 
+namespace {
+
+// A bitmap's bytes up to its last nonzero one.
+size_t SignificantBytes(const faiss::IDSelectorBitmap& bitmap) {
+  size_t bytes = bitmap.n;
+  while (bytes > 0 && bitmap.bitmap[bytes - 1] == 0) bytes--;
+  return bytes;
+}
+
+}  // namespace
+
 bool FilterCopy::Matches(const faiss::IDSelector& sel) const {
   if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) return kind_ == 'r' && range_ == std::pair(range->imin, range->imax);
   if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
-    return kind_ == 'b' && bitmap_.size() == bitmap->n && std::memcmp(bitmap_.data(), bitmap->bitmap, bitmap->n) == 0;
+    return kind_ == 'b' && bitmap_.size() == SignificantBytes(*bitmap) && std::memcmp(bitmap_.data(), bitmap->bitmap, bitmap_.size()) == 0;
   }
   return false;
 }
@@ -775,7 +786,7 @@ void FilterCopy::Assign(const faiss::IDSelector& sel) {
     range_ = {range->imin, range->imax};
   } else if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
     kind_ = 'b';
-    bitmap_.assign(bitmap->bitmap, bitmap->bitmap + bitmap->n);
+    bitmap_.assign(bitmap->bitmap, bitmap->bitmap + SignificantBytes(*bitmap));
   }
 }
 

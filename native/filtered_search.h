@@ -36,7 +36,9 @@ namespace faiss_native {
 class IvfLocator;
 struct AllowedCodes;
 
-// A copy of a range or a bitmap filter, to recognise it when it comes again.
+// A copy of a range or a bitmap filter, to recognise it when it comes again. Bitmaps that differ
+// only in trailing zero bytes are the same filter (a set of ids searched as a bitmap ends at its
+// largest id; the caller's bitmap of the same ids, at the index's size).
 class FilterCopy {
  public:
   bool Matches(const faiss::IDSelector& sel) const;
@@ -46,7 +48,7 @@ class FilterCopy {
  private:
   char kind_ = 0;  // 'r' a range, 'b' a bitmap
   std::pair<faiss::idx_t, faiss::idx_t> range_;
-  std::vector<uint8_t> bitmap_;
+  std::vector<uint8_t> bitmap_;  // without trailing zero bytes
 };
 
 // What filtered searches of one index keep between calls until it changes (the change count of
