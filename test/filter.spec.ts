@@ -277,14 +277,15 @@ describe('the plan of a filtered search', () => {
     const hnsw = indexFactory(D, 'HNSW16', METRIC_L2);
     hnsw.addSync(base);
     const widenedBefore = native.widenedSearches();
-    // 3000 vectors, level-0 degree 32: under 20% allowed, exact however many rows. At efSearch 16
-    // (k 10), 30% allowed = 900 rows against a walk of 16 / 0.3^(1/4) = 22 candidates x 32 (704):
-    // widened; at efSearch 64, against 87 x 32 (2784): exact. At efSearch 1 (k 10) and 50%: 1500
-    // rows against 12 x 32 (384): widened.
+    // 3000 vectors, level-0 degree 32, a walk costing 1.4 rows a candidate and slot: under 20%
+    // allowed, exact however many rows. At efSearch 64, 30% allowed = 900 rows against a walk of
+    // 64 / 0.3^(1/4) = 87 candidates x 32 x 1.4 (3898): exact. At efSearch 16 (k 10) and 50%:
+    // 1500 rows against 20 x 32 x 1.4 (896): widened; at efSearch 1 (k 10) and 50%, against
+    // 12 x 32 x 1.4 (538): widened.
     expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.01) } }).plan).toBe('exact');
     expect(hnsw.searchSync(queries, K, { efSearch: 1, filter: { ids: allowedShare(0.15) } }).plan).toBe('exact');
     expect(hnsw.searchSync(queries, K, { efSearch: 64, filter: { ids: allowedShare(0.3) } }).plan).toBe('exact');
-    expect(hnsw.searchSync(queries, K, { efSearch: 16, filter: { ids: allowedShare(0.3) } }).plan).toBe('widened');
+    expect(hnsw.searchSync(queries, K, { efSearch: 16, filter: { ids: allowedShare(0.5) } }).plan).toBe('widened');
     expect(hnsw.searchSync(queries, K, { efSearch: 1, filter: { ids: allowedShare(0.5) } }).plan).toBe('widened');
     expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) }, plan: 'index' }).plan).toBe('index');
     expect(hnsw.searchSync(queries, K, { filter: { ids: allowedShare(0.3) }, plan: 'widened' }).plan).toBe('widened');
@@ -305,7 +306,9 @@ describe('the plan of a filtered search', () => {
     // The 30% of ids farthest from the first query: FAISS's walk from its neighbourhood misses them.
     const q = queries.subarray(0, D);
     const distance = positions.map((i) => base.subarray(i * D, (i + 1) * D).reduce((sum, v, j) => sum + (v - q[j]) ** 2, 0));
-    const far = [...positions].sort((a, b) => distance[b] - distance[a]).slice(0, 900);
+    // 1200 of 3000 (40%): at efSearch 16, more rows than a walk of 16 / 0.4^(1/4) = 21 candidates
+    // x 32 x 1.4 (940), so the plan walks where it can.
+    const far = [...positions].sort((a, b) => distance[b] - distance[a]).slice(0, 1200);
     const allowed = new Set(far);
     const { result: want } = searchSubset(METRIC_L2, (id) => allowed.has(id), positions, q);
     const alone = hnsw.searchSync(q, K, { efSearch: 16, filter: { ids: far } });
