@@ -608,6 +608,8 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
       scoreList(scorer, size_t(order[j].second), out);
     }
   };
+  // Room for the allowed codes of that many lists: the expected count, with a margin.
+  const auto expectedCodes = [&](size_t lists) { return size_t(double(lists) * perList * 1.5) + 16; };
   const int threads = omp_get_max_threads();
   std::atomic<bool> partial{false};
   const auto query = [&](faiss::idx_t q, bool split) {
@@ -644,7 +646,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
           const size_t team = size_t(omp_get_num_threads());
           const size_t begin = from + chunk * t / team;
           const size_t end = from + chunk * (t + 1) / team;
-          parts[t].reserve(size_t(double(end - begin) * perList * 1.5) + 16);  // the expected share, with room
+          parts[t].reserve(expectedCodes(end - begin));
           if (begin < end) score(*scanner(xq), order, begin, end, parts[t]);
         }
         for (const Scored& part : parts) {
@@ -653,7 +655,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
         }
       } else {
         Scored scored;
-        scored.reserve(size_t(double(chunk) * perList * 1.5) + 16);
+        scored.reserve(expectedCodes(chunk));
         score(*own, order, from, from + chunk, scored);
         feed(scored);
         met += scored.size();
