@@ -82,6 +82,10 @@ constexpr size_t kNearNeighbours = 16;
 // bitmap) or through FAISS's selector. Calibrated by scripts/bench/filtered-ivf.mjs (IVF1024,SQ8,
 // 100k x 128, three runs): scoring 36-49 ns a code; listing 0.29-0.39 of that an id, inline tests
 // 0.14-0.16, tests through the selector 0.43-0.48 (an inverted bitmap; a set's hash costs more).
+// The filtered IVF walk fetches a list's first allowed codes this many lists before scoring them,
+// at most kCodesAhead of them (a list of a selective filter holds one or two).
+constexpr size_t kListsAhead = 8;
+constexpr size_t kCodesAhead = 4;
 constexpr double kListCost = 0.3;
 constexpr double kWalkCodeCost = 1.0;
 constexpr double kTestCost = 0.15;
@@ -573,13 +577,15 @@ size_t SelectNearest(Order& order, size_t from, double wanted) {
 // vectors far from the query). Lists come in chunks of the nearest, each about enough to meet
 // what is left of the target at `perList` allowed codes a list (a selection, cheaper than
 // ordering every list). scoreList(scorer, i, out) appends the scored allowed codes of lists[i]
-// (scorer: the CodeScorer of the scanner set to that list). One query with enough codes
+// (scorer: the CodeScorer of the scanner set to that list); fetchList(i) starts reading them
+// into cache, kListsAhead lists before. One query with enough codes
 // runs on every thread, as split_search.h runs the unfiltered one: a chunk's lists split between
 // threads, the heap fed in the serial order, so the results are the serial ones. Returns whether
 // every query visited every list.
-template <class C, class ScoreList>
+template <class C, class ScoreList, class FetchList>
 bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& lists, double perList, size_t target, faiss::idx_t n,
-                      const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels, const ScoreList& scoreList) {
+                      const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels, const ScoreList& scoreList,
+                      const FetchList& fetchList) {
   const size_t d = size_t(ivf.d);
   const size_t count = lists.size();
   perList = std::max(perList, 1e-3);
@@ -603,7 +609,9 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
   // Lists order[begin, end) scored into out, in that order.
   const auto score = [&](faiss::InvertedListScanner& scan, const Order& order, size_t begin, size_t end, Scored& out) {
     const CodeScorer scorer(scan);
+    for (size_t j = begin; j < std::min(end, begin + kListsAhead); j++) fetchList(size_t(order[j].second));
     for (size_t j = begin; j < end; j++) {
+      if (j + kListsAhead < end) fetchList(size_t(order[j + kListsAhead].second));
       scan.set_list(lists[order[j].second], ip ? -order[j].first : order[j].first);  // inner products were negated
       scoreList(scorer, size_t(order[j].second), out);
     }
@@ -728,6 +736,17 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
                                  batch.Add(codes.get() + size_t(allowed.offset[c]) * codeSize, allowed.id[c]);
                                }
                                batch.Flush();
+                             },
+                             [&](size_t i) {
+                               // The first few allowed codes of the list, where they lie (a selective
+                               // filter's lists hold one or two; each was a miss from memory).
+                               const size_t end = std::min(allowed.start[i + 1], allowed.start[i] + kCodesAhead);
+                               faiss::InvertedLists::ScopedCodes codes(ivf.invlists, allowed.lists[i]);
+                               for (size_t c = allowed.start[i]; c < end; c++) {
+                                 const uint8_t* code = allowed.codes.empty() ? codes.get() + size_t(allowed.offset[c]) * codeSize
+                                                                             : allowed.codes.data() + c * codeSize;
+                                 for (size_t line = 0; line < codeSize; line += 64) __builtin_prefetch(code + line);
+                               }
                              });
 }
 
@@ -752,7 +771,8 @@ bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_
                                  if ((idMap == nullptr || id != -1) && member(id)) batch.Add(codes.get() + o * ivf.code_size, id);
                                }
                                batch.Flush();
-                             });
+                             },
+                             [](size_t) {});  // each list is read in order: the hardware fetches ahead
 }
 
 // SearchTestedCodes with the selector's test inlined for a range or a bitmap.
