@@ -18,7 +18,7 @@ import {
   readIvecs,
   readNpy,
   writeNpy,
-  type IdFilter,
+  type IdFilterLike,
   type Index,
 } from './index';
 import { exactNeighbours, operatingValues, recallAt, timedSearch } from './tune';
@@ -83,7 +83,7 @@ function readGroundTruth(file: string): { ids: BigInt64Array; width: number } {
 }
 
 /** --filter: a file of allowed ids, or a range <min>:<max> (max excluded). */
-function readFilter(value: string | undefined): IdFilter | undefined {
+function readFilter(value: string | undefined): IdFilterLike | undefined {
   if (value === undefined) return undefined;
   const range = /^(\d+):(\d+)$/.exec(value);
   if (range) {

@@ -5,7 +5,7 @@ import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
 import { SearchBatcher } from './search-batcher';
-import { checkEf, FILTER_PLANS, hasLayer, toNativeFilter, toNativeParams, type IdFilter, type Layer, type SearchParams } from './search-params';
+import { checkEf, FILTER_PLANS, hasLayer, toNativeFilter, toNativeParams, type IdFilterLike, type Layer, type SearchParams } from './search-params';
 import {
   checkCount,
   checkK,
@@ -327,12 +327,12 @@ export class Index {
    * await index.removeIds([3, 7]);
    * await index.removeIds({ range: [0, 1000] });
    */
-  async removeIds(ids: IdsInput | IdFilter): Promise<number> {
+  async removeIds(ids: IdsInput | IdFilterLike): Promise<number> {
     return await fromCaller(this.native.removeIds(toRemoval(ids)));
   }
 
   /** {@link removeIds} on the calling thread. */
-  removeIdsSync(ids: IdsInput | IdFilter): number {
+  removeIdsSync(ids: IdsInput | IdFilterLike): number {
     return this.native.removeIdsSync(toRemoval(ids));
   }
 

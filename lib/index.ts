@@ -3,7 +3,7 @@ import { platform } from './load-error';
 import { native, nativePath, simdLevel } from './native';
 
 export { Index, type AddOptions, type TrainOptions, type RangeSearchOptions, type RangeSearchResult, type SearchOptions } from './faiss-index';
-export type { FilterPlan, IdFilter, SearchParams } from './search-params';
+export { IdFilter, type FilterPlan, type IdFilterForm, type IdFilterLike, type SearchParams } from './search-params';
 export { IndexFlat, IndexFlatIP, IndexFlatL2 } from './flat';
 export { IndexIVFScalarQuantizer, IndexScalarQuantizer, ScalarQuantizer, type QuantizerType } from './scalar-quantizer';
 export { IndexIVF, IndexIVFFlat, IndexIVFPQ } from './ivf';

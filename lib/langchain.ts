@@ -16,7 +16,7 @@ import { IndexIDMap, IndexIDMap2 } from './id-map';
 import { readIndex } from './io';
 import { compileFilter, MetadataIndex, type Metadata, type MetadataFilter } from './metadata-filter';
 import { checkMetric, METRIC_L2, type MetricType } from './metric';
-import type { IdFilter, SearchParams } from './search-params';
+import type { IdFilterLike, SearchParams } from './search-params';
 
 export type { FieldOperators, MetadataFilter } from './metadata-filter';
 
@@ -247,7 +247,7 @@ export class FaissStore extends SaveableVectorStore {
   }
 
   /** Labels as a filter: a bitmap where it is smaller than the list of ids. */
-  #asFilter(labels: number[]): IdFilter {
+  #asFilter(labels: number[]): IdFilterLike {
     if (this.#nextLabel / 8 < labels.length * 8) {
       const bitmap = new Uint8Array(Math.ceil(this.#nextLabel / 8));
       for (const l of labels) bitmap[l >> 3] |= 1 << (l & 7);
@@ -257,7 +257,7 @@ export class FaissStore extends SaveableVectorStore {
   }
 
   /** Excludes deleted documents the index still holds. */
-  #notDeleted(): IdFilter | undefined {
+  #notDeleted(): IdFilterLike | undefined {
     return this.#deleted.size === 0 ? undefined : { ids: BigInt64Array.from(this.#deleted, BigInt), not: true };
   }
 

@@ -83,6 +83,8 @@ export interface NativeBinding {
   deserializeIndex(bytes: Uint8Array, trusted: boolean): Promise<NativeIndex>;
   deserializeIndexSync(bytes: Uint8Array, trusted: boolean): NativeIndex;
   normalizeL2(x: Float32Array, d: number): Float32Array;
+  /** A filter's PreparedFilter (native/search_params.h), for lib's IdFilter class. */
+  prepareFilter(filter: NativeIdFilter): unknown;
   setMemoryLimit(bytes: number): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -1,7 +1,7 @@
 // Per-call search parameters (Python's faiss.SearchParametersIVF / SearchParametersHNSW and
 // their `sel`): checked here against the index, then handed to native/search_params.cc in one
 // plain form, where they become FAISS's SearchParameters for the index's structure.
-import type { NativeIndex } from './native';
+import { native, type NativeIndex } from './native';
 import { checkCount, checkPositiveInt, describe, toIds, type IdsInput } from './vectors';
 
 /**
@@ -9,13 +9,37 @@ import { checkCount, checkPositiveInt, describe, toIds, type IdsInput } from './
  * `IDSelectorBatch`), a bitmap where bit `id % 8` of byte `id >> 3` marks an id
  * (`IDSelectorBitmap`), or a half-open range `[min, max)` (`IDSelectorRange`). With
  * `not: true`, every id but those (`IDSelectorNot`). Ids are the user's ids under an IDMap.
+ * Or an `IdFilter` made from one of those before.
  */
-export type IdFilter =
+export type IdFilterLike = IdFilter | IdFilterForm;
+/** The forms a call's own filter takes (see IdFilterLike). */
+export type IdFilterForm =
   | BigInt64Array
   | Uint8Array
   | { ids: IdsInput; not?: boolean }
   | { bitmap: Uint8Array; not?: boolean }
   | { range: readonly [number | bigint, number | bigint]; not?: boolean };
+
+/** What native/search_params.cc made of each IdFilter (its PreparedFilter). */
+const prepared = new WeakMap<IdFilter, unknown>();
+
+/**
+ * A filter made once for many searches, as Python's `faiss.IDSelectorBatch(ids)` (and
+ * `IDSelectorBitmap`, `IDSelectorRange`, `IDSelectorNot`) objects are. It copies its ids when
+ * made, so later changes to the arrays given do not reach it; FAISS's selector is built then
+ * (a set of ids made a bitmap, or hashed, once instead of on every call); and for each IVF index
+ * it searches (the last 8), it keeps where its allowed codes lie, and a copy of them from its
+ * second search on, until the index changes. Give one to the searches that share a filter (a
+ * tenant's, a category's), above all a set of many ids searched one query a call.
+ */
+export class IdFilter {
+  constructor(filter: IdFilterLike) {
+    prepared.set(
+      this,
+      filter instanceof IdFilter ? prepared.get(filter) : native.prepareFilter(toNativeFilter(filter, 'new IdFilter(filter)')),
+    );
+  }
+}
 
 /**
  * How a filtered search runs: `'index'` is FAISS's own filtered search with the parameters given;
@@ -43,7 +67,7 @@ export interface SearchParams {
    */
   kFactor?: number;
   /** Only these ids are searched. */
-  filter?: IdFilter;
+  filter?: IdFilterLike;
   /**
    * The plan of a filtered search (ignored without a filter): `'auto'` (default) chooses from the
    * share of ids allowed (HNSW: exact below 20% allowed or while the allowed vectors number at
@@ -57,6 +81,8 @@ export interface SearchParams {
 
 /** The plain form native/search_params.cc reads. */
 export interface NativeIdFilter {
+  /** An IdFilter's PreparedFilter (native/search_params.h). */
+  prepared?: unknown;
   ids?: BigInt64Array;
   bitmap?: Uint8Array;
   min?: bigint;
@@ -155,11 +181,12 @@ export function checkKFactor(value: unknown, name: string): number {
 
 /** Checks a filter and returns native/search_params.cc's form of it. */
 export function toNativeFilter(filter: unknown, name: string): NativeIdFilter {
+  if (filter instanceof IdFilter) return { prepared: prepared.get(filter), not: false };
   if (filter instanceof BigInt64Array) return { ids: filter, not: false };
   if (filter instanceof Uint8Array) return { bitmap: filter, not: false };
   if (filter === null || typeof filter !== 'object' || ArrayBuffer.isView(filter) || Array.isArray(filter)) {
     const got = Array.isArray(filter) ? 'an array (wrap ids as { ids })' : describe(filter);
-    throw new TypeError(`${name} must be a BigInt64Array of ids, a Uint8Array bitmap, or { ids | bitmap | range, not? }; got ${got}`);
+    throw new TypeError(`${name} must be an IdFilter, a BigInt64Array of ids, a Uint8Array bitmap, or { ids | bitmap | range, not? }; got ${got}`);
   }
   const { ids, bitmap, range, not = false, ...rest } = filter as { ids?: unknown; bitmap?: unknown; range?: unknown; not?: unknown };
   const unknown = Object.keys(rest);

@@ -5,7 +5,7 @@
 import { checkIndex, Index } from './faiss-index';
 import { IndexFlat } from './flat';
 import { IndexIDMap } from './id-map';
-import { MAX_EF, type FilterPlan, type IdFilter } from './search-params';
+import { MAX_EF, type FilterPlan, type IdFilterLike } from './search-params';
 import { checkPositiveInt, toVectors, type VectorsInput } from './vectors';
 
 /** Options of {@link tune}. */
@@ -92,7 +92,7 @@ export async function timedSearch(
   k: number,
   parameter: 'nprobe' | 'efSearch',
   value: number,
-  filter?: IdFilter,
+  filter?: IdFilterLike,
 ): Promise<{ labels: BigInt64Array; qps: number; plan?: FilterPlan }> {
   const t0 = process.hrtime.bigint();
   const { labels, plan } = await index.search(q, k, { [parameter]: value, ...(filter && { filter }) });
@@ -100,7 +100,7 @@ export async function timedSearch(
 }
 
 /** The exact k nearest ids: a flat index of the same metric over the stored (decoded) vectors. */
-export async function exactNeighbours(index: Index, q: Float32Array, k: number, filter?: IdFilter): Promise<BigInt64Array> {
+export async function exactNeighbours(index: Index, q: Float32Array, k: number, filter?: IdFilterLike): Promise<BigInt64Array> {
   if (index instanceof IndexIDMap) {
     throw new TypeError('tune: an IDMap numbers its vectors with your ids; pass options.groundTruth (on the command line: --gt)');
   }

@@ -64,6 +64,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("cpuFlags", Napi::Function::New<CpuFlags>(env, "cpuFlags"));
   exports.Set("normalizeL2", Napi::Function::New<NormalizeL2>(env, "normalizeL2"));
+  exports.Set("prepareFilter", Napi::Function::New<PrepareFilter>(env, "prepareFilter"));
   exports.Set("setMemoryLimit", Napi::Function::New<SetMemoryLimit>(env, "setMemoryLimit"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New<GetNumThreads>(env, "getNumThreads"));

@@ -51,28 +51,49 @@ class FilterCopy {
   std::vector<uint8_t> bitmap_;  // without trailing zero bytes
 };
 
+// What filtered searches listed of one prepared filter (search_params.h): its allowed codes in
+// each IVF index it searched (FilterCache's), while that index is unchanged; the last
+// kPreparedIndexes indexes.
+class PreparedListings {
+ public:
+  std::shared_ptr<const AllowedCodes> Find(uint64_t cache, uint64_t changes) const;
+  void Store(uint64_t cache, uint64_t changes, std::shared_ptr<const AllowedCodes> allowed);
+
+ private:
+  struct Slot {
+    uint64_t cache = 0;  // FilterCache::serial
+    uint64_t changes = 0;
+    std::shared_ptr<const AllowedCodes> allowed;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Slot> slots_;  // the most recently stored last
+};
+
 // What filtered searches of one index keep between calls until it changes (the change count of
 // its lock, IndexLock): where each id's code lies in its IVF lists, and the allowed codes of
 // the last range or bitmap filter listed, with a copy of it, so that a filter used again costs
-// a comparison instead of a listing.
+// a comparison instead of a listing. A prepared filter's listings are kept with it instead.
 class FilterCache {
  public:
   explicit FilterCache(const std::atomic<uint64_t>& changes);
   ~FilterCache();
   struct Seen {
-    std::shared_ptr<const AllowedCodes> allowed;  // if `sel` is the filter listed last
-    bool repeated = false;                        // `sel` is the previous search's filter
+    std::shared_ptr<const AllowedCodes> allowed;  // if `sel` is the filter listed last (or `prepared` was listed here)
+    bool repeated = false;                        // `sel` is the previous search's filter (or prepared)
   };
-  // What is known of `sel` on `ivf`; remembers it as the previous search's filter.
-  Seen Lookup(const faiss::IndexIVF& ivf, const faiss::IDSelector& sel);
-  // The allowed codes of `sel` in `ivf` (under an IDMap's `idMap`), listed now and kept; null
-  // where the selector cannot list its ids (not a range, a bitmap or a set) or an id is stored
-  // twice.
-  std::shared_ptr<const AllowedCodes> List(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap, const faiss::IDSelector& sel);
+  // What is known of `sel` (the selector of `prepared` where given) on `ivf`; remembers it as
+  // the previous search's filter.
+  Seen Lookup(const faiss::IndexIVF& ivf, const faiss::IDSelector& sel, PreparedListings* prepared);
+  // The allowed codes of `sel` in `ivf` (under an IDMap's `idMap`), listed now and kept (with
+  // `prepared` where given); null where the selector cannot list its ids (not a range, a bitmap
+  // or a set) or an id is stored twice.
+  std::shared_ptr<const AllowedCodes> List(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap, const faiss::IDSelector& sel,
+                                           PreparedListings* prepared);
 
  private:
   void ExpireLocked(const faiss::IndexIVF& ivf);  // drops what a change made stale
 
+  const uint64_t serial_;  // this cache among all, for PreparedListings
   const std::atomic<uint64_t>& changes_;
   std::mutex mutex_;
   const faiss::IndexIVF* ivf_ = nullptr;

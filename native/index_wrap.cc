@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <typeinfo>
 
@@ -475,13 +476,16 @@ Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
 template <bool Async>
 Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   std::vector<Napi::Object> keepAlive;
-  IdFilter filter = ReadIdFilter(info[0], keepAlive);
+  std::shared_ptr<const PreparedFilter> prepared = ReadPreparedFilter(info[0]);
+  std::optional<IdFilter> filter;
+  if (prepared == nullptr) filter = ReadIdFilter(info[0], keepAlive);
   auto removed = std::make_shared<size_t>(0);
   return RunChange(
       info.Env(), Async,
-      [filter, removed](faiss::Index& index) {
-        Selector selector(filter);
-        *removed = index.remove_ids(selector.get());
+      [prepared, filter, removed](faiss::Index& index) {
+        std::optional<Selector> own;
+        if (filter) own.emplace(*filter);
+        *removed = index.remove_ids(prepared != nullptr ? prepared->selector() : own->get());
       },
       keepAlive, [removed](Napi::Env env) { return Napi::Number::New(env, double(*removed)); });
 }

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <string>
 
+#include "filtered_search.h"
 #include "index_handle.h"
 
 namespace faiss_native {
@@ -61,9 +62,45 @@ std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::
   spec->efSearch = IntProperty(object, "efSearch", 0);
   if (Napi::Value kFactor = object.Get("kFactor"); kFactor.IsNumber()) spec->kFactor = kFactor.As<Napi::Number>().DoubleValue();
   spec->plan = int32_t(IntProperty(object, "plan", 0));
-  if (Napi::Value filter = object.Get("filter"); filter.IsObject()) spec->filter = ReadIdFilter(filter, keepAlive);
+  if (Napi::Value filter = object.Get("filter"); filter.IsObject()) {
+    spec->prepared = ReadPreparedFilter(filter);
+    if (spec->prepared == nullptr) spec->filter = ReadIdFilter(filter, keepAlive);
+  }
   return spec;
 }
+
+namespace {
+
+// Marks the externals prepareFilter makes, so that no other external passes for one.
+constexpr napi_type_tag kPreparedFilterTag = {0x6661697373206e61ull, 0x7469766520696466ull};
+
+}  // namespace
+
+std::shared_ptr<const PreparedFilter> ReadPreparedFilter(const Napi::Value& value) {
+  Napi::Value prepared = value.As<Napi::Object>().Get("prepared");
+  if (!prepared.IsExternal() || !prepared.As<Napi::Object>().CheckTypeTag(&kPreparedFilterTag)) return nullptr;
+  return *prepared.As<Napi::External<std::shared_ptr<const PreparedFilter>>>().Data();
+}
+
+Napi::Value PrepareFilter(const Napi::CallbackInfo& info) {
+  std::vector<Napi::Object> keepAlive;  // copied before this returns
+  auto* prepared = new std::shared_ptr<const PreparedFilter>(std::make_shared<PreparedFilter>(ReadIdFilter(info[0], keepAlive)));
+  auto external = Napi::External<std::shared_ptr<const PreparedFilter>>::New(
+      info.Env(), prepared, [](Napi::Env, std::shared_ptr<const PreparedFilter>* held) { delete held; });
+  external.TypeTag(&kPreparedFilterTag);
+  return external;
+}
+
+PreparedFilter::PreparedFilter(const IdFilter& filter) : listings_(std::make_unique<PreparedListings>()) {
+  IdFilter own = filter;
+  if (own.kind == IdFilter::Kind::kBitmap) {
+    bitmap_.assign(filter.bitmap, filter.bitmap + filter.bytes);
+    own.bitmap = bitmap_.data();
+  }
+  selector_ = std::make_unique<Selector>(own);  // a set's ids are copied by it (hashed or made a bitmap)
+}
+
+PreparedFilter::~PreparedFilter() = default;
 
 namespace {
 
@@ -111,8 +148,9 @@ Selector::Selector(const IdFilter& filter) {
 SearchParams::SearchParams(const faiss::Index& index, const SearchSpec* spec) {
   if (spec == nullptr) return;
   if (spec->filter) selector_ = std::make_unique<Selector>(*spec->filter);
+  const faiss::IDSelector* sel = spec->prepared ? &spec->prepared->selector() : selector_ ? &selector_->get() : nullptr;
   // FAISS declares the selector non-const but only reads it.
-  top_ = For(index, *spec, selector_ ? const_cast<faiss::IDSelector*>(&selector_->get()) : nullptr);
+  top_ = For(index, *spec, const_cast<faiss::IDSelector*>(sel));
 }
 
 faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const SearchSpec& spec, faiss::IDSelector* sel) {

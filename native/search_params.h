@@ -38,19 +38,44 @@ class Selector {
   std::vector<uint8_t> bitmap_;  // a set of ids made into a bitmap (see the constructor)
 };
 
+class PreparedListings;
+
+// A filter made once for many searches (lib's IdFilter class, Python's IDSelector objects): its
+// own copy of a bitmap, its selector built when made (a set of ids hashed or made a bitmap once,
+// not on every call), and what filtered searches of IVF indexes listed of it.
+class PreparedFilter {
+ public:
+  explicit PreparedFilter(const IdFilter& filter);  // copies what `filter` points into
+  ~PreparedFilter();
+  const faiss::IDSelector& selector() const { return selector_->get(); }
+  PreparedListings& listings() const { return *listings_; }
+
+ private:
+  std::vector<uint8_t> bitmap_;
+  std::unique_ptr<Selector> selector_;
+  std::unique_ptr<PreparedListings> listings_;
+};
+
 struct SearchSpec {
   int64_t nprobe = 0;     // 0: the index's own
   int64_t maxCodes = -1;  // -1: the index's own
   int64_t efSearch = 0;   // 0: the index's own
   double kFactor = 0;     // 0: the index's own (IndexRefine's k_factor)
-  std::optional<IdFilter> filter;
+  std::optional<IdFilter> filter;                  // a call's own filter
+  std::shared_ptr<const PreparedFilter> prepared;  // or one made before
   int32_t plan = 0;  // a filtered search's plan (FilterPlan), 0 to choose
+  bool filtered() const { return filter || prepared; }
 };
 
 // lib's plain forms (NativeSearchParams, undefined for none; NativeIdFilter). The arrays they
 // hold are added to keepAlive.
 std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::vector<Napi::Object>& keepAlive);
 IdFilter ReadIdFilter(const Napi::Value& value, std::vector<Napi::Object>& keepAlive);
+// A NativeIdFilter's prepared filter ({ prepared }), null for the other forms.
+std::shared_ptr<const PreparedFilter> ReadPreparedFilter(const Napi::Value& value);
+
+// prepareFilter(filter: NativeIdFilter): the external lib's IdFilter class holds.
+Napi::Value PrepareFilter(const Napi::CallbackInfo& info);
 
 // FAISS's parameters for one search of `index`: their type follows its structure (IVF, HNSW,
 // IndexRefine's), through IDMaps and pre-transforms, which pass them on. Null without a spec.

@@ -4,7 +4,7 @@
 // every index family, alone and under IDMaps. The truth is brute force in float64 over the
 // vectors each index stores (its decoded codes, for compressed ones), computed here.
 import { describe, expect, it } from 'vitest';
-import { indexFactory, IndexIDMap, METRIC_L2, type Index, type IdFilter } from '../lib';
+import { indexFactory, IndexIDMap, METRIC_L2, type Index, type IdFilterLike } from '../lib';
 import { rng, sift } from './helpers/data';
 
 const K = 10;
@@ -152,7 +152,7 @@ describe.each([
     for (const adversarial of [false, true]) {
       for (const share of SHARES) {
         const allowed = allowedPositions(data, share, adversarial);
-        const filter: IdFilter = BigInt64Array.from(allowed, (i) => BigInt(idOf(family, i)));
+        const filter: IdFilterLike = BigInt64Array.from(allowed, (i) => BigInt(idOf(family, i)));
         const result = await index.search(data.queries, K, { ...family.params, filter });
         const r = recall(result.labels, distances, allowed, family);
         line.push(`${r.toFixed(3)} ${result.plan}`);

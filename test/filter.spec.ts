@@ -12,7 +12,8 @@ import {
   IndexIVFScalarQuantizer,
   METRIC_INNER_PRODUCT,
   METRIC_L2,
-  type IdFilter,
+  IdFilter,
+  type IdFilterLike,
 } from '../lib';
 import { native } from '../lib/native';
 import { expectExact } from './helpers/expect-exact';
@@ -26,17 +27,18 @@ const base = randomVectors(N, D, 1);
 const queries = randomVectors(12, D, 2);
 
 /** Every form of a filter over the same allowed ids, with the allowed set itself. */
-function filterForms(allowed: (id: number) => boolean, ids: number[]): { name: string; filter: IdFilter }[] {
+function filterForms(allowed: (id: number) => boolean, ids: number[]): { name: string; filter: IdFilterLike }[] {
   const chosen = ids.filter(allowed);
   const rejected = ids.filter((id) => !allowed(id));
   const bitmap = new Uint8Array(Math.ceil((Math.max(...ids) + 1) / 8));
   for (const id of chosen) bitmap[id >> 3] |= 1 << (id & 7);
-  return [
-    { name: 'BigInt64Array', filter: BigInt64Array.from(chosen, BigInt) },
+  const forms = [
+    { name: 'BigInt64Array', filter: BigInt64Array.from(chosen, BigInt) as IdFilterLike },
     { name: 'ids (numbers)', filter: { ids: chosen } },
     { name: 'bitmap', filter: bitmap },
     { name: 'not ids', filter: { ids: rejected, not: true } },
   ];
+  return [...forms, ...forms.map(({ name, filter }) => ({ name: `IdFilter(${name})`, filter: new IdFilter(filter) }))];
 }
 
 /** The subset's vectors and ids, the ids as the index numbers them. */
@@ -189,7 +191,7 @@ describe('filtered search through IDMap (user ids) and on IVF', () => {
   });
 
   /** At nprobe = nlist an IVF index scans every code: filtered = unfiltered ranking with the others left out. */
-  function expectPostFiltered(index: Index, allowed: (id: bigint) => boolean, filter: IdFilter, nlist: number) {
+  function expectPostFiltered(index: Index, allowed: (id: bigint) => boolean, filter: IdFilterLike, nlist: number) {
     const full = index.searchSync(queries, index.ntotal, { nprobe: nlist });
     const got = index.searchSync(queries, K, { nprobe: nlist, filter });
     for (let q = 0; q < queries.length / D; q++) {
@@ -206,7 +208,7 @@ describe('filtered search through IDMap (user ids) and on IVF', () => {
       index.trainSync(base);
       index.addSync(base);
       const allowed = (id: number) => id % 10 === 3;
-      for (const { name, filter } of [...filterForms(allowed, positions), { name: 'range', filter: { range: [300, 1300] } as IdFilter }]) {
+      for (const { name, filter } of [...filterForms(allowed, positions), { name: 'range', filter: { range: [300, 1300] } as IdFilterLike }]) {
         const test = name === 'range' ? (id: bigint) => id >= 300n && id < 1300n : (id: bigint) => allowed(Number(id));
         expectPostFiltered(index, test, filter, 16);
       }
@@ -465,11 +467,47 @@ describe('the plan of a filtered search', () => {
     for (const ix of [ivf, mapped, twice]) ix.dispose();
   });
 
+  it('IVF: an IdFilter keeps its allowed codes per index until that index changes; it copies its ids when made', () => {
+    const allowed = allowedShare(0.02);
+    const bitmap = new Uint8Array(N / 8);
+    for (const id of allowed) bitmap[id >> 3] |= 1 << (id & 7);
+    const prepared = new IdFilter(bitmap);
+    const made = (factory: string) => {
+      const index = indexFactory(D, factory, METRIC_L2);
+      index.trainSync(base);
+      index.addSync(base.subarray(0, 2000 * D));
+      return index;
+    };
+    const [sq, flat] = [made('IVF16,SQ8'), made('IVF16,Flat')];
+    // FAISS probing every list, with a call's own filter of the same ids.
+    const agree = (index: Index) => {
+      const want = index.searchSync(queries, K, { nprobe: 16, filter: { ids: allowed }, plan: 'index' });
+      for (let again = 0; again < 3; again++) {
+        const got = index.searchSync(queries, K, { nprobe: 2, filter: prepared, plan: 'exact' });
+        expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+        got.distances.forEach((v, i) => expect(Math.abs(v - want.distances[i])).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))));
+      }
+      return want;
+    };
+    // One IdFilter on two indexes in turn: each keeps its own listing.
+    for (const index of [sq, flat, sq, flat]) agree(index);
+    bitmap.fill(0); // made before: unchanged
+    sq.addSync(base.subarray(2000 * D)); // ids the kept listing lacks
+    expect(Array.from(agree(sq).labels).some((l) => l >= 2000n)).toBe(true);
+    const gone = allowed.filter((_, i) => i % 2 === 0);
+    sq.removeIdsSync(new IdFilter(BigInt64Array.from(gone, BigInt)));
+    expect(Array.from(agree(sq).labels).some((l) => gone.includes(Number(l)))).toBe(false);
+    agree(flat);
+    expect(new IdFilter(prepared) instanceof IdFilter).toBe(true);
+    sq.dispose();
+    flat.dispose();
+  });
+
   it('plans that do not exist, or not for this index, are errors naming the problem', () => {
     const index = indexFactory(D, 'PCA8,Flat', METRIC_L2);
     index.trainSync(base);
     index.addSync(base);
-    const filter = { range: [0, 100] } as IdFilter;
+    const filter = { range: [0, 100] } as IdFilterLike;
     expect(index.searchSync(queries, K, { filter }).plan).toBe('index');
     expect(() => index.searchSync(queries, K, { filter, plan: 'exact' })).toThrow(
       new RangeError("plan 'exact' is not available for IndexPreTransform (flat, HNSW and IVF indexes, alone or under an IDMap)"),
@@ -519,17 +557,24 @@ describe('filters that are wrong', () => {
   const q = new Float32Array(4).fill(0.5);
 
   it.each([
-    [[1, 2] as unknown as IdFilter, TypeError, 'options.filter must be a BigInt64Array of ids, a Uint8Array bitmap, or { ids | bitmap | range, not? }; got an array (wrap ids as { ids })'],
-    [new Int32Array(3) as unknown as IdFilter, TypeError, 'options.filter must be a BigInt64Array'],
-    [{ ids: [1], range: [0, 2] } as unknown as IdFilter, TypeError, 'options.filter must have exactly one of ids, bitmap or range; got 2'],
-    [{ idz: [1] } as unknown as IdFilter, TypeError, "options.filter: unknown key 'idz' (known: ids, bitmap, range, not)"],
+    [[1, 2] as unknown as IdFilterLike, TypeError, 'options.filter must be an IdFilter, a BigInt64Array of ids, a Uint8Array bitmap, or { ids | bitmap | range, not? }; got an array (wrap ids as { ids })'],
+    [new Int32Array(3) as unknown as IdFilterLike, TypeError, 'options.filter must be an IdFilter, a BigInt64Array'],
+    [{ ids: [1], range: [0, 2] } as unknown as IdFilterLike, TypeError, 'options.filter must have exactly one of ids, bitmap or range; got 2'],
+    [{ idz: [1] } as unknown as IdFilterLike, TypeError, "options.filter: unknown key 'idz' (known: ids, bitmap, range, not)"],
     [{ range: [5, 2] }, RangeError, 'options.filter.range must have min <= max; got [5, 2]'],
     [{ range: [0.5, 2] }, TypeError, 'options.filter.range[0] must be a safe integer or a 64-bit bigint; got 0.5'],
-    [{ bitmap: [1] } as unknown as IdFilter, TypeError, 'options.filter.bitmap must be a Uint8Array'],
-    [{ ids: [1], not: 'yes' } as unknown as IdFilter, TypeError, 'options.filter.not must be a boolean'],
+    [{ bitmap: [1] } as unknown as IdFilterLike, TypeError, 'options.filter.bitmap must be a Uint8Array'],
+    [{ ids: [1], not: 'yes' } as unknown as IdFilterLike, TypeError, 'options.filter.not must be a boolean'],
   ])('%o', (filter, Err, message) => {
     expect(() => index.searchSync(q, 1, { filter })).toThrow(Err);
     expect(() => index.searchSync(q, 1, { filter })).toThrow(message);
+  });
+
+  it('new IdFilter: the same checks, named filter', () => {
+    expect(() => new IdFilter([1, 2] as unknown as IdFilterLike)).toThrow(
+      new TypeError('new IdFilter(filter) must be an IdFilter, a BigInt64Array of ids, a Uint8Array bitmap, or { ids | bitmap | range, not? }; got an array (wrap ids as { ids })'),
+    );
+    expect(() => new IdFilter({ range: [5, 2] })).toThrow(new RangeError('new IdFilter(filter).range must have min <= max; got [5, 2]'));
   });
 
   it('removeIds: the same checks, named ids', () => {

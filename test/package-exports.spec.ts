@@ -58,14 +58,16 @@ describe('package exports', () => {
       );
       fs.writeFileSync(
         path.join(dir, 'use.ts'),
-        `${resolution === 'node10' ? "import * as faiss from 'faiss-native';\nimport" : 'import faiss,'} { IndexFlatIP, IndexHNSWFlat, tune, type SearchResult, type IdFilter } from 'faiss-native';
+        `${resolution === 'node10' ? "import * as faiss from 'faiss-native';\nimport" : 'import faiss,'} { IndexFlatIP, IndexHNSWFlat, tune, type SearchResult, type IdFilterLike, IdFilter } from 'faiss-native';
 import { IndexFlatL2 } from 'faiss-native/faiss-node';
 import { FaissStore, type MetadataFilter } from 'faiss-native/langchain';
 export const where: MetadataFilter = { tag: { $in: ['a', 'b'] }, $or: [{ year: { $gte: 2020 } }] };
 export const Store: typeof FaissStore = FaissStore;
 const index = new IndexFlatIP(4);
-const filter: IdFilter = { range: [0, 10] };
+const filter: IdFilterLike = { range: [0, 10] };
 const result: SearchResult = index.searchSync(new Float32Array(4), 1, { filter });
+export const prepared: IdFilter = new IdFilter(BigInt64Array.of(1n, 2n));
+index.searchSync(new Float32Array(4), 1, { filter: prepared });
 export const n: number = result.nq + new IndexFlatL2(4).ntotal() + new IndexHNSWFlat(4).efSearch;
 export const t: typeof tune = tune;
 export const same: boolean = faiss.IndexFlatIP === IndexFlatIP;

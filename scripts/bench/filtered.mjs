@@ -3,10 +3,11 @@
 // filter (a bitmap) allowing 0.1% to 50% of the ids at random: the plan chosen ('auto'), its
 // time against the cheaper of the same search unfiltered and the exact plan, one query at a
 // time (100 calls) and in one batch of 100; its recall@10 against exact search over the allowed
-// ids (a flat index of the same vectors); in batches, the same filter given as a set of ids
-// against the bitmap; one query at a time, a new filter on every call (against the exact plan
-// with the same new filters: a new filter's allowed vectors come from memory, not cache, whatever
-// the plan). Medians of alternating rounds in one process:
+// ids (a flat index of the same vectors); the same filter given as a set of ids, and as an
+// IdFilter made once of that set, against the bitmap; one query at a time, a new filter on every
+// call, and two IdFilters in turn (against the exact plan with the same new filters: a new
+// filter's allowed vectors come from memory, not cache, whatever the plan). Medians of
+// alternating rounds in one process:
 //   node scripts/bench/filtered.mjs [--n=100000] [--d=128] [--rounds=5]
 // `npm run bench` runs it too (20k vectors, 3 rounds; --full: 100k, 5 rounds).
 import path from 'node:path';
@@ -74,12 +75,20 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
     const rows = [];
     for (const [f, { share, ids, bitmap, count }] of filters.entries()) {
       const auto = index.searchSync(queries, K, { ...params, filter: bitmap });
+      const prepared = new faiss.IdFilter(ids);
+      const preparedTurns = [new faiss.IdFilter(bitmap), new faiss.IdFilter(others[f])];
       for (const single of [true, false]) {
-        const shapes = { unfiltered: params, exact: { ...params, filter: bitmap, plan: 'exact' }, auto: { ...params, filter: bitmap }, ids: { ...params, filter: ids } };
+        const shapes = {
+          unfiltered: params,
+          exact: { ...params, filter: bitmap, plan: 'exact' },
+          auto: { ...params, filter: bitmap },
+          ids: { ...params, filter: ids },
+          prepared: { ...params, filter: prepared },
+        };
         if (single) {
-          delete shapes.ids;
           shapes.fresh = [{ ...params, filter: bitmap }, { ...params, filter: others[f] }];
           shapes.freshExact = [{ ...params, filter: bitmap, plan: 'exact' }, { ...params, filter: others[f], plan: 'exact' }];
+          shapes.preparedTurns = preparedTurns.map((filter) => ({ ...params, filter }));
         }
         const seconds = Object.fromEntries(Object.keys(shapes).map((s) => [s, []]));
         for (const options of Object.values(shapes)) time(single, options); // warm-up
@@ -95,8 +104,10 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
           vsCheaper: t.auto / Math.min(t.unfiltered, t.exact),
           vsUnfiltered: t.auto / t.unfiltered,
           vsExact: t.auto / t.exact,
-          idsVsBitmap: single ? undefined : t.ids / t.auto,
+          idsVsBitmap: t.ids / t.auto,
+          preparedVsBitmap: t.prepared / t.auto,
           freshVsCheaper: single ? t.fresh / Math.min(t.unfiltered, t.freshExact) : undefined,
+          preparedTurnsVsCheaper: single ? t.preparedTurns / Math.min(t.unfiltered, t.freshExact) : undefined,
         });
       }
     }
@@ -108,17 +119,18 @@ export async function filteredSearch({ n = 100_000, d = 128, rounds = 5, log = (
 
 /** Markdown table of a filteredSearch result. */
 export function filteredTable(result) {
+  const x = (ratio) => (ratio === undefined ? '' : `${ratio.toFixed(2)}x`);
   const lines = [
-    `Filtered search by plan, n=${result.n}, d=${result.d}, k=${result.k}, ${result.nq} queries one at a time (single) or in one call (batch), a random bitmap filter, medians of ${result.rounds} alternating rounds: the plan chosen, its recall@10 against exact search over the allowed ids, queries per second, and its time against the cheaper of (unfiltered, exact plan); the same filter as a set of ids against the bitmap (batch); one query a call with two filters of that share in turn, so that every call brings a new one, against the cheaper of (unfiltered, exact plan with the same new filters) (single)`,
+    `Filtered search by plan, n=${result.n}, d=${result.d}, k=${result.k}, ${result.nq} queries one at a time (single) or in one call (batch), a random bitmap filter, medians of ${result.rounds} alternating rounds: the plan chosen, its recall@10 against exact search over the allowed ids, queries per second, and its time against the cheaper of (unfiltered, exact plan); the same filter as a set of ids, and as an IdFilter made once of that set, against the bitmap; one query a call with two filters of that share in turn, so that every call brings a new one, and two IdFilters of them in turn, against the cheaper of (unfiltered, exact plan with the same new filters) (single)`,
     '',
-    '| index | allowed | call | plan | recall@10 | queries/s | vs cheaper | vs unfiltered | vs exact | set / bitmap | new filter each call, vs cheaper |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| index | allowed | call | plan | recall@10 | queries/s | vs cheaper | vs unfiltered | vs exact | set / bitmap | IdFilter(set) / bitmap | new filter each call, vs cheaper | two IdFilters in turn, vs cheaper |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const ix of result.indexes) {
     const params = Object.entries(ix.params).map(([k, v]) => `${k} ${v}`).join(', ');
     for (const r of ix.rows) {
       lines.push(
-        `| ${ix.kind}${params ? ` ${params}` : ''} | ${r.share * 100}% | ${r.call} | ${r.plan} | ${r.recall.toFixed(3)} | ${Math.round(r.qps)} | ${r.vsCheaper.toFixed(2)}x | ${r.vsUnfiltered.toFixed(2)}x | ${r.vsExact.toFixed(2)}x | ${r.idsVsBitmap === undefined ? '' : `${r.idsVsBitmap.toFixed(2)}x`} | ${r.freshVsCheaper === undefined ? '' : `${r.freshVsCheaper.toFixed(2)}x`} |`,
+        `| ${ix.kind}${params ? ` ${params}` : ''} | ${r.share * 100}% | ${r.call} | ${r.plan} | ${r.recall.toFixed(3)} | ${Math.round(r.qps)} | ${r.vsCheaper.toFixed(2)}x | ${r.vsUnfiltered.toFixed(2)}x | ${r.vsExact.toFixed(2)}x | ${r.idsVsBitmap.toFixed(2)}x | ${r.preparedVsBitmap.toFixed(2)}x | ${x(r.freshVsCheaper)} | ${x(r.preparedTurnsVsCheaper)} |`,
       );
     }
   }

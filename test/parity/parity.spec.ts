@@ -24,7 +24,7 @@ import {
   METRIC_L2,
   readIndex,
   ScalarQuantizer,
-  type IdFilter,
+  type IdFilterLike,
   type QuantizerType,
   type SearchResult,
 } from '../../lib';
@@ -298,7 +298,7 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('filtered search parity 
     for (const id of chosen) bitmap[Number(id >> 3n)] |= 1 << Number(id & 7n);
     writeNpy(at('bitmap.npy'), bitmap, [bitmap.length]);
     const [min, max] = [idOf(n / 3), idOf((2 * n) / 3)];
-    const filters: { node: IdFilter; python: object }[] = [];
+    const filters: { node: IdFilterLike; python: object }[] = [];
     for (const not of [false, true]) {
       filters.push({ node: { ids: chosen, not }, python: { kind: 'ids', ids: at('ids.npy'), not } });
       filters.push({ node: { bitmap, not }, python: { kind: 'bitmap', bitmap: at('bitmap.npy'), not } });
