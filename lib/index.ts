@@ -10,6 +10,7 @@ export { IndexIVF, IndexIVFFlat, IndexIVFPQ } from './ivf';
 export { IndexHNSWFlat } from './hnsw';
 export { IndexIDMap, IndexIDMap2 } from './id-map';
 export { IndexRefine, IndexRefineFlat } from './refine';
+export { IndexIVFRaBitQ, IndexRaBitQ } from './rabitq';
 export { indexFactory } from './factory';
 export { HotIndex } from './hot-index';
 export { tune, type TuneOptions, type TunePoint, type TuneResult } from './tune';

@@ -7,7 +7,11 @@ import { native, type NativeIndex } from './native';
 import { checkPositiveInt } from './vectors';
 
 /** How an IVF index encodes its vectors (native/index_create.cc's NewIvf). */
-export type IvfEncoding = { kind: 'Flat' } | { kind: 'SQ'; qtype: number; byResidual: boolean } | { kind: 'PQ'; M: number; nbits: number };
+export type IvfEncoding =
+  | { kind: 'Flat' }
+  | { kind: 'RaBitQ' }
+  | { kind: 'SQ'; qtype: number; byResidual: boolean }
+  | { kind: 'PQ'; M: number; nbits: number };
 
 /** A new native IVF index, and the quantizer it was given (kept for the quantizer getter). */
 interface CreatedIvf {

@@ -31,6 +31,8 @@ export interface NativeIndex {
   readonly byResidual: boolean | undefined;
   /** An IndexRefine layer's k_factor. */
   kFactor: number | undefined;
+  /** A RaBitQ layer's query bits. */
+  qb: number | undefined;
   /** With `progress`, an IVF index's k-means writes [iterations done, iterations in all] into it. */
   train(x: Float32Array, progress?: Int32Array): Promise<void>;
   trainSync(x: Float32Array): void;
@@ -75,6 +77,7 @@ export interface NativeBinding {
   createScalarQuantizer(d: number, qtype: number, metric: number): NativeIndex;
   createIVF(quantizer: NativeIndex | null, d: number, nlist: number, metric: number, encoding: IvfEncoding): NativeIndex;
   createHNSWFlat(d: number, M: number, metric: number): NativeIndex;
+  createRaBitQ(d: number, metric: number): NativeIndex;
   createIDMap(index: NativeIndex, two: boolean): NativeIndex;
   createRefineFlat(base: NativeIndex): NativeIndex;
   createRefine(base: NativeIndex, refine: NativeIndex): NativeIndex;

@@ -7,6 +7,8 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFRaBitQ.h>
+#include <faiss/IndexRaBitQ.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/FaissException.h>
@@ -110,11 +112,12 @@ Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, 
   return IndexWrap::Create(env, handle);
 }
 
-// The IVF index an encoding describes (lib/ivf.ts): { kind: 'Flat' }, { kind: 'SQ', qtype,
-// byResidual } or { kind: 'PQ', M, nbits }.
+// The IVF index an encoding describes (lib/ivf.ts): { kind: 'Flat' }, { kind: 'RaBitQ' },
+// { kind: 'SQ', qtype, byResidual } or { kind: 'PQ', M, nbits }.
 faiss::IndexIVF* NewIvf(faiss::Index* quantizer, int d, size_t nlist, faiss::MetricType metric, const Napi::Object& encoding) {
   std::string kind = encoding.Get("kind").As<Napi::String>();
   if (kind == "Flat") return new faiss::IndexIVFFlat(quantizer, d, nlist, metric);
+  if (kind == "RaBitQ") return new faiss::IndexIVFRaBitQ(quantizer, d, nlist, metric);
   if (kind == "PQ") {
     auto M = size_t(encoding.Get("M").As<Napi::Number>().Int64Value());
     auto nbits = size_t(encoding.Get("nbits").As<Napi::Number>().Int64Value());
@@ -150,6 +153,14 @@ Napi::Value CreateIVF(const Napi::CallbackInfo& info) {
   }
   return CreateOver(env, IndexWrap::HandleOf(env, info[0]),
                     [&](faiss::Index* quantizer) { return NewIvf(quantizer, d, nlist, metric, encoding); });
+}
+
+// createRaBitQ(d, metric)
+Napi::Value CreateRaBitQ(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int d = info[0].As<Napi::Number>().Int32Value();
+  auto metric = faiss::MetricType(info[1].As<Napi::Number>().Int32Value());
+  return IndexWrap::Create(env, NewHandle(Guarded(env, [&] { return static_cast<faiss::Index*>(new faiss::IndexRaBitQ(d, metric)); })));
 }
 
 // createHNSWFlat(d, M, metric)
@@ -242,6 +253,7 @@ void ExportCreators(Napi::Env env, Napi::Object exports) {
   exports.Set("createHNSWFlat", Napi::Function::New<CreateHNSWFlat>(env, "createHNSWFlat"));
   exports.Set("createIDMap", Napi::Function::New<CreateIDMap>(env, "createIDMap"));
   exports.Set("createRefineFlat", Napi::Function::New<CreateRefineFlat>(env, "createRefineFlat"));
+  exports.Set("createRaBitQ", Napi::Function::New<CreateRaBitQ>(env, "createRaBitQ"));
   exports.Set("createRefine", Napi::Function::New<CreateRefine>(env, "createRefine"));
   exports.Set("readIndex", Napi::Function::New<ReadIndex<true>>(env, "readIndex"));
   exports.Set("readIndexSync", Napi::Function::New<ReadIndex<false>>(env, "readIndexSync"));

@@ -12,7 +12,9 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFRaBitQ.h>
 #include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRaBitQ.h>
 #include <faiss/IndexScalarQuantizer.h>
 
 #include <cstdlib>
@@ -72,6 +74,12 @@ faiss::IndexHNSW* HnswLayer(faiss::Index* index) { return FindLayer<faiss::Index
 
 faiss::IndexRefine* RefineLayer(faiss::Index* index) { return FindLayer<faiss::IndexRefine>(index); }
 
+uint8_t* RaBitQQueryBits(faiss::Index* index) {
+  if (auto* flat = FindLayer<faiss::IndexRaBitQ>(index)) return &flat->qb;
+  if (auto* ivf = FindLayer<faiss::IndexIVFRaBitQ>(index)) return &ivf->qb;
+  return nullptr;
+}
+
 std::string TypeName(const std::type_info& type) {
   int status = 0;
   std::unique_ptr<char, decltype(&std::free)> name(abi::__cxa_demangle(type.name(), nullptr, nullptr, &status), &std::free);
@@ -124,6 +132,8 @@ std::string ClassName(const faiss::Index& index) {
   if (dynamic_cast<const faiss::IndexFlat*>(&index)) return "IndexFlat";
   if (typeid(index) == typeid(faiss::IndexRefineFlat)) return "IndexRefineFlat";
   if (typeid(index) == typeid(faiss::IndexRefine)) return "IndexRefine";
+  if (typeid(index) == typeid(faiss::IndexRaBitQ)) return "IndexRaBitQ";
+  if (typeid(index) == typeid(faiss::IndexIVFRaBitQ)) return "IndexIVFRaBitQ";
   return "Index";
 }
 

@@ -92,6 +92,10 @@ const faiss::IndexHNSW* HnswLayer(const faiss::Index* index);
 // The refinement layer of an index (itself, or under an IDMap / pre-transform), or nullptr.
 faiss::IndexRefine* RefineLayer(faiss::Index* index);
 
+// The query bits (qb) of an index's RaBitQ layer (IndexRaBitQ or IndexIVFRaBitQ, itself or under
+// an IDMap / pre-transform / refinement), or nullptr.
+uint8_t* RaBitQQueryBits(faiss::Index* index);
+
 // FAISS's name of a C++ type ("faiss::IndexHNSWFlat").
 std::string TypeName(const std::type_info& type);
 

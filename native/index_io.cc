@@ -8,7 +8,9 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFRaBitQ.h>
 #include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRaBitQ.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/VectorTransform.h>
@@ -130,6 +132,9 @@ void CheckScalarQuantizer(const faiss::ScalarQuantizer& sq, int d, bool trained)
 // Most candidates per result an IndexRefine asks its base index for (lib/search-params.ts
 // MAX_K_FACTOR).
 constexpr float kMaxKFactor = 65536;
+// Most bits a RaBitQ query is quantized to (lib/rabitq.ts MAX_QB): FAISS's quantized query
+// values are bytes.
+constexpr uint8_t kMaxQueryBits = 8;
 
 // a * b for sizes read from a file. A product that wraps around 2^64 could equal the real size
 // and let a lying count through (ntotal = 2^60 + n with 16-byte codes), so it is an error.
@@ -148,7 +153,7 @@ void CheckSupported(const faiss::Index& index) {
       t == typeid(faiss::IndexScalarQuantizer) || t == typeid(faiss::IndexIVFFlat) || t == typeid(faiss::IndexIVFScalarQuantizer) ||
       t == typeid(faiss::IndexIDMap) || t == typeid(faiss::IndexIDMap2) || t == typeid(faiss::IndexPreTransform) ||
       t == typeid(faiss::IndexHNSWFlat) || t == typeid(faiss::IndexIVFPQ) || t == typeid(faiss::IndexRefine) ||
-      t == typeid(faiss::IndexRefineFlat)) {
+      t == typeid(faiss::IndexRefineFlat) || t == typeid(faiss::IndexRaBitQ) || t == typeid(faiss::IndexIVFRaBitQ)) {
     return;
   }
   throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes yet (unless read with trusted: true)"});
@@ -186,6 +191,19 @@ void CheckIvfPq(const faiss::IndexIVFPQ& ivf) {
                          "product quantizer code size %zd, index code size %zd", pq.code_size, ivf.code_size);
   FAISS_THROW_IF_NOT_FMT(!ivf.is_trained || pq.centroids.size() == pq.d * pq.ksub, "product quantizer holds %zd centroid values, expected %zd",
                          pq.centroids.size(), pq.d * pq.ksub);
+}
+
+// A RaBitQ quantizer against its index (`codeSize`, `qb` its own): a code is d sign bits and
+// the factors FAISS reads after them, and queries are quantized to qb bits (0: not at all).
+void CheckRaBitQ(const faiss::RaBitQuantizer& rabitq, const faiss::Index& index, size_t codeSize, uint8_t qb) {
+  FAISS_THROW_IF_NOT_FMT(rabitq.d == size_t(index.d), "RaBitQ quantizer dimension %zd differs from the index's %d", rabitq.d, index.d);
+  const size_t expected = faiss::RaBitQuantizer(rabitq.d).code_size;
+  FAISS_THROW_IF_NOT_FMT(rabitq.code_size == expected && codeSize == expected, "RaBitQ code size %zd (index: %zd), expected %zd for d=%zd",
+                         rabitq.code_size, codeSize, expected, rabitq.d);
+  FAISS_THROW_IF_NOT_MSG(rabitq.metric_type == index.metric_type, "RaBitQ quantizer metric differs from the index's");
+  FAISS_THROW_IF_NOT_MSG(index.metric_type == faiss::METRIC_L2 || index.metric_type == faiss::METRIC_INNER_PRODUCT,
+                         "RaBitQ index whose metric is neither L2 nor inner product");
+  FAISS_THROW_IF_NOT_FMT(qb <= kMaxQueryBits, "RaBitQ query bits qb=%d must be 0..%d", int(qb), int(kMaxQueryBits));
 }
 
 // The graph of an HNSW index: FAISS follows its offsets and neighbour ids unchecked.
@@ -329,6 +347,14 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
   FAISS_THROW_IF_NOT_FMT((index.metric_type >= faiss::METRIC_INNER_PRODUCT && index.metric_type <= faiss::METRIC_Lp) ||
                              (index.metric_type >= faiss::METRIC_Canberra && index.metric_type <= faiss::METRIC_GOWER),
                          "index has unknown metric type %d", int(index.metric_type));
+  if (auto* rabitq = dynamic_cast<const faiss::IndexRaBitQ*>(&index)) {  // before its codes' size, which its code size sets
+    CheckRaBitQ(rabitq->rabitq, index, rabitq->code_size, rabitq->qb);
+    // Searches read the center's d values (IndexRaBitQ::train sets them).
+    const size_t center = rabitq->center.size();
+    FAISS_THROW_IF_NOT_FMT(index.is_trained ? center == size_t(index.d) : center == 0 || center == size_t(index.d),
+                           "RaBitQ index holds a center of %zd values for d=%d", center, index.d);
+    FAISS_THROW_IF_NOT_MSG(index.is_trained || index.ntotal == 0, "untrained RaBitQ index holding vectors");
+  }
   if (auto* codes = dynamic_cast<const faiss::IndexFlatCodes*>(&index)) {
     FAISS_THROW_IF_NOT_FMT(codes->codes.size() == Product(size_t(codes->ntotal), codes->code_size, "codes size"),
                            "index holds %zd bytes of codes for %zd vectors of %zd bytes", codes->codes.size(),
@@ -351,6 +377,7 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
     FAISS_THROW_IF_NOT_MSG(ivfsq->code_size == ivfsq->sq.code_size, "index code size differs from its scalar quantizer's");
   }
   if (auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(&index)) CheckIvfPq(*ivfpq);
+  if (auto* ivfrabitq = dynamic_cast<const faiss::IndexIVFRaBitQ*>(&index)) CheckRaBitQ(ivfrabitq->rabitq, index, ivfrabitq->code_size, ivfrabitq->qb);
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(ivf->nlist > 0, "IVF index with no lists");
     FAISS_THROW_IF_NOT_MSG(ivf->quantizer != nullptr, "IVF index without a quantizer");

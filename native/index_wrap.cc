@@ -205,6 +205,7 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor<&IndexWrap::GetQtype>("qtype"),
           InstanceAccessor<&IndexWrap::GetByResidual>("byResidual"),
           InstanceAccessor<&IndexWrap::GetKFactor, &IndexWrap::SetKFactor>("kFactor"),
+          InstanceAccessor<&IndexWrap::GetQb, &IndexWrap::SetQb>("qb"),
           InstanceMethod<&IndexWrap::Train<true>>("train"),
           InstanceMethod<&IndexWrap::Train<false>>("trainSync"),
           InstanceMethod<&IndexWrap::Add<true>>("add"),
@@ -368,6 +369,20 @@ void IndexWrap::SetKFactor(const Napi::CallbackInfo& info, const Napi::Value& va
   const float kFactor = float(value.As<Napi::Number>().DoubleValue());
   WriteLock lock(*handle->mutex);  // as SetNprobe: waits for the searches that read it
   refine->k_factor = kFactor;
+}
+
+Napi::Value IndexWrap::GetQb(const Napi::CallbackInfo& info) {
+  // Read without the lock, as nprobe.
+  const uint8_t* qb = RaBitQQueryBits(Live(info.Env())->index.get());
+  return qb ? Napi::Number::New(info.Env(), *qb) : info.Env().Undefined();
+}
+
+void IndexWrap::SetQb(const Napi::CallbackInfo& info, const Napi::Value& value) {
+  auto handle = Live(info.Env());
+  uint8_t* qb = RaBitQQueryBits(handle->index.get());
+  if (qb == nullptr) throw Napi::TypeError::New(info.Env(), "qb: this index has no RaBitQ layer");
+  WriteLock lock(*handle->mutex);  // as SetNprobe: waits for the searches that read it
+  *qb = uint8_t(value.As<Napi::Number>().Uint32Value());
 }
 
 Napi::Value IndexWrap::GetQtype(const Napi::CallbackInfo& info) {

@@ -43,6 +43,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetByResidual(const Napi::CallbackInfo& info);
   Napi::Value GetKFactor(const Napi::CallbackInfo& info);  // of a refinement layer
   void SetKFactor(const Napi::CallbackInfo& info, const Napi::Value& value);
+  Napi::Value GetQb(const Napi::CallbackInfo& info);  // of a RaBitQ layer
+  void SetQb(const Napi::CallbackInfo& info, const Napi::Value& value);
 
   // Each Async=true form returns a Promise and runs on the libuv pool; Async=false is *Sync.
   template <bool Async>

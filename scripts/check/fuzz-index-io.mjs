@@ -57,6 +57,13 @@ export function seedIndexes(faiss) {
     return index;
   });
   add('IndexRefine(IVF8,Flat, SQ8)', () => new faiss.IndexRefine(new faiss.IndexIVFFlat(d, 8, faiss.METRIC_L2), new faiss.IndexScalarQuantizer(d, 'QT_8bit', faiss.METRIC_L2)));
+  add('IndexRaBitQ qb 4', () => {
+    const index = new faiss.IndexRaBitQ(d, faiss.METRIC_INNER_PRODUCT);
+    index.qb = 4;
+    return index;
+  });
+  add('IndexIVFRaBitQ IVF8', () => new faiss.IndexIVFRaBitQ(d, 8, faiss.METRIC_L2));
+  add('IndexRefineFlat(RaBitQ)', () => new faiss.IndexRefineFlat(new faiss.IndexRaBitQ(d)));
   return { d, seeds };
 }
 

@@ -17,6 +17,8 @@ import {
   IndexIVF,
   IndexIVFFlat,
   IndexIVFPQ,
+  IndexIVFRaBitQ,
+  IndexRaBitQ,
   IndexIVFScalarQuantizer,
   IndexRefine,
   IndexRefineFlat,
@@ -34,7 +36,7 @@ import * as FaissNode from '../../lib/faiss-node';
 import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
 
 interface Spec {
-  kind: 'flat' | 'ivfsq' | 'ivfflat' | 'ivfpq' | 'refineflat' | 'hnsw' | 'idmap' | 'idmap2' | 'factory';
+  kind: 'flat' | 'ivfsq' | 'ivfflat' | 'ivfpq' | 'refineflat' | 'rabitq' | 'ivfrabitq' | 'hnsw' | 'idmap' | 'idmap2' | 'factory';
   metric: 'ip' | 'l2';
   nlist?: number;
   qtype?: QuantizerType;
@@ -66,6 +68,10 @@ const CASES: Case[] = [
   { name: 'IndexIVFPQ IVF64 M16 nbits8', spec: { kind: 'ivfpq', metric: 'l2', nlist: 64, M: 16, nbits: 8 }, nprobes: [1, 8, 64] },
   { name: 'IndexIVFPQ IVF64 M32 nbits4 IP', spec: { kind: 'ivfpq', metric: 'ip', nlist: 64, M: 32, nbits: 4 }, nprobes: [4] },
   { name: 'IndexRefineFlat(IVF64 PQ16x4) kFactor 4', spec: { kind: 'refineflat', metric: 'l2', nlist: 64, M: 16, nbits: 4, kFactor: 4 }, nprobes: [1, 8] },
+  { name: 'IndexRaBitQ L2', spec: { kind: 'rabitq', metric: 'l2' }, nprobes: [0] },
+  { name: 'IndexRaBitQ IP', spec: { kind: 'rabitq', metric: 'ip' }, nprobes: [0] },
+  { name: 'IndexIVFRaBitQ IVF64 L2', spec: { kind: 'ivfrabitq', metric: 'l2', nlist: 64 }, nprobes: [1, 8, 64] },
+  { name: 'IndexIVFRaBitQ IVF64 IP', spec: { kind: 'ivfrabitq', metric: 'ip', nlist: 64 }, nprobes: [4] },
   { name: 'IndexHNSWFlat M16', spec: { kind: 'hnsw', metric: 'l2', M: 16 }, nprobes: [0] },
   { name: 'IndexIDMap(FlatIP)', spec: { kind: 'idmap', metric: 'ip' }, nprobes: [0], ids: true },
   { name: 'IndexIDMap2(FlatIP)', spec: { kind: 'idmap2', metric: 'ip' }, nprobes: [0], ids: true },
@@ -92,6 +98,10 @@ function buildNode(spec: Spec, d: number): Index {
       index.kFactor = spec.kFactor!;
       return index;
     }
+    case 'rabitq':
+      return new IndexRaBitQ(d, metric);
+    case 'ivfrabitq':
+      return new IndexIVFRaBitQ(flat(), d, spec.nlist!, metric);
     case 'hnsw':
       return new IndexHNSWFlat(d, spec.M, metric);
     case 'idmap':

@@ -34,6 +34,16 @@ def make(spec, d):
         index = faiss.IndexRefineFlat(faiss.IndexIVFPQ(flat(spec, d), d, spec["nlist"], spec["M"], spec["nbits"], metric_of(spec)))
         index.k_factor = spec["kFactor"]
         return index
+    if kind == "rabitq":
+        return faiss.IndexRaBitQ(d, metric_of(spec))
+    if kind == "ivfrabitq":
+        # faiss-cpu 1.12's wrapper does not keep this constructor's quantizer alive (the other
+        # IVF constructors' wrappers do): the index owns it instead.
+        quantizer = flat(spec, d)
+        index = faiss.IndexIVFRaBitQ(quantizer, d, spec["nlist"], metric_of(spec))
+        quantizer.this.disown()
+        index.own_fields = True
+        return index
     if kind == "hnsw":
         return faiss.IndexHNSWFlat(d, spec["M"], metric_of(spec))
     if kind == "idmap":
