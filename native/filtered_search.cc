@@ -79,9 +79,11 @@ constexpr double kHnswWalkCost = 1.4;
 //   128; with a count of the allowed nodes among all those met after the walk, 0.931; with the
 //   rank, 0.996 (scratch run, one query a call, 200 queries; the README has the bench's).
 constexpr double kHnswMinWalkShare = 0.2;
-// "Clearly fewer" (or farther): 3 standard deviations below a random filter's count, so that a
-// random filter sends about 0.1% of its queries to the exact plan (at 0.75 of its share without the test,
-// 7% of the queries went, and a batch cost 2.7x the unfiltered one instead of 1.4x).
+// "Clearly fewer" (or farther): 3 standard deviations below a random filter's count (beyond its
+// rank), so that a random filter sends few queries to the exact plan: about 0.1% through the
+// count, 1 or 2 of 100 through the rank, whose law is skewed (20% allowed, filtered.mjs's
+// filter). At 0.75 of the share, without the deviations, 7% of the queries went, and a batch
+// cost 2.7x the unfiltered one instead of 1.4x.
 constexpr double kLocalShareSigmas = 3;
 // How far, in ranks among the nodes met over efSearch, a widened walk finds the k-th allowed
 // neighbour: recall@10 of the 20%-80% least like the queries allowed, by the true rank of the
