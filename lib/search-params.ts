@@ -72,8 +72,9 @@ export interface SearchParams {
    * The plan of a filtered search (ignored without a filter): `'auto'` (default) chooses from the
    * share of ids allowed (HNSW: exact below 20% allowed or while the allowed vectors number at
    * most efSearch / share^(1/4) times the graph's level-0 degree, else widened, but exact for the
-   * queries around which clearly fewer ids are allowed than at random; IVF: widened, exact
-   * once the walk over the allowed codes reaches every list holding any), or forces one. The
+   * queries around which clearly fewer ids are allowed than at random, or whose k-th allowed
+   * result ranks clearly farther out; IVF: widened, exact once the walk over the allowed codes
+   * reaches every list holding any), or forces one. The
    * result's `plan` says which ran.
    */
   plan?: 'auto' | FilterPlan;
