@@ -11,7 +11,7 @@ it('every TypeScript name in the README table is exported or is a method of an i
   expect(rows.length).toBeGreaterThan(25);
   const exported = new Set(Object.keys(faiss));
   const members = new Set<string>();
-  for (const cls of [faiss.Index, faiss.IndexIVFScalarQuantizer, faiss.IndexIVFPQ, faiss.IndexHNSWFlat, faiss.IndexIDMap, faiss.IndexRefine]) {
+  for (const cls of [faiss.Index, faiss.IndexIVFScalarQuantizer, faiss.IndexIVFPQ, faiss.IndexHNSWFlat, faiss.IndexIDMap, faiss.IndexRefine, faiss.IndexRaBitQ]) {
     for (let p = cls.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
       Object.getOwnPropertyNames(p).forEach((n) => members.add(n));
     }
