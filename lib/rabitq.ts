@@ -5,16 +5,8 @@ import { Index } from './faiss-index';
 import { IndexIVF } from './ivf';
 import { checkMetric, METRIC_L2, type MetricType } from './metric';
 import { native } from './native';
-import { checkPositiveInt, describe } from './vectors';
-
-/** Most bits a query is quantized to (native/index_io.cc kMaxQueryBits). */
-export const MAX_QB = 8;
-
-function checkQb(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`qb must be an integer; got ${describe(value)}`);
-  if (value < 0 || value > MAX_QB) throw new RangeError(`qb must be from 0 to ${MAX_QB}; got ${value}`);
-  return value;
-}
+import { checkQb } from './search-params';
+import { checkPositiveInt } from './vectors';
 
 /**
  * RaBitQ codes searched exhaustively (Python's `faiss.IndexRaBitQ(d, metric)`): training finds
@@ -36,15 +28,16 @@ export class IndexRaBitQ extends Index {
   }
 
   /**
-   * Bits each query is quantized to before the estimate (Python's `qb`): 0 (default) keeps the
-   * query in floats; 1 to 8 trade accuracy for speed. Setting it waits for running searches.
+   * Bits each query is quantized to before the estimate (Python's `qb`; also per call,
+   * `search(q, k, { qb })`): 0 (default) keeps the query in floats, and is far slower; 1 to 8.
+   * Setting it waits for running searches.
    */
   get qb(): number {
     return this.native.qb as number;
   }
 
   set qb(value: number) {
-    this.native.qb = checkQb(value);
+    this.native.qb = checkQb(value, 'qb');
   }
 }
 
@@ -76,6 +69,6 @@ export class IndexIVFRaBitQ extends IndexIVF {
   }
 
   set qb(value: number) {
-    this.native.qb = checkQb(value);
+    this.native.qb = checkQb(value, 'qb');
   }
 }

@@ -96,5 +96,5 @@ export class SearchBatcher {
 
 function sameParams(a: NativeSearchParams | undefined, b: NativeSearchParams | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.nprobe === b.nprobe && a.maxCodes === b.maxCodes && a.efSearch === b.efSearch && a.plan === b.plan;
+  return a.nprobe === b.nprobe && a.maxCodes === b.maxCodes && a.efSearch === b.efSearch && a.kFactor === b.kFactor && a.qb === b.qb && a.plan === b.plan;
 }

@@ -66,6 +66,11 @@ export interface SearchParams {
    * (Python's `IndexRefineSearchParameters(k_factor=...)`): k x kFactor, at least 1.
    */
   kFactor?: number;
+  /**
+   * Bits each query is quantized to (RaBitQ indexes; Python's `RaBitQSearchParameters(qb=...)`,
+   * `IVFRaBitQSearchParameters`): 0 to 8; the index's own `qb` is unchanged.
+   */
+  qb?: number;
   /** Only these ids are searched. */
   filter?: IdFilterLike;
   /**
@@ -98,24 +103,28 @@ export interface NativeSearchParams {
   efSearch: number;
   /** 0: the index's own. */
   kFactor: number;
+  /** -1: the index's own. */
+  qb: number;
   filter?: NativeIdFilter;
   /** FILTER_PLANS' index of a forced plan, 0 to choose. */
   plan: number;
 }
 
 /** The layers whose parameters a call or an accessor can set. */
-export type Layer = 'IVF' | 'HNSW' | 'IndexRefine';
+export type Layer = 'IVF' | 'HNSW' | 'IndexRefine' | 'RaBitQ';
 const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = {
   nprobe: 'IVF',
   maxCodes: 'IVF',
   efSearch: 'HNSW',
   kFactor: 'IndexRefine',
+  qb: 'RaBitQ',
   filter: undefined,
   plan: undefined,
 };
 
 export function hasLayer(nat: NativeIndex, layer: Layer): boolean {
   if (layer === 'IndexRefine') return nat.kFactor !== undefined;
+  if (layer === 'RaBitQ') return nat.qb !== undefined;
   return layer === 'IVF' ? nat.nlist !== undefined : nat.efSearch !== undefined;
 }
 
@@ -138,17 +147,18 @@ export function toNativeParams(params: object | undefined, nat: NativeIndex, cal
     }
     const layer = LAYER_OF[key as keyof SearchParams];
     if (layer !== undefined && !hasLayer(nat, layer)) {
-      throw new TypeError(`${call}: option '${key}' applies to indexes with an ${layer} layer; this index is ${nat.className}`);
+      throw new TypeError(`${call}: option '${key}' applies to indexes with ${layer === 'RaBitQ' ? 'a' : 'an'} ${layer} layer; this index is ${nat.className}`);
     }
     any = true;
   }
   if (!any) return undefined;
-  const { nprobe, maxCodes, efSearch, kFactor, filter, plan } = given as SearchParams;
+  const { nprobe, maxCodes, efSearch, kFactor, qb, filter, plan } = given as SearchParams;
   return {
     nprobe: nprobe === undefined ? 0 : checkPositiveInt(nprobe, 'options.nprobe'),
     maxCodes: maxCodes === undefined ? -1 : checkCount(maxCodes, 'options.maxCodes'),
     efSearch: efSearch === undefined ? 0 : checkEf(efSearch, 'options.efSearch'),
     kFactor: kFactor === undefined ? 0 : checkKFactor(kFactor, 'options.kFactor'),
+    qb: qb === undefined ? -1 : checkQb(qb, 'options.qb'),
     filter: filter === undefined ? undefined : toNativeFilter(filter, 'options.filter'),
     plan: checkPlan(plan),
   };
@@ -177,6 +187,16 @@ export const MAX_K_FACTOR = 65536;
 export function checkKFactor(value: unknown, name: string): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number; got ${describe(value)}`);
   if (!(value >= 1 && value <= MAX_K_FACTOR)) throw new RangeError(`${name} must be from 1 to ${MAX_K_FACTOR}; got ${String(value)}`);
+  return value;
+}
+
+/** Most bits a RaBitQ query is quantized to (native/index_io.cc kMaxQueryBits). */
+export const MAX_QB = 8;
+
+/** Checks RaBitQ's query bits: an integer from 0 to MAX_QB. */
+export function checkQb(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${name} must be an integer; got ${describe(value)}`);
+  if (value < 0 || value > MAX_QB) throw new RangeError(`${name} must be from 0 to ${MAX_QB}; got ${value}`);
   return value;
 }
 

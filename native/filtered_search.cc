@@ -622,9 +622,9 @@ size_t SelectNearest(Order& order, size_t from, double wanted) {
 // threads, the heap fed in the serial order, so the results are the serial ones. Returns whether
 // every query visited every list.
 template <class C, class ScoreList, class FetchList>
-bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& lists, double perList, size_t target, faiss::idx_t n,
-                      const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels, const ScoreList& scoreList,
-                      const FetchList& fetchList) {
+bool WalkNearestLists(const faiss::IndexIVF& ivf, const faiss::IVFSearchParameters* scan, const std::vector<uint32_t>& lists, double perList,
+                      size_t target, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels,
+                      const ScoreList& scoreList, const FetchList& fetchList) {
   const size_t d = size_t(ivf.d);
   const size_t count = lists.size();
   perList = std::max(perList, 1e-3);
@@ -641,7 +641,7 @@ bool WalkNearestLists(const faiss::IndexIVF& ivf, const std::vector<uint32_t>& l
   const float* everyCentroid = centroids != nullptr && 2 * count > ivf.nlist ? centroids : nullptr;
   const bool ip = ivf.metric_type == faiss::METRIC_INNER_PRODUCT;
   const auto scanner = [&](const float* query) {
-    std::unique_ptr<faiss::InvertedListScanner> made = IvfScanner(ivf, nullptr);
+    std::unique_ptr<faiss::InvertedListScanner> made = IvfScanner(ivf, scan);
     made->set_query(query);
     return made;
   };
@@ -754,11 +754,11 @@ class ScoreBatch {
 // the lists that hold any. Their codes are read where they lie in the lists, or from the
 // copy made for a filter that came again, one list's after another.
 template <class C>
-bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed, size_t target, faiss::idx_t n, const float* x,
-                        faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const faiss::IVFSearchParameters* scan, const AllowedCodes& allowed, size_t target,
+                        faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
   const double perList = double(allowed.size()) / double(std::max<size_t>(1, allowed.lists.size()));
   const size_t codeSize = ivf.code_size;
-  return WalkNearestLists<C>(ivf, allowed.lists, perList, target, n, x, k, distances, labels,
+  return WalkNearestLists<C>(ivf, scan, allowed.lists, perList, target, n, x, k, distances, labels,
                              [&](const CodeScorer& scorer, size_t i, Scored& out) {
                                if (!allowed.codes.empty()) {
                                  float dis[64];
@@ -792,14 +792,15 @@ bool SearchAllowedCodes(const faiss::IndexIVF& ivf, const AllowedCodes& allowed,
 // The walk that tests ids as it goes (nothing listed beforehand): the candidates are every
 // list that holds codes, whose ids are tested by `member` (an IDMap's ids where idMap is given).
 template <class C, class Member>
-bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap, const Member& member, double share,
-                       size_t target, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+bool SearchTestedCodes(const faiss::IndexIVF& ivf, const faiss::IVFSearchParameters* scan, const std::vector<faiss::idx_t>* idMap,
+                       const Member& member, double share, size_t target, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances,
+                       faiss::idx_t* labels) {
   std::vector<uint32_t> lists;
   for (size_t l = 0; l < ivf.nlist; l++) {
     if (ivf.invlists->list_size(l) > 0) lists.push_back(uint32_t(l));
   }
   const double perList = share * double(ivf.ntotal) / double(std::max<size_t>(1, lists.size()));
-  return WalkNearestLists<C>(ivf, lists, perList, target, n, x, k, distances, labels,
+  return WalkNearestLists<C>(ivf, scan, lists, perList, target, n, x, k, distances, labels,
                              [&](const CodeScorer& scorer, size_t i, Scored& out) {
                                const size_t size = ivf.invlists->list_size(lists[i]);
                                faiss::InvertedLists::ScopedIds ids(ivf.invlists, lists[i]);
@@ -816,22 +817,23 @@ bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_
 
 // SearchTestedCodes with the selector's test inlined for a range or a bitmap.
 template <class C>
-bool SearchTestedCodes(const faiss::IndexIVF& ivf, const std::vector<faiss::idx_t>* idMap, const faiss::IDSelector& sel, double share,
-                       size_t target, faiss::idx_t n, const float* x, faiss::idx_t k, float* distances, faiss::idx_t* labels) {
+bool SearchTestedCodes(const faiss::IndexIVF& ivf, const faiss::IVFSearchParameters* scan, const std::vector<faiss::idx_t>* idMap,
+                       const faiss::IDSelector& sel, double share, size_t target, faiss::idx_t n, const float* x, faiss::idx_t k,
+                       float* distances, faiss::idx_t* labels) {
   if (const auto* range = dynamic_cast<const faiss::IDSelectorRange*>(&sel)) {
     const faiss::idx_t lo = range->imin;
     const faiss::idx_t hi = range->imax;
-    return SearchTestedCodes<C>(ivf, idMap, [lo, hi](faiss::idx_t id) { return id >= lo && id < hi; }, share, target, n, x, k,
+    return SearchTestedCodes<C>(ivf, scan, idMap, [lo, hi](faiss::idx_t id) { return id >= lo && id < hi; }, share, target, n, x, k,
                                 distances, labels);
   }
   if (const auto* bitmap = dynamic_cast<const faiss::IDSelectorBitmap*>(&sel)) {
     const uint8_t* bits = bitmap->bitmap;
     const size_t bytes = bitmap->n;
     return SearchTestedCodes<C>(
-        ivf, idMap, [bits, bytes](faiss::idx_t id) { return id >= 0 && size_t(id >> 3) < bytes && ((bits[id >> 3] >> (id & 7)) & 1) != 0; },
+        ivf, scan, idMap, [bits, bytes](faiss::idx_t id) { return id >= 0 && size_t(id >> 3) < bytes && ((bits[id >> 3] >> (id & 7)) & 1) != 0; },
         share, target, n, x, k, distances, labels);
   }
-  return SearchTestedCodes<C>(ivf, idMap, [&sel](faiss::idx_t id) { return sel.is_member(id); }, share, target, n, x, k,
+  return SearchTestedCodes<C>(ivf, scan, idMap, [&sel](faiss::idx_t id) { return sel.is_member(id); }, share, target, n, x, k,
                               distances, labels);
 }
 
@@ -1102,13 +1104,15 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
       const std::vector<faiss::idx_t>* idMap = idmap != nullptr ? &idmap->id_map : nullptr;
       if (allowed == nullptr && listable && listedCost <= testedCost) allowed = cache.List(*ivf, idMap, *sel, prepared);
       const bool ip = ivf->metric_type == faiss::METRIC_INNER_PRODUCT;
+      // The call's parameters reach the scanner (RaBitQ's query bits); its selector does not: the walks test ids themselves.
+      const auto* scan = dynamic_cast<const faiss::IVFSearchParameters*>(params);
       using Min = faiss::CMin<float, faiss::idx_t>;
       using Max = faiss::CMax<float, faiss::idx_t>;
       const bool every = allowed != nullptr
-                             ? (ip ? SearchAllowedCodes<Min>(*ivf, *allowed, target, n, x, k, distances, labels)
-                                   : SearchAllowedCodes<Max>(*ivf, *allowed, target, n, x, k, distances, labels))
-                             : (ip ? SearchTestedCodes<Min>(*ivf, idMap, *sel, share, target, n, x, k, distances, labels)
-                                   : SearchTestedCodes<Max>(*ivf, idMap, *sel, share, target, n, x, k, distances, labels));
+                             ? (ip ? SearchAllowedCodes<Min>(*ivf, scan, *allowed, target, n, x, k, distances, labels)
+                                   : SearchAllowedCodes<Max>(*ivf, scan, *allowed, target, n, x, k, distances, labels))
+                             : (ip ? SearchTestedCodes<Min>(*ivf, scan, idMap, *sel, share, target, n, x, k, distances, labels)
+                                   : SearchTestedCodes<Max>(*ivf, scan, idMap, *sel, share, target, n, x, k, distances, labels));
       if (every) return FilterPlan::kExact;
       widenedSearches++;
       return FilterPlan::kWidened;

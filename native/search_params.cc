@@ -3,7 +3,9 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFRaBitQ.h>
 #include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRaBitQ.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/impl/FaissAssert.h>
 
@@ -61,6 +63,7 @@ std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::
   spec->maxCodes = IntProperty(object, "maxCodes", -1);
   spec->efSearch = IntProperty(object, "efSearch", 0);
   if (Napi::Value kFactor = object.Get("kFactor"); kFactor.IsNumber()) spec->kFactor = kFactor.As<Napi::Number>().DoubleValue();
+  spec->qb = int32_t(IntProperty(object, "qb", -1));
   spec->plan = int32_t(IntProperty(object, "plan", 0));
   if (Napi::Value filter = object.Get("filter"); filter.IsObject()) {
     spec->prepared = ReadPreparedFilter(filter);
@@ -104,8 +107,8 @@ PreparedFilter::~PreparedFilter() = default;
 
 namespace {
 
-// Whether a spec sets an IVF or HNSW layer's parameters.
-bool SetsLayerParams(const SearchSpec& spec) { return spec.nprobe != 0 || spec.maxCodes >= 0 || spec.efSearch != 0; }
+// Whether a spec sets an IVF, HNSW or RaBitQ layer's parameters.
+bool SetsLayerParams(const SearchSpec& spec) { return spec.nprobe != 0 || spec.maxCodes >= 0 || spec.efSearch != 0 || spec.qb >= 0; }
 
 // A set of ids as a bitmap, when its ids are not negative and dense enough that the bitmap
 // takes at most 16 bytes an id (plus 4 KiB): FAISS's IDSelectorBatch hashes every candidate
@@ -168,7 +171,15 @@ faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const Sear
   }
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(spec.efSearch == 0, "efSearch does not apply to an IVF index");
-    auto params = std::make_unique<faiss::SearchParametersIVF>();
+    std::unique_ptr<faiss::SearchParametersIVF> params;
+    if (auto* rabitq = dynamic_cast<const faiss::IndexIVFRaBitQ*>(ivf)) {
+      auto own = std::make_unique<faiss::IVFRaBitQSearchParameters>();
+      own->qb = spec.qb >= 0 ? uint8_t(spec.qb) : rabitq->qb;
+      params = std::move(own);
+    } else {
+      FAISS_THROW_IF_NOT_MSG(spec.qb < 0, "qb applies to RaBitQ indexes only");
+      params = std::make_unique<faiss::SearchParametersIVF>();
+    }
     params->nprobe = spec.nprobe > 0 ? size_t(spec.nprobe) : ivf->nprobe;
     // SearchParametersIVF's own default (0) would override the index's.
     params->max_codes = spec.maxCodes >= 0 ? size_t(spec.maxCodes) : ivf->max_codes;
@@ -176,7 +187,7 @@ faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const Sear
     return owned_.emplace_back(std::move(params)).get();
   }
   if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&index)) {
-    FAISS_THROW_IF_NOT_MSG(spec.nprobe == 0 && spec.maxCodes < 0, "nprobe and maxCodes do not apply to an HNSW index");
+    FAISS_THROW_IF_NOT_MSG(spec.nprobe == 0 && spec.maxCodes < 0 && spec.qb < 0, "nprobe, maxCodes and qb do not apply to an HNSW index");
     auto params = std::make_unique<faiss::SearchParametersHNSW>();
     params->efSearch = spec.efSearch > 0 ? int(spec.efSearch) : hnsw->hnsw.efSearch;
     params->check_relative_distance = hnsw->hnsw.check_relative_distance;
@@ -184,9 +195,16 @@ faiss::SearchParameters* SearchParams::For(const faiss::Index& index, const Sear
     params->sel = sel;
     return owned_.emplace_back(std::move(params)).get();
   }
-  FAISS_THROW_IF_NOT_FMT(!SetsLayerParams(spec),
-                         "nprobe, maxCodes and efSearch cannot reach an IVF or HNSW layer through %s", TypeName(typeid(index)).c_str());
   FAISS_THROW_IF_NOT_FMT(spec.kFactor == 0, "kFactor cannot reach an IndexRefine layer through %s", TypeName(typeid(index)).c_str());
+  if (auto* rabitq = dynamic_cast<const faiss::IndexRaBitQ*>(&index)) {
+    FAISS_THROW_IF_NOT_MSG(spec.nprobe == 0 && spec.maxCodes < 0 && spec.efSearch == 0, "nprobe, maxCodes and efSearch do not apply to IndexRaBitQ");
+    auto params = std::make_unique<faiss::RaBitQSearchParameters>();
+    params->qb = spec.qb >= 0 ? uint8_t(spec.qb) : rabitq->qb;
+    params->sel = sel;
+    return owned_.emplace_back(std::move(params)).get();
+  }
+  FAISS_THROW_IF_NOT_FMT(!SetsLayerParams(spec),
+                         "nprobe, maxCodes, efSearch and qb cannot reach an IVF, HNSW or RaBitQ layer through %s", TypeName(typeid(index)).c_str());
   auto params = std::make_unique<faiss::SearchParameters>();
   params->sel = sel;
   return owned_.emplace_back(std::move(params)).get();

@@ -61,6 +61,7 @@ struct SearchSpec {
   int64_t maxCodes = -1;  // -1: the index's own
   int64_t efSearch = 0;   // 0: the index's own
   double kFactor = 0;     // 0: the index's own (IndexRefine's k_factor)
+  int32_t qb = -1;        // -1: the index's own (a RaBitQ layer's query bits)
   std::optional<IdFilter> filter;                  // a call's own filter
   std::shared_ptr<const PreparedFilter> prepared;  // or one made before
   int32_t plan = 0;  // a filtered search's plan (FilterPlan), 0 to choose

@@ -110,6 +110,53 @@ describe('IndexIVFRaBitQ', () => {
   });
 });
 
+describe('qb per call (Python: RaBitQSearchParameters / IVFRaBitQSearchParameters(qb=...))', () => {
+  const same = (a: { labels: BigInt64Array; distances: Float32Array }, b: { labels: BigInt64Array; distances: Float32Array }) => {
+    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    expect(Array.from(a.distances)).toEqual(Array.from(b.distances));
+  };
+
+  it("equals setting the index's qb, on IndexRaBitQ, IndexIVFRaBitQ (with a filter too: the planned walk) and under IndexRefineFlat; the index's own is unchanged", async () => {
+    const flat = new IndexRaBitQ(d, METRIC_L2);
+    const ivf = new IndexIVFRaBitQ(d, 32, METRIC_L2);
+    const refined = new IndexRefineFlat(new IndexRaBitQ(d, METRIC_L2));
+    const q = data.queries.subarray(0, 50 * d);
+    for (const [index, options] of [
+      [flat, {}],
+      [ivf, { nprobe: 4 }],
+      [ivf, { nprobe: 4, filter: { range: [0, 300] } }],
+      [refined, { kFactor: 4 }],
+    ] as const) {
+      if (!index.isTrained) index.trainSync(data.base);
+      if (index.ntotal === 0) index.addSync(data.base);
+      const owner = index instanceof IndexRefineFlat ? (index.baseIndex as IndexRaBitQ) : index;
+      const perCall = index.searchSync(q, K, { ...options, qb: 4 });
+      expect(owner.qb).toBe(0);
+      const unquantized = index.searchSync(q, K, options);
+      expect(Array.from(unquantized.distances)).not.toEqual(Array.from(perCall.distances));
+      owner.qb = 4;
+      same(perCall, index.searchSync(q, K, options));
+      same(unquantized, index.searchSync(q, K, { ...options, qb: 0 }));
+      // Concurrent one-query searches with different qb are not coalesced into one call (the
+      // first runs alone; those that come while it runs would go together).
+      const [, a, b] = await Promise.all([0, 0, 4].map((qb) => index.search(q.subarray(0, d), K, { ...options, qb })));
+      expect(Array.from(a.distances)).toEqual(Array.from(unquantized.distances.subarray(0, K)));
+      expect(Array.from(b.distances)).toEqual(Array.from(perCall.distances.subarray(0, K)));
+      owner.qb = 0;
+    }
+    // Nor with different kFactor (they were, before qb: the first call's kFactor served both).
+    const one = q.subarray(0, d);
+    const [, narrow, wide] = await Promise.all([1, 1, 16].map((kFactor) => refined.search(one, K, { kFactor })));
+    same(narrow, refined.searchSync(one, K, { kFactor: 1 }));
+    same(wide, refined.searchSync(one, K, { kFactor: 16 }));
+    expect(Array.from(narrow.distances)).not.toEqual(Array.from(wide.distances));
+    expect(() => flat.searchSync(q, K, { qb: 9 })).toThrow(new RangeError('options.qb must be from 0 to 8; got 9'));
+    const plain = new IndexFlatL2(d);
+    expect(() => plain.searchSync(q, K, { qb: 4 })).toThrow(new TypeError("search: option 'qb' applies to indexes with a RaBitQ layer; this index is IndexFlat"));
+    for (const index of [flat, ivf, refined, plain]) index.dispose();
+  });
+});
+
 describe('RaBitQ files that lie', () => {
   const index = new IndexRaBitQ(16, METRIC_L2);
   const x = randomVectors(100, 16, 7);

@@ -22,7 +22,7 @@ describe('which options apply', () => {
     flat.addSync(base.subarray(0, 100 * D));
     const q = queries.subarray(0, D);
     expect(() => flat.searchSync(q, 1, { nprob: 3 } as object)).toThrow(
-      new TypeError("search: unknown option 'nprob' (known: nprobe, maxCodes, efSearch, kFactor, filter, plan, out)"),
+      new TypeError("search: unknown option 'nprob' (known: nprobe, maxCodes, efSearch, kFactor, qb, filter, plan, out)"),
     );
     expect(() => flat.rangeSearchSync(q, 1, { out: {} } as object)).toThrow(
       new TypeError("rangeSearch: unknown option 'out' (known: nprobe, maxCodes, efSearch, kFactor, filter)"),
