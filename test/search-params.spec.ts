@@ -25,7 +25,7 @@ describe('which options apply', () => {
       new TypeError("search: unknown option 'nprob' (known: nprobe, maxCodes, efSearch, kFactor, qb, filter, plan, out)"),
     );
     expect(() => flat.rangeSearchSync(q, 1, { out: {} } as object)).toThrow(
-      new TypeError("rangeSearch: unknown option 'out' (known: nprobe, maxCodes, efSearch, kFactor, filter)"),
+      new TypeError("rangeSearch: unknown option 'out' (known: nprobe, maxCodes, efSearch, kFactor, qb, filter)"),
     );
     expect(() => flat.rangeSearchSync(q, 1, { filter: { range: [0, 9] }, plan: 'exact' } as object)).toThrow(/rangeSearch: unknown option 'plan'/);
     expect(() => flat.searchSync(q, 1, { efSearch: 32 })).toThrow(
