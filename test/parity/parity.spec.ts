@@ -47,6 +47,8 @@ interface Spec {
   nbits?: number;
   /** IndexRefineFlat's candidates per result (over an IVF-PQ). */
   kFactor?: number;
+  /** RaBitQ's query bits, given per call (Python: RaBitQSearchParameters / IVFRaBitQSearchParameters). */
+  qb?: number;
 }
 
 interface Case {
@@ -72,6 +74,8 @@ const CASES: Case[] = [
   { name: 'IndexRaBitQ IP', spec: { kind: 'rabitq', metric: 'ip' }, nprobes: [0] },
   { name: 'IndexIVFRaBitQ IVF64 L2', spec: { kind: 'ivfrabitq', metric: 'l2', nlist: 64 }, nprobes: [1, 8, 64] },
   { name: 'IndexIVFRaBitQ IVF64 IP', spec: { kind: 'ivfrabitq', metric: 'ip', nlist: 64 }, nprobes: [4] },
+  { name: 'IndexRaBitQ L2, qb 4 per call', spec: { kind: 'rabitq', metric: 'l2', qb: 4 }, nprobes: [0] },
+  { name: 'IndexIVFRaBitQ IVF64 L2, qb 6 per call', spec: { kind: 'ivfrabitq', metric: 'l2', nlist: 64, qb: 6 }, nprobes: [8] },
   { name: 'IndexHNSWFlat M16', spec: { kind: 'hnsw', metric: 'l2', M: 16 }, nprobes: [0] },
   { name: 'IndexIDMap(FlatIP)', spec: { kind: 'idmap', metric: 'ip' }, nprobes: [0], ids: true },
   { name: 'IndexIDMap2(FlatIP)', spec: { kind: 'idmap2', metric: 'ip' }, nprobes: [0], ids: true },
@@ -157,7 +161,7 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python fais
     else await mine.add(base);
     await mine.write(at('node.index'));
     fs.writeFileSync(at('node.bytes'), await mine.serialize());
-    const search = (index: Index, nprobe: number) => index.search(queries, K, nprobe ? { nprobe } : {});
+    const search = (index: Index, nprobe: number) => index.search(queries, K, { ...(nprobe ? { nprobe } : {}), ...(spec.qb === undefined ? {} : { qb: spec.qb }) });
     const nodeOwn = new Map<number, SearchResult>();
     for (const p of nprobes) nodeOwn.set(p, await search(mine, p));
 
@@ -165,9 +169,9 @@ describe.skipIf(!!process.env.FAISS_NATIVE_SKIP_PARITY)('parity with Python fais
     runPython(
       [
         { op: 'build', spec, base: at('base.npy'), ids: ids && at('ids.npy'), indexOut: at('py.index'), bytesOut: at('py.bytes'), centroidsOut: at('centroids.npy') },
-        { op: 'search', index: at('py.index'), queries: at('queries.npy'), k: K, nprobes, out: at('py-own') },
-        { op: 'search', index: at('node.index'), queries: at('queries.npy'), k: K, nprobes, out: at('py-reads-node-file') },
-        { op: 'search', bytes: at('node.bytes'), queries: at('queries.npy'), k: K, nprobes, out: at('py-reads-node-bytes') },
+        { op: 'search', index: at('py.index'), queries: at('queries.npy'), k: K, nprobes, qb: spec.qb, out: at('py-own') },
+        { op: 'search', index: at('node.index'), queries: at('queries.npy'), k: K, nprobes, qb: spec.qb, out: at('py-reads-node-file') },
+        { op: 'search', bytes: at('node.bytes'), queries: at('queries.npy'), k: K, nprobes, qb: spec.qb, out: at('py-reads-node-bytes') },
       ],
       dir,
     );

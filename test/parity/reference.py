@@ -76,6 +76,15 @@ def load(job):
     return faiss.deserialize_index(np.fromfile(job["bytes"], dtype=np.uint8))
 
 
+def rabitq_params(ivf, nprobe, qb):
+    """RaBitQ's per-call parameters: its query bits (and nprobe through IVF)."""
+    params = faiss.IVFRaBitQSearchParameters() if ivf is not None else faiss.RaBitQSearchParameters()
+    if ivf is not None:
+        params.nprobe = nprobe
+    params.qb = qb
+    return params
+
+
 def search(job):
     index = load(job)
     queries = np.load(job["queries"])
@@ -83,7 +92,10 @@ def search(job):
     for nprobe in job["nprobes"]:
         if ivf is not None:
             ivf.nprobe = nprobe
-        D, I = index.search(queries, job["k"])
+        if job.get("qb") is None:
+            D, I = index.search(queries, job["k"])
+        else:
+            D, I = index.search(queries, job["k"], params=rabitq_params(ivf, nprobe, job["qb"]))
         np.save(f"{job['out']}_D{nprobe}.npy", D)
         np.save(f"{job['out']}_I{nprobe}.npy", I)
 
