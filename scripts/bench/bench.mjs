@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { coalescing } from './coalescing.mjs';
 import { filteredSearch } from './filtered.mjs';
+import { tradeoffs, tradeoffsPlot } from './tradeoffs.mjs';
 import { tuneVsPython } from './tune-vs-python.mjs';
 import { langchainShaped } from './langchain-shaped.mjs';
 import { pythonPeers } from './python-peers.mjs';
@@ -358,6 +359,8 @@ for (const ds of datasets()) {
 log('32 concurrent one-query searches, coalesced and not, and sequential searchSync (coalescing.mjs)');
 results.coalescing = await coalescing({ perClient: FULL ? 40 : 15 });
 results.filtered = await filteredSearch({ n: FULL ? 100_000 : 20_000, rounds: FULL ? 5 : 3, log });
+log('each index family on the SIFT sample: bytes, build, recall, throughput (tradeoffs.mjs)');
+results.tradeoffs = tradeoffs({ rounds: FULL ? 9 : 5 });
 results.tune = await tuneVsPython({ n: FULL ? 100_000 : 50_000, log });
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
 log('Python peers: paired rounds, workload by workload (python-peers.mjs)');
@@ -368,8 +371,9 @@ fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(results, null
 const { markdown, svg } = await renderReport(results);
 fs.writeFileSync(path.join(outDir, 'report.md'), markdown);
 fs.writeFileSync(path.join(outDir, 'recall-qps.svg'), svg);
+fs.writeFileSync(path.join(outDir, 'tradeoffs.svg'), await tradeoffsPlot(results.tradeoffs));
 for (const f of fs.readdirSync(outDir)) {
   if (f.endsWith('.faissindex') || f.endsWith('.f32') || f === 'floor' || f.startsWith('pkg-')) fs.rmSync(path.join(outDir, f), { recursive: true });
 }
 console.log(markdown);
-log(`wrote ${path.relative(root, outDir)}/{results.json,report.md,recall-qps.svg}`);
+log(`wrote ${path.relative(root, outDir)}/{results.json,report.md,recall-qps.svg,tradeoffs.svg}`);

@@ -3,6 +3,7 @@
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { filteredTable } from './filtered.mjs';
+import { tradeoffsTable } from './tradeoffs.mjs';
 import { tuneTable } from './tune-vs-python.mjs';
 const f = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
@@ -122,6 +123,7 @@ export async function renderReport(results) {
     }
   }
   if (results.filtered) push('', '### Filtered search', '', filteredTable(results.filtered));
+  if (results.tradeoffs) push('', '### Each index family: memory, build, recall, throughput', '', tradeoffsTable(results.tradeoffs));
   if (results.tune) push('', '### tune() and ParameterSpace.explore', '', tuneTable(results.tune));
   if (results.langchainShaped) renderLangchainShaped(results.langchainShaped, push);
   if (results.pythonPeers) push('', '### Against Python, workload by workload', '', results.pythonPeers.markdown);
