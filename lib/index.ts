@@ -11,6 +11,7 @@ export { IndexHNSWFlat } from './hnsw';
 export { IndexIDMap, IndexIDMap2 } from './id-map';
 export { IndexRefine, IndexRefineFlat } from './refine';
 export { IndexIVFRaBitQ, IndexRaBitQ } from './rabitq';
+export { IndexIVFPQFastScan, IndexPQFastScan } from './fast-scan';
 export { indexFactory } from './factory';
 export { HotIndex } from './hot-index';
 export { tune, type TuneOptions, type TunePoint, type TuneResult } from './tune';

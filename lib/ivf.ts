@@ -11,7 +11,8 @@ export type IvfEncoding =
   | { kind: 'Flat' }
   | { kind: 'RaBitQ' }
   | { kind: 'SQ'; qtype: number; byResidual: boolean }
-  | { kind: 'PQ'; M: number; nbits: number };
+  | { kind: 'PQ'; M: number; nbits: number }
+  | { kind: 'PQFastScan'; M: number; nbits: number; bbs: number };
 
 /** A new native IVF index, and the quantizer it was given (kept for the quantizer getter). */
 interface CreatedIvf {

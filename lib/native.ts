@@ -26,7 +26,8 @@ export interface NativeIndex {
   efSearch: number | undefined;
   efConstruction: number | undefined;
   readonly hnswInfo: { M: number; maxLevel: number; entryPoint: number } | undefined;
-  readonly pqInfo: { M: number; nbits: number } | undefined;
+  /** A product quantizer's shape (FastScan's block size too). */
+  readonly pqInfo: { M: number; nbits: number; bbs?: number } | undefined;
   readonly qtype: number | undefined;
   readonly byResidual: boolean | undefined;
   /** An IndexRefine layer's k_factor. */
@@ -78,6 +79,7 @@ export interface NativeBinding {
   createIVF(quantizer: NativeIndex | null, d: number, nlist: number, metric: number, encoding: IvfEncoding): NativeIndex;
   createHNSWFlat(d: number, M: number, metric: number): NativeIndex;
   createRaBitQ(d: number, metric: number): NativeIndex;
+  createPQFastScan(d: number, M: number, nbits: number, metric: number, bbs: number): NativeIndex;
   createIDMap(index: NativeIndex, two: boolean): NativeIndex;
   createRefineFlat(base: NativeIndex): NativeIndex;
   createRefine(base: NativeIndex, refine: NativeIndex): NativeIndex;

@@ -7,7 +7,9 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFPQFastScan.h>
 #include <faiss/IndexIVFRaBitQ.h>
+#include <faiss/IndexPQFastScan.h>
 #include <faiss/IndexRaBitQ.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/IndexScalarQuantizer.h>
@@ -113,11 +115,17 @@ Napi::Value CreateOver(Napi::Env env, const std::shared_ptr<IndexHandle>& part, 
 }
 
 // The IVF index an encoding describes (lib/ivf.ts): { kind: 'Flat' }, { kind: 'RaBitQ' },
-// { kind: 'SQ', qtype, byResidual } or { kind: 'PQ', M, nbits }.
+// { kind: 'SQ', qtype, byResidual }, { kind: 'PQ', M, nbits } or { kind: 'PQFastScan', M, nbits, bbs }.
 faiss::IndexIVF* NewIvf(faiss::Index* quantizer, int d, size_t nlist, faiss::MetricType metric, const Napi::Object& encoding) {
   std::string kind = encoding.Get("kind").As<Napi::String>();
   if (kind == "Flat") return new faiss::IndexIVFFlat(quantizer, d, nlist, metric);
   if (kind == "RaBitQ") return new faiss::IndexIVFRaBitQ(quantizer, d, nlist, metric);
+  if (kind == "PQFastScan") {
+    auto M = size_t(encoding.Get("M").As<Napi::Number>().Int64Value());
+    auto nbits = size_t(encoding.Get("nbits").As<Napi::Number>().Int64Value());
+    int bbs = encoding.Get("bbs").As<Napi::Number>().Int32Value();
+    return new faiss::IndexIVFPQFastScan(quantizer, d, nlist, M, nbits, metric, bbs);
+  }
   if (kind == "PQ") {
     auto M = size_t(encoding.Get("M").As<Napi::Number>().Int64Value());
     auto nbits = size_t(encoding.Get("nbits").As<Napi::Number>().Int64Value());
@@ -161,6 +169,17 @@ Napi::Value CreateRaBitQ(const Napi::CallbackInfo& info) {
   int d = info[0].As<Napi::Number>().Int32Value();
   auto metric = faiss::MetricType(info[1].As<Napi::Number>().Int32Value());
   return IndexWrap::Create(env, NewHandle(Guarded(env, [&] { return static_cast<faiss::Index*>(new faiss::IndexRaBitQ(d, metric)); })));
+}
+
+// createPQFastScan(d, M, nbits, metric, bbs)
+Napi::Value CreatePQFastScan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int d = info[0].As<Napi::Number>().Int32Value();
+  auto M = size_t(info[1].As<Napi::Number>().Int64Value());
+  auto nbits = size_t(info[2].As<Napi::Number>().Int64Value());
+  auto metric = faiss::MetricType(info[3].As<Napi::Number>().Int32Value());
+  int bbs = info[4].As<Napi::Number>().Int32Value();
+  return IndexWrap::Create(env, NewHandle(Guarded(env, [&] { return static_cast<faiss::Index*>(new faiss::IndexPQFastScan(d, M, nbits, metric, bbs)); })));
 }
 
 // createHNSWFlat(d, M, metric)
@@ -254,6 +273,7 @@ void ExportCreators(Napi::Env env, Napi::Object exports) {
   exports.Set("createIDMap", Napi::Function::New<CreateIDMap>(env, "createIDMap"));
   exports.Set("createRefineFlat", Napi::Function::New<CreateRefineFlat>(env, "createRefineFlat"));
   exports.Set("createRaBitQ", Napi::Function::New<CreateRaBitQ>(env, "createRaBitQ"));
+  exports.Set("createPQFastScan", Napi::Function::New<CreatePQFastScan>(env, "createPQFastScan"));
   exports.Set("createRefine", Napi::Function::New<CreateRefine>(env, "createRefine"));
   exports.Set("readIndex", Napi::Function::New<ReadIndex<true>>(env, "readIndex"));
   exports.Set("readIndexSync", Napi::Function::New<ReadIndex<false>>(env, "readIndexSync"));

@@ -12,7 +12,9 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFPQFastScan.h>
 #include <faiss/IndexIVFRaBitQ.h>
+#include <faiss/IndexPQFastScan.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRaBitQ.h>
 #include <faiss/IndexScalarQuantizer.h>
@@ -134,6 +136,8 @@ std::string ClassName(const faiss::Index& index) {
   if (typeid(index) == typeid(faiss::IndexRefine)) return "IndexRefine";
   if (typeid(index) == typeid(faiss::IndexRaBitQ)) return "IndexRaBitQ";
   if (typeid(index) == typeid(faiss::IndexIVFRaBitQ)) return "IndexIVFRaBitQ";
+  if (typeid(index) == typeid(faiss::IndexPQFastScan)) return "IndexPQFastScan";
+  if (typeid(index) == typeid(faiss::IndexIVFPQFastScan)) return "IndexIVFPQFastScan";
   return "Index";
 }
 

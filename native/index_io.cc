@@ -8,7 +8,9 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFPQFastScan.h>
 #include <faiss/IndexIVFRaBitQ.h>
+#include <faiss/IndexPQFastScan.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRaBitQ.h>
 #include <faiss/IndexRefine.h>
@@ -17,6 +19,7 @@
 #include <faiss/impl/FaissAssert.h>
 #include <faiss/impl/io.h>
 #include <faiss/index_io.h>
+#include <faiss/invlists/BlockInvertedLists.h>
 #include <faiss/invlists/InvertedLists.h>
 #include <dirent.h>
 
@@ -135,6 +138,10 @@ constexpr float kMaxKFactor = 65536;
 // Most bits a RaBitQ query is quantized to (lib/rabitq.ts MAX_QB): FAISS's quantized query
 // values are bytes.
 constexpr uint8_t kMaxQueryBits = 8;
+// Most vectors in a FastScan block (FAISS writes 32 by default; lib's classes take up to this).
+constexpr int kMaxFastScanBlock = 1024;
+// Most queries an IVF FastScan search batches (FAISS's default: 11).
+constexpr size_t kMaxFastScanQueryBatch = 4096;
 
 // a * b for sizes read from a file. A product that wraps around 2^64 could equal the real size
 // and let a lying count through (ntotal = 2^60 + n with 16-byte codes), so it is an error.
@@ -153,7 +160,8 @@ void CheckSupported(const faiss::Index& index) {
       t == typeid(faiss::IndexScalarQuantizer) || t == typeid(faiss::IndexIVFFlat) || t == typeid(faiss::IndexIVFScalarQuantizer) ||
       t == typeid(faiss::IndexIDMap) || t == typeid(faiss::IndexIDMap2) || t == typeid(faiss::IndexPreTransform) ||
       t == typeid(faiss::IndexHNSWFlat) || t == typeid(faiss::IndexIVFPQ) || t == typeid(faiss::IndexRefine) ||
-      t == typeid(faiss::IndexRefineFlat) || t == typeid(faiss::IndexRaBitQ) || t == typeid(faiss::IndexIVFRaBitQ)) {
+      t == typeid(faiss::IndexRefineFlat) || t == typeid(faiss::IndexRaBitQ) || t == typeid(faiss::IndexIVFRaBitQ) ||
+      t == typeid(faiss::IndexPQFastScan) || t == typeid(faiss::IndexIVFPQFastScan)) {
     return;
   }
   throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes yet (unless read with trusted: true)"});
@@ -181,16 +189,26 @@ void CheckTransform(const faiss::VectorTransform& t, LoadTypes types) {
   }
 }
 
-// An IVF-PQ's product quantizer against the index: FAISS indexes its centroids by the codes.
-void CheckIvfPq(const faiss::IndexIVFPQ& ivf) {
-  const faiss::ProductQuantizer& pq = ivf.pq;
-  FAISS_THROW_IF_NOT_FMT(pq.d == size_t(ivf.d), "product quantizer dimension %zd differs from the index's %d", pq.d, ivf.d);
+// A product quantizer against its index (of code size `codeSize`): FAISS indexes its centroids
+// by the codes.
+void CheckPq(const faiss::ProductQuantizer& pq, const faiss::Index& index, size_t codeSize) {
+  FAISS_THROW_IF_NOT_FMT(pq.d == size_t(index.d), "product quantizer dimension %zd differs from the index's %d", pq.d, index.d);
   FAISS_THROW_IF_NOT_FMT(pq.M > 0 && pq.d % pq.M == 0 && pq.nbits >= 1 && pq.nbits <= 24,
                          "product quantizer of M=%zd, nbits=%zd does not fit d=%zd", pq.M, pq.nbits, pq.d);
-  FAISS_THROW_IF_NOT_FMT(pq.code_size == (pq.M * pq.nbits + 7) / 8 && ivf.code_size == pq.code_size,
-                         "product quantizer code size %zd, index code size %zd", pq.code_size, ivf.code_size);
-  FAISS_THROW_IF_NOT_FMT(!ivf.is_trained || pq.centroids.size() == pq.d * pq.ksub, "product quantizer holds %zd centroid values, expected %zd",
+  FAISS_THROW_IF_NOT_FMT(pq.code_size == (pq.M * pq.nbits + 7) / 8 && codeSize == pq.code_size,
+                         "product quantizer code size %zd, index code size %zd", pq.code_size, codeSize);
+  FAISS_THROW_IF_NOT_FMT(!index.is_trained || pq.centroids.size() == pq.d * pq.ksub, "product quantizer holds %zd centroid values, expected %zd",
                          pq.centroids.size(), pq.d * pq.ksub);
+}
+
+// FastScan's layout (IndexPQFastScan, IndexIVFPQFastScan): 4-bit codes of M2 (M rounded up to
+// even) sub-quantizers, interleaved in blocks of bbs vectors (a multiple of 32), bbs x M2 / 2
+// bytes a block.
+void CheckFastScan(const faiss::ProductQuantizer& pq, int bbs, size_t M2) {
+  FAISS_THROW_IF_NOT_FMT(pq.nbits == 4, "FastScan codes have 4 bits; this product quantizer has %zd", pq.nbits);
+  FAISS_THROW_IF_NOT_FMT(bbs > 0 && bbs % 32 == 0 && bbs <= kMaxFastScanBlock, "FastScan block size bbs=%d must be a multiple of 32, at most %d", bbs,
+                         kMaxFastScanBlock);
+  FAISS_THROW_IF_NOT_FMT(M2 == (pq.M + 1) / 2 * 2, "FastScan M2=%zd for M=%zd", M2, pq.M);
 }
 
 // A RaBitQ quantizer against its index (`codeSize`, `qb` its own): a code is d sign bits and
@@ -257,8 +275,25 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
   const faiss::InvertedLists* lists = ivf.invlists;
   FAISS_THROW_IF_NOT_MSG(lists != nullptr, "IVF index without inverted lists");
   FAISS_THROW_IF_NOT_FMT(lists->nlist == ivf.nlist, "inverted lists hold %zd lists, the index %zd", lists->nlist, ivf.nlist);
-  FAISS_THROW_IF_NOT_FMT(lists->code_size == ivf.code_size, "inverted lists code size %zd, the index's %zd", lists->code_size,
-                         ivf.code_size);
+  if (auto* blocks = dynamic_cast<const faiss::BlockInvertedLists*>(lists)) {
+    // FastScan's: each list's codes in blocks of bbs vectors, bbs x M2 / 2 bytes a block.
+    auto* fast = dynamic_cast<const faiss::IndexIVFFastScan*>(&ivf);
+    FAISS_THROW_IF_NOT_MSG(fast != nullptr, "block inverted lists under an index that is not FastScan");
+    FAISS_THROW_IF_NOT_FMT(blocks->n_per_block == size_t(fast->bbs) && blocks->block_size == size_t(fast->bbs) * fast->M2 / 2,
+                           "inverted lists in blocks of %zd vectors, %zd bytes; the index's bbs=%d, M2=%zd", blocks->n_per_block,
+                           blocks->block_size, fast->bbs, fast->M2);
+    size_t total = 0;
+    for (size_t i = 0; i < blocks->nlist; i++) {
+      const size_t n = blocks->ids[i].size();
+      FAISS_THROW_IF_NOT_FMT(blocks->codes[i].size() == Product((n + blocks->n_per_block - 1) / blocks->n_per_block, blocks->block_size, "inverted list size"),
+                             "inverted list %zd holds %zd ids but %zd bytes of codes", i, n, blocks->codes[i].size());
+      total += n;
+    }
+    FAISS_THROW_IF_NOT_FMT(total == size_t(ivf.ntotal), "inverted lists hold %zd vectors, ntotal says %zd", total, size_t(ivf.ntotal));
+  } else {
+    FAISS_THROW_IF_NOT_FMT(lists->code_size == ivf.code_size, "inverted lists code size %zd, the index's %zd", lists->code_size,
+                           ivf.code_size);
+  }
   if (auto* array = dynamic_cast<const faiss::ArrayInvertedLists*>(lists)) {
     size_t total = 0;
     for (size_t i = 0; i < array->nlist; i++) {
@@ -328,8 +363,15 @@ std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function
 std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, bool wasIdMap2, LoadTypes types) {
   try {
     ValidateLoaded(*index, types);
-    auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(faiss::ivflib::try_extract_index_ivf(index.get()));
+    faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index.get());
+    auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(ivf);
     if (ivfpq != nullptr && ivfpq->is_trained && ivfpq->by_residual) ivfpq->precompute_table();  // as FAISS's reader would
+    if (auto* fast = dynamic_cast<faiss::IndexIVFPQFastScan*>(ivf)) {
+      fast->precompute_table();  // (its reader always does: patched)
+      // FAISS's reader leaves the quantizer that decodes (reconstruct) unset, where its
+      // constructor points it at the product quantizer: reconstruct read through null.
+      fast->fine_quantizer = &fast->pq;
+    }
     return wasIdMap2 ? std::unique_ptr<faiss::Index>(AsIdMap2(std::move(index))) : std::move(index);
   } catch (const FailureException&) {
     throw;  // already classified (a type this binding does not load)
@@ -376,7 +418,28 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
     CheckScalarQuantizer(ivfsq->sq, index.d, index.is_trained);
     FAISS_THROW_IF_NOT_MSG(ivfsq->code_size == ivfsq->sq.code_size, "index code size differs from its scalar quantizer's");
   }
-  if (auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(&index)) CheckIvfPq(*ivfpq);
+  if (auto* ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(&index)) CheckPq(ivfpq->pq, index, ivfpq->code_size);
+  if (auto* fast = dynamic_cast<const faiss::IndexPQFastScan*>(&index)) {
+    CheckPq(fast->pq, index, fast->code_size);
+    CheckFastScan(fast->pq, fast->bbs, fast->M2);
+    // Queries batched by qbs: its hexadecimal digits count the queries of a kernel call (1 to 4;
+    // 0: FAISS's default).
+    for (unsigned digits = unsigned(fast->qbs); digits != 0; digits >>= 4) {
+      FAISS_THROW_IF_NOT_FMT((digits & 15) >= 1 && (digits & 15) <= 4, "FastScan query blocks qbs=0x%x: each digit must be 1 to 4", unsigned(fast->qbs));
+    }
+    const size_t blocks = (size_t(index.ntotal) + size_t(fast->bbs) - 1) / size_t(fast->bbs);
+    FAISS_THROW_IF_NOT_FMT(fast->ntotal2 == blocks * size_t(fast->bbs), "FastScan ntotal2=%zd for %zd vectors in blocks of %d", fast->ntotal2,
+                           size_t(index.ntotal), fast->bbs);
+    FAISS_THROW_IF_NOT_FMT(fast->codes.size() == Product(fast->ntotal2, fast->M2 / 2, "FastScan codes size"),
+                           "FastScan index holds %zd bytes of codes for %zd vectors of M2=%zd", fast->codes.size(), fast->ntotal2, fast->M2);
+  }
+  if (auto* ivffast = dynamic_cast<const faiss::IndexIVFPQFastScan*>(&index)) {
+    CheckPq(ivffast->pq, index, ivffast->code_size);
+    CheckFastScan(ivffast->pq, ivffast->bbs, ivffast->M2);
+    // Queries batched qbs2 at a time (0: FAISS's default, 11); a search sizes a table by it.
+    FAISS_THROW_IF_NOT_FMT(ivffast->qbs2 <= kMaxFastScanQueryBatch, "FastScan query batch qbs2=%zd, at most %zd", ivffast->qbs2,
+                           kMaxFastScanQueryBatch);
+  }
   if (auto* ivfrabitq = dynamic_cast<const faiss::IndexIVFRaBitQ*>(&index)) CheckRaBitQ(ivfrabitq->rabitq, index, ivfrabitq->code_size, ivfrabitq->qb);
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(ivf->nlist > 0, "IVF index with no lists");

@@ -4,6 +4,8 @@
 #include <faiss/IndexFlatCodes.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFPQFastScan.h>
+#include <faiss/IndexPQFastScan.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/IndexIVF.h>
@@ -348,11 +350,24 @@ Napi::Value IndexWrap::GetHnswInfo(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value IndexWrap::GetPqInfo(const Napi::CallbackInfo& info) {
-  auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(Live(info.Env())->Ivf());
-  if (ivfpq == nullptr) return info.Env().Undefined();
+  auto handle = Live(info.Env());
+  faiss::IndexIVF* ivf = handle->Ivf();
+  const faiss::ProductQuantizer* pq = nullptr;
+  int bbs = 0;  // FastScan's block size
+  if (auto* ivfpq = dynamic_cast<faiss::IndexIVFPQ*>(ivf)) pq = &ivfpq->pq;
+  if (auto* fast = dynamic_cast<faiss::IndexIVFPQFastScan*>(ivf)) {
+    pq = &fast->pq;
+    bbs = fast->bbs;
+  }
+  if (auto* fast = dynamic_cast<faiss::IndexPQFastScan*>(handle->index.get())) {
+    pq = &fast->pq;
+    bbs = fast->bbs;
+  }
+  if (pq == nullptr) return info.Env().Undefined();
   Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("M", double(ivfpq->pq.M));
-  out.Set("nbits", double(ivfpq->pq.nbits));
+  out.Set("M", double(pq->M));
+  out.Set("nbits", double(pq->nbits));
+  if (bbs != 0) out.Set("bbs", bbs);
   return out;
 }
 

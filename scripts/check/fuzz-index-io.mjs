@@ -64,6 +64,8 @@ export function seedIndexes(faiss) {
   });
   add('IndexIVFRaBitQ IVF8', () => new faiss.IndexIVFRaBitQ(d, 8, faiss.METRIC_L2));
   add('IndexRefineFlat(RaBitQ)', () => new faiss.IndexRefineFlat(new faiss.IndexRaBitQ(d)));
+  add('IndexPQFastScan M4', () => new faiss.IndexPQFastScan(d, 4));
+  add('IndexIVFPQFastScan IVF4 M4', () => new faiss.IndexIVFPQFastScan(d, 4, 4, 4, faiss.METRIC_L2));
   return { d, seeds };
 }
 

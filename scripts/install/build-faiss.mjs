@@ -21,7 +21,9 @@ import { buildTarget } from './target.mjs';
 
 const LIB_OF = { generic: 'faiss', avx2: 'faiss_avx2', avx512: 'faiss_avx512' };
 // Applied to FAISS on every target (then a target's own patch, Windows'): HNSW's parallel add
-// writing each id of a shrunk neighbour list whole (the patch says why).
+// writing each id of a shrunk neighbour list whole, and IVF-PQ FastScan's reader leaving its
+// precomputed table to the caller under IO_FLAG_SKIP_PRECOMPUTE_TABLE, as IVF-PQ's does (the
+// binding builds it once the sizes it reads from passed the checks; the patch says why).
 const FAISS_PATCH = path.join(path.dirname(fileURLToPath(import.meta.url)), `faiss-${FAISS_VERSION}.patch`);
 const patchesOf = (target) => [FAISS_PATCH, target.faissPatch].filter(Boolean);
 const hashOf = (files) => createHash('sha256').update(files.map((f) => fs.readFileSync(f, 'utf8')).join('\0')).digest('hex').slice(0, 12);

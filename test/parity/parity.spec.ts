@@ -17,7 +17,9 @@ import {
   IndexIVF,
   IndexIVFFlat,
   IndexIVFPQ,
+  IndexIVFPQFastScan,
   IndexIVFRaBitQ,
+  IndexPQFastScan,
   IndexRaBitQ,
   IndexIVFScalarQuantizer,
   IndexRefine,
@@ -36,7 +38,7 @@ import * as FaissNode from '../../lib/faiss-node';
 import { compare, pythonResults, runPython, type Comparison, type Results } from './harness';
 
 interface Spec {
-  kind: 'flat' | 'ivfsq' | 'ivfflat' | 'ivfpq' | 'refineflat' | 'rabitq' | 'ivfrabitq' | 'hnsw' | 'idmap' | 'idmap2' | 'factory';
+  kind: 'flat' | 'ivfsq' | 'ivfflat' | 'ivfpq' | 'refineflat' | 'rabitq' | 'ivfrabitq' | 'pqfastscan' | 'ivfpqfastscan' | 'hnsw' | 'idmap' | 'idmap2' | 'factory';
   metric: 'ip' | 'l2';
   nlist?: number;
   qtype?: QuantizerType;
@@ -76,6 +78,10 @@ const CASES: Case[] = [
   { name: 'IndexIVFRaBitQ IVF64 IP', spec: { kind: 'ivfrabitq', metric: 'ip', nlist: 64 }, nprobes: [4] },
   { name: 'IndexRaBitQ L2, qb 4 per call', spec: { kind: 'rabitq', metric: 'l2', qb: 4 }, nprobes: [0] },
   { name: 'IndexIVFRaBitQ IVF64 L2, qb 6 per call', spec: { kind: 'ivfrabitq', metric: 'l2', nlist: 64, qb: 6 }, nprobes: [8] },
+  { name: 'IndexPQFastScan M32 L2', spec: { kind: 'pqfastscan', metric: 'l2', M: 32 }, nprobes: [0] },
+  { name: 'IndexPQFastScan M16 IP', spec: { kind: 'pqfastscan', metric: 'ip', M: 16 }, nprobes: [0] },
+  { name: 'IndexIVFPQFastScan IVF64 M32 L2', spec: { kind: 'ivfpqfastscan', metric: 'l2', nlist: 64, M: 32 }, nprobes: [1, 8, 64] },
+  { name: 'IndexIVFPQFastScan IVF64 M16 IP', spec: { kind: 'ivfpqfastscan', metric: 'ip', nlist: 64, M: 16 }, nprobes: [4] },
   { name: 'IndexHNSWFlat M16', spec: { kind: 'hnsw', metric: 'l2', M: 16 }, nprobes: [0] },
   { name: 'IndexIDMap(FlatIP)', spec: { kind: 'idmap', metric: 'ip' }, nprobes: [0], ids: true },
   { name: 'IndexIDMap2(FlatIP)', spec: { kind: 'idmap2', metric: 'ip' }, nprobes: [0], ids: true },
@@ -106,6 +112,10 @@ function buildNode(spec: Spec, d: number): Index {
       return new IndexRaBitQ(d, metric);
     case 'ivfrabitq':
       return new IndexIVFRaBitQ(flat(), d, spec.nlist!, metric);
+    case 'pqfastscan':
+      return new IndexPQFastScan(d, spec.M!, 4, metric);
+    case 'ivfpqfastscan':
+      return new IndexIVFPQFastScan(flat(), d, spec.nlist!, spec.M!, 4, metric);
     case 'hnsw':
       return new IndexHNSWFlat(d, spec.M, metric);
     case 'idmap':

@@ -19,6 +19,15 @@ def flat(spec, d):
     return faiss.IndexFlatIP(d) if spec["metric"] == "ip" else faiss.IndexFlatL2(d)
 
 
+def owning_quantizer(cls, quantizer, *args):
+    """An IVF index that owns its quantizer: faiss-cpu 1.12's wrappers of the newer constructors
+    (IndexIVFRaBitQ's) do not keep it alive, and it was freed under the index."""
+    index = cls(quantizer, *args)
+    quantizer.this.disown()
+    index.own_fields = True
+    return index
+
+
 def make(spec, d):
     kind = spec["kind"]
     if kind == "flat":
@@ -37,13 +46,11 @@ def make(spec, d):
     if kind == "rabitq":
         return faiss.IndexRaBitQ(d, metric_of(spec))
     if kind == "ivfrabitq":
-        # faiss-cpu 1.12's wrapper does not keep this constructor's quantizer alive (the other
-        # IVF constructors' wrappers do): the index owns it instead.
-        quantizer = flat(spec, d)
-        index = faiss.IndexIVFRaBitQ(quantizer, d, spec["nlist"], metric_of(spec))
-        quantizer.this.disown()
-        index.own_fields = True
-        return index
+        return owning_quantizer(faiss.IndexIVFRaBitQ, flat(spec, d), d, spec["nlist"], metric_of(spec))
+    if kind == "pqfastscan":
+        return faiss.IndexPQFastScan(d, spec["M"], 4, metric_of(spec))
+    if kind == "ivfpqfastscan":
+        return owning_quantizer(faiss.IndexIVFPQFastScan, flat(spec, d), d, spec["nlist"], spec["M"], 4, metric_of(spec))
     if kind == "hnsw":
         return faiss.IndexHNSWFlat(d, spec["M"], metric_of(spec))
     if kind == "idmap":
