@@ -5,10 +5,11 @@ import { checkAllocation } from './memory';
 import type { MetricType } from './metric';
 import type { NativeIndex } from './native';
 import { SearchBatcher } from './search-batcher';
-import { checkEf, FILTER_PLANS, hasLayer, toNativeFilter, toNativeParams, type IdFilterLike, type Layer, type SearchParams } from './search-params';
+import { checkEf, hasLayer, toNativeParams, toRemoval, withPlan, type IdFilterLike, type Layer, type SearchParams } from './search-params';
 import {
   checkCount,
   checkK,
+  checkKey,
   checkPath,
   checkPositiveInt,
   describe,
@@ -468,27 +469,8 @@ export class Index {
   }
 }
 
-/** removeIds's argument: a list of ids (numbers allowed), or any filter. */
-function toRemoval(ids: unknown) {
-  return Array.isArray(ids) ? { ids: toIds(ids), not: false } : toNativeFilter(ids, 'ids');
-}
-
 /** Checks that an argument is an Index (a sub-index, a quantizer, an index to write). */
 export function checkIndex(index: unknown, name = 'index'): Index {
   if (!(index instanceof Index)) throw new TypeError(`${name} must be a faiss-native Index; got ${describe(index)}`);
   return index;
-}
-
-function checkKey(key: unknown): number | bigint {
-  if (typeof key === 'bigint') {
-    if (key < -(2n ** 63n) || key >= 2n ** 63n) throw new RangeError(`key must fit in 64 bits; got ${key}`);
-    return key;
-  }
-  return checkCount(key, 'key');
-}
-
-/** Records the plan of a filtered search (native/filtered_search.h's number) in its result. */
-function withPlan(result: SearchResult, plan: number): void {
-  const name = FILTER_PLANS[plan];
-  if (name !== undefined) result.plan = name;
 }

@@ -13,6 +13,27 @@ export { IndexRefine, IndexRefineFlat } from './refine';
 export { IndexIVFRaBitQ, IndexRaBitQ } from './rabitq';
 export { IndexIVFPQFastScan, IndexPQFastScan } from './fast-scan';
 export { indexFactory } from './factory';
+export {
+  binarize,
+  deserializeIndexBinary,
+  deserializeIndexBinarySync,
+  IndexBinary,
+  indexBinaryFactory,
+  IndexBinaryFlat,
+  IndexBinaryHNSW,
+  IndexBinaryIDMap,
+  IndexBinaryIDMap2,
+  IndexBinaryIVF,
+  readIndexBinary,
+  readIndexBinarySync,
+  serializeIndexBinary,
+  serializeIndexBinarySync,
+  writeIndexBinary,
+  writeIndexBinarySync,
+  type BinarySearchOptions,
+  type BinarySearchResult,
+  type BinaryVectorsInput,
+} from './binary';
 export { HotIndex } from './hot-index';
 export { tune, type TuneOptions, type TunePoint, type TuneResult } from './tune';
 export {

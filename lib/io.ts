@@ -3,7 +3,7 @@
 import { fromCaller } from './errors';
 import { checkIndex, Index } from './faiss-index';
 import { native } from './native';
-import { checkPath, describe } from './vectors';
+import { checkBytes, checkPath, describe } from './vectors';
 
 /** Read only (FAISS's IO_FLAG_READ_ONLY), for memory-mapped inverted lists. */
 export const IO_FLAG_READ_ONLY = 2;
@@ -50,11 +50,6 @@ function trusted(options: LoadOptions): boolean {
     throw new TypeError(`options.trusted must be a boolean; got ${describe(options.trusted)}`);
   }
   return options.trusted ?? false;
-}
-
-function checkBytes(bytes: unknown): Uint8Array {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes must be a Buffer or Uint8Array; got ${describe(bytes)}`);
-  return bytes;
 }
 
 /**

@@ -67,6 +67,38 @@ export interface NativeIndex {
   dispose(): void;
 }
 
+/** The native binary index object (native/binary_index.cc): codes are d/8 bytes, distances Int32. */
+export interface NativeBinaryIndex {
+  readonly d: number;
+  readonly ntotal: number;
+  readonly isTrained: boolean;
+  readonly className: string;
+  readonly nlist: number | undefined;
+  nprobe: number | undefined;
+  efSearch: number | undefined;
+  efConstruction: number | undefined;
+  train(x: Uint8Array): Promise<void>;
+  trainSync(x: Uint8Array): void;
+  add(x: Uint8Array): Promise<void>;
+  addSync(x: Uint8Array): void;
+  addWithIds(x: Uint8Array, ids: BigInt64Array): Promise<void>;
+  addWithIdsSync(x: Uint8Array, ids: BigInt64Array): void;
+  search(x: Uint8Array, k: number, distances: Int32Array, labels: BigInt64Array, params?: NativeSearchParams): Promise<number>;
+  searchSync(x: Uint8Array, k: number, distances: Int32Array, labels: BigInt64Array, params?: NativeSearchParams): number;
+  reconstruct(key: number | bigint, out: Uint8Array): Promise<void>;
+  reconstructSync(key: number | bigint, out: Uint8Array): void;
+  removeIds(filter: NativeIdFilter): Promise<number>;
+  removeIdsSync(filter: NativeIdFilter): number;
+  reset(): Promise<void>;
+  resetSync(): void;
+  serialize(): Promise<Buffer>;
+  serializeSync(): Buffer;
+  write(path: string): Promise<void>;
+  writeSync(path: string): void;
+  makeDirectMap(): void;
+  dispose(): void;
+}
+
 export interface NativeRangeResult {
   lims: Uint32Array;
   distances: Float32Array;
@@ -88,6 +120,17 @@ export interface NativeBinding {
   deserializeIndex(bytes: Uint8Array, trusted: boolean): Promise<NativeIndex>;
   deserializeIndexSync(bytes: Uint8Array, trusted: boolean): NativeIndex;
   normalizeL2(x: Float32Array, d: number): Float32Array;
+  createBinaryFlat(d: number): NativeBinaryIndex;
+  createBinaryHNSW(d: number, M: number): NativeBinaryIndex;
+  createBinaryIVF(quantizer: NativeBinaryIndex, d: number, nlist: number): NativeBinaryIndex;
+  createBinaryIDMap(index: NativeBinaryIndex, two: boolean): NativeBinaryIndex;
+  binaryFactory(d: number, description: string): NativeBinaryIndex;
+  readIndexBinary(path: string): Promise<NativeBinaryIndex>;
+  readIndexBinarySync(path: string): NativeBinaryIndex;
+  deserializeIndexBinary(bytes: Uint8Array): Promise<NativeBinaryIndex>;
+  deserializeIndexBinarySync(bytes: Uint8Array): NativeBinaryIndex;
+  /** Sign bits of x (d floats a row), packed 8 to a byte, first in the high bit. */
+  binarize(x: Float32Array, d: number): Uint8Array;
   /** A filter's PreparedFilter (native/search_params.h), for lib's IdFilter class. */
   prepareFilter(filter: NativeIdFilter): unknown;
   setMemoryLimit(bytes: number): void;

@@ -122,7 +122,10 @@ const LAYER_OF: Record<keyof SearchParams, Layer | undefined> = {
   plan: undefined,
 };
 
-export function hasLayer(nat: NativeIndex, layer: Layer): boolean {
+/** What a search's options are checked against: an index's layers (a binary index has no kFactor or qb). */
+type Layered = Pick<NativeIndex, 'className' | 'nlist' | 'efSearch'> & Partial<Pick<NativeIndex, 'kFactor' | 'qb'>>;
+
+export function hasLayer(nat: Layered, layer: Layer): boolean {
   if (layer === 'IndexRefine') return nat.kFactor !== undefined;
   if (layer === 'RaBitQ') return nat.qb !== undefined;
   return layer === 'IVF' ? nat.nlist !== undefined : nat.efSearch !== undefined;
@@ -133,7 +136,7 @@ export function hasLayer(nat: NativeIndex, layer: Layer): boolean {
  * lacks are TypeErrors naming the key and the index type. Undefined when there are none.
  * `extra` names keys the caller handles itself (search's `out`).
  */
-export function toNativeParams(params: object | undefined, nat: NativeIndex, call: string, extra: readonly string[] = []): NativeSearchParams | undefined {
+export function toNativeParams(params: object | undefined, nat: Layered, call: string, extra: readonly string[] = []): NativeSearchParams | undefined {
   if (params === undefined) return undefined;
   if (params === null || typeof params !== 'object') throw new TypeError(`${call}: options must be an object; got ${describe(params)}`);
   const given = params as Record<string, unknown>;
@@ -230,4 +233,15 @@ function toId(value: unknown, name: string): bigint {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
   if (typeof value === 'bigint' && value >= -(2n ** 63n) && value < 2n ** 63n) return value;
   throw new TypeError(`${name} must be a safe integer or a 64-bit bigint; got ${typeof value === 'number' ? value : describe(value)}`);
+}
+
+/** removeIds's argument: a list of ids (numbers allowed), or any filter. */
+export function toRemoval(ids: unknown): NativeIdFilter {
+  return Array.isArray(ids) ? { ids: toIds(ids), not: false } : toNativeFilter(ids, 'ids');
+}
+
+/** Records the plan of a filtered search (native/filtered_search.h's number) in its result. */
+export function withPlan(result: { plan?: FilterPlan }, plan: number): void {
+  const name = FILTER_PLANS[plan];
+  if (name !== undefined) result.plan = name;
 }

@@ -92,23 +92,36 @@ export function checkK(k: unknown): number {
 
 /** Result arrays for nq * k results: the caller's (viewed to size) or new ones. */
 export function resultArrays(nq: number, k: number, out?: { distances?: unknown; labels?: unknown }): SearchResult {
+  return sizedResults(nq, k, Float32Array, out);
+}
+
+/**
+ * Result arrays of nq * k distances of a type (Float32Array; Int32Array for Hamming) and ids:
+ * the caller's `out` (viewed to size, so a larger reusable buffer serves smaller batches too)
+ * or new ones.
+ */
+export function sizedResults<D extends Float32Array | Int32Array>(
+  nq: number,
+  k: number,
+  Distances: { new (length: number): D; name: string },
+  out?: { distances?: unknown; labels?: unknown },
+): { distances: D; labels: BigInt64Array; nq: number; k: number } {
   const size = nq * k;
   if (!Number.isSafeInteger(size) || size > 2 ** 32) throw new RangeError(`nq * k = ${size} results do not fit in one array`);
   if (out === undefined) {
     checkAllocation(size * 12, `search results for nq * k = ${nq} * ${k}`);
-    return { distances: new Float32Array(size), labels: new BigInt64Array(size), nq, k };
+    return { distances: new Distances(size), labels: new BigInt64Array(size), nq, k };
   }
   const { distances, labels } = out;
-  if (!(distances instanceof Float32Array) || !(labels instanceof BigInt64Array)) {
-    throw new TypeError('options.out must be { distances: Float32Array, labels: BigInt64Array }');
+  if (!(distances instanceof Distances) || !(labels instanceof BigInt64Array)) {
+    throw new TypeError(`options.out must be { distances: ${Distances.name}, labels: BigInt64Array }`);
   }
   if (distances.length < size || labels.length < size) {
     throw new RangeError(
       `options.out arrays must hold nq * k = ${size} results; got distances.length=${distances.length}, labels.length=${labels.length}`,
     );
   }
-  // Views of exactly nq * k, so a larger reusable buffer serves smaller batches too.
-  return { distances: distances.subarray(0, size), labels: labels.subarray(0, size), nq, k };
+  return { distances: distances.subarray(0, size) as D, labels: labels.subarray(0, size), nq, k };
 }
 
 /**
@@ -118,6 +131,21 @@ export function resultArrays(nq: number, k: number, out?: { distances?: unknown;
 export function normalizeL2(x: Float32Array, d: number): Float32Array {
   if (!(x instanceof Float32Array)) throw new TypeError(`x must be a Float32Array (normalised in place); got ${describe(x)}`);
   return native.normalizeL2(toVectors(x, checkPositiveInt(d, 'd')), d);
+}
+
+/** Checks an index's bytes (a Buffer or Uint8Array) to deserialize. */
+export function checkBytes(bytes: unknown): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes must be a Buffer or Uint8Array; got ${describe(bytes)}`);
+  return bytes;
+}
+
+/** Checks a key of reconstruct: a bigint of 64 bits or a non-negative safe integer. */
+export function checkKey(key: unknown): number | bigint {
+  if (typeof key === 'bigint') {
+    if (key < -(2n ** 63n) || key >= 2n ** 63n) throw new RangeError(`key must fit in 64 bits; got ${key}`);
+    return key;
+  }
+  return checkCount(key, 'key');
 }
 
 /** Checks a file path argument. */

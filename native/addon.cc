@@ -10,6 +10,7 @@
 
 #include "addon_data.h"
 #include "args.h"
+#include "binary_index.h"
 #include "errors.h"
 #include "filtered_search.h"
 #include "flat_kernel.h"
@@ -61,6 +62,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   IndexWrap::Define(env);
   ExportCreators(env, exports);
+  ExportBinary(env, exports);
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("cpuFlags", Napi::Function::New<CpuFlags>(env, "cpuFlags"));
   exports.Set("normalizeL2", Napi::Function::New<NormalizeL2>(env, "normalizeL2"));

@@ -2,6 +2,9 @@
 #include "index_io.h"
 
 #include <faiss/IVFlib.h>
+#include <faiss/IndexBinaryFlat.h>
+#include <faiss/IndexBinaryHNSW.h>
+#include <faiss/IndexBinaryIVF.h>
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
@@ -48,18 +51,25 @@ namespace {
 // compares with the ids it read, so a corrupted count reads out of bounds before any check of
 // ours can run. A top-level IndexIDMap2 ("IxM2") is therefore read as the IndexIDMap ("IxMp")
 // it is on disk, checked, and only then given its reverse map (AsIdMap2).
+// The binary IndexBinaryIDMap2 ("IBM2") likewise.
 constexpr char kIdMap2[4] = {'I', 'x', 'M', '2'};
 constexpr char kIdMap[4] = {'I', 'x', 'M', 'p'};
+constexpr char kBinaryIdMap2[4] = {'I', 'B', 'M', '2'};
+constexpr char kBinaryIdMap[4] = {'I', 'B', 'M', 'p'};
 
-// Reads through Base, turning a leading "IxM2" into "IxMp" and remembering that it did.
+// Reads through Base, turning a leading "IxM2" into "IxMp" (or "IBM2" into "IBMp") and
+// remembering that it did.
 template <typename Base>
 struct IdMap2AsIdMap : Base {
   using Base::Base;
   size_t operator()(void* ptr, size_t itemSize, size_t nitems) override {
     size_t got = Base::operator()(ptr, itemSize, nitems);
-    if (first && itemSize * nitems == 4 && got == nitems && std::memcmp(ptr, kIdMap2, 4) == 0) {
-      std::memcpy(ptr, kIdMap, 4);
-      wasIdMap2 = true;
+    if (first && itemSize * nitems == 4 && got == nitems) {
+      for (const auto& [two, one] : {std::pair{kIdMap2, kIdMap}, std::pair{kBinaryIdMap2, kBinaryIdMap}}) {
+        if (std::memcmp(ptr, two, 4) != 0) continue;
+        std::memcpy(ptr, one, 4);
+        wasIdMap2 = true;
+      }
     }
     first = false;
     return got;
@@ -106,6 +116,19 @@ faiss::Index* AsIdMap2(std::unique_ptr<faiss::Index> loaded) {
   FAISS_THROW_IF_NOT_MSG(idmap != nullptr, "IxM2 bytes did not hold an IDMap");
   auto two = std::make_unique<faiss::IndexIDMap2>();
   static_cast<faiss::Index&>(*two) = static_cast<const faiss::Index&>(*idmap);  // d, ntotal, metric, ...
+  two->index = idmap->index;
+  two->own_fields = idmap->own_fields;
+  idmap->own_fields = false;
+  two->id_map = std::move(idmap->id_map);
+  two->construct_rev_map();
+  return two.release();
+}
+
+faiss::IndexBinary* AsIdMap2(std::unique_ptr<faiss::IndexBinary> loaded) {
+  auto* idmap = dynamic_cast<faiss::IndexBinaryIDMap*>(loaded.get());
+  FAISS_THROW_IF_NOT_MSG(idmap != nullptr, "IBM2 bytes did not hold a binary IDMap");
+  auto two = std::make_unique<faiss::IndexBinaryIDMap2>();
+  static_cast<faiss::IndexBinary&>(*two) = static_cast<const faiss::IndexBinary&>(*idmap);
   two->index = idmap->index;
   two->own_fields = idmap->own_fields;
   idmap->own_fields = false;
@@ -224,10 +247,8 @@ void CheckRaBitQ(const faiss::RaBitQuantizer& rabitq, const faiss::Index& index,
   FAISS_THROW_IF_NOT_FMT(qb <= kMaxQueryBits, "RaBitQ query bits qb=%d must be 0..%d", int(qb), int(kMaxQueryBits));
 }
 
-// The graph of an HNSW index: FAISS follows its offsets and neighbour ids unchecked.
-void CheckHnsw(const faiss::IndexHNSW& index) {
-  const faiss::HNSW& g = index.hnsw;
-  const size_t n = size_t(index.ntotal);
+// The graph of an HNSW index of n vectors: FAISS follows its offsets and neighbour ids unchecked.
+void CheckHnswGraph(const faiss::HNSW& g, size_t n) {
   const auto& cum = g.cum_nneighbor_per_level;
   FAISS_THROW_IF_NOT_MSG(cum.size() >= 2 && cum[0] == 0, "HNSW neighbour counts per level are missing");
   FAISS_THROW_IF_NOT_MSG(g.assign_probas.size() + 1 == cum.size(), "HNSW level probabilities and neighbour counts differ in number");
@@ -258,6 +279,10 @@ void CheckHnsw(const faiss::IndexHNSW& index) {
   constexpr int kMaxEf = 1 << 20;
   FAISS_THROW_IF_NOT_FMT(g.efSearch > 0 && g.efSearch <= kMaxEf && g.efConstruction > 0 && g.efConstruction <= kMaxEf,
                          "HNSW efSearch %d and efConstruction %d must be 1..%d", g.efSearch, g.efConstruction, kMaxEf);
+}
+
+void CheckHnsw(const faiss::IndexHNSW& index) {
+  CheckHnswGraph(index.hnsw, size_t(index.ntotal));
   FAISS_THROW_IF_NOT_MSG(index.storage != nullptr && index.storage->d == index.d && index.storage->ntotal == index.ntotal,
                          "HNSW storage does not match the index");
   if (IsPlainFlat(*index.storage)) {
@@ -268,6 +293,36 @@ void CheckHnsw(const faiss::IndexHNSW& index) {
     for (size_t i = 0; i < count; i++) {
       FAISS_THROW_IF_NOT_MSG(std::fabs(x[i]) <= kMaxGraphMagnitude, "HNSW storage holds a value that is not finite or beyond 1e15");
     }
+  }
+}
+
+// Inverted lists of codeSize-byte codes, ntotal in all.
+void CheckCodeLists(const faiss::InvertedLists& lists, size_t codeSize, faiss::idx_t ntotal) {
+  FAISS_THROW_IF_NOT_FMT(lists.code_size == codeSize, "inverted lists code size %zd, the index's %zd", lists.code_size, codeSize);
+  if (auto* array = dynamic_cast<const faiss::ArrayInvertedLists*>(&lists)) {
+    size_t total = 0;
+    for (size_t i = 0; i < array->nlist; i++) {
+      FAISS_THROW_IF_NOT_FMT(array->codes[i].size() == Product(array->ids[i].size(), array->code_size, "inverted list size"),
+                             "inverted list %zd holds %zd ids but %zd bytes of codes", i, array->ids[i].size(),
+                             array->codes[i].size());
+      total += array->ids[i].size();
+    }
+    FAISS_THROW_IF_NOT_FMT(total == size_t(ntotal), "inverted lists hold %zd vectors, ntotal says %zd", total, size_t(ntotal));
+  }
+}
+
+// Direct map entries point at (list, offset) pairs that must exist.
+void CheckDirectMap(const faiss::DirectMap& map, const faiss::InvertedLists& lists, faiss::idx_t ntotal) {
+  auto checkEntry = [&](faiss::idx_t lo) {
+    if (lo < 0) return;  // removed
+    size_t list = faiss::lo_listno(lo), offset = faiss::lo_offset(lo);
+    FAISS_THROW_IF_NOT_MSG(list < lists.nlist && offset < lists.list_size(list), "direct map points outside the lists");
+  };
+  if (map.type == faiss::DirectMap::Array) {
+    FAISS_THROW_IF_NOT_MSG(map.array.size() == size_t(ntotal), "direct map size differs from ntotal");
+    for (faiss::idx_t lo : map.array) checkEntry(lo);
+  } else if (map.type == faiss::DirectMap::Hashtable) {
+    for (const auto& entry : map.hashtable) checkEntry(entry.second);
   }
 }
 
@@ -291,32 +346,9 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
     }
     FAISS_THROW_IF_NOT_FMT(total == size_t(ivf.ntotal), "inverted lists hold %zd vectors, ntotal says %zd", total, size_t(ivf.ntotal));
   } else {
-    FAISS_THROW_IF_NOT_FMT(lists->code_size == ivf.code_size, "inverted lists code size %zd, the index's %zd", lists->code_size,
-                           ivf.code_size);
+    CheckCodeLists(*lists, ivf.code_size, ivf.ntotal);
   }
-  if (auto* array = dynamic_cast<const faiss::ArrayInvertedLists*>(lists)) {
-    size_t total = 0;
-    for (size_t i = 0; i < array->nlist; i++) {
-      FAISS_THROW_IF_NOT_FMT(array->codes[i].size() == Product(array->ids[i].size(), array->code_size, "inverted list size"),
-                             "inverted list %zd holds %zd ids but %zd bytes of codes", i, array->ids[i].size(),
-                             array->codes[i].size());
-      total += array->ids[i].size();
-    }
-    FAISS_THROW_IF_NOT_FMT(total == size_t(ivf.ntotal), "inverted lists hold %zd vectors, ntotal says %zd", total,
-                           size_t(ivf.ntotal));
-  }
-  // Direct map entries point at (list, offset) pairs that must exist.
-  auto checkEntry = [&](faiss::idx_t lo) {
-    if (lo < 0) return;  // removed
-    size_t list = faiss::lo_listno(lo), offset = faiss::lo_offset(lo);
-    FAISS_THROW_IF_NOT_MSG(list < ivf.nlist && offset < lists->list_size(list), "direct map points outside the lists");
-  };
-  if (ivf.direct_map.type == faiss::DirectMap::Array) {
-    FAISS_THROW_IF_NOT_MSG(ivf.direct_map.array.size() == size_t(ivf.ntotal), "direct map size differs from ntotal");
-    for (faiss::idx_t lo : ivf.direct_map.array) checkEntry(lo);
-  } else if (ivf.direct_map.type == faiss::DirectMap::Hashtable) {
-    for (const auto& entry : ivf.direct_map.hashtable) checkEntry(entry.second);
-  }
+  CheckDirectMap(ivf.direct_map, *lists, ivf.ntotal);
 }
 
 // What FAISS, the standard library (a length_error from a vector sized by a corrupted count)
@@ -335,11 +367,12 @@ constexpr int kReadFlags = faiss::IO_FLAG_SKIP_PRECOMPUTE_TABLE;
 // of FAISS's exception). FAISS divides by sizes it has read before any check can run
 // (ProductQuantizer's set_derived_values computes d % M, so M = 0 in a file was a SIGFPE that
 // killed the process): the division fault abandons the read instead.
-std::unique_ptr<faiss::Index> GuardedRead(size_t inputBytes, const std::function<faiss::Index*()>& read) {
+template <typename T>
+std::unique_ptr<T> GuardedRead(size_t inputBytes, const std::function<T*()>& read) {
   Failure failure;
   {
     LoadGuard guard(LoadBudgetFor(inputBytes));
-    std::unique_ptr<faiss::Index> index;
+    std::unique_ptr<T> index;
     const bool completed = os::RunCatchingDivideFault([&] {
       try {
         index.reset(read());
@@ -380,7 +413,70 @@ std::unique_ptr<faiss::Index> CheckLoaded(std::unique_ptr<faiss::Index> index, b
   }
 }
 
+// The binary counterpart of CheckLoaded.
+std::unique_ptr<faiss::IndexBinary> CheckLoaded(std::unique_ptr<faiss::IndexBinary> index, bool wasIdMap2) {
+  try {
+    ValidateLoaded(*index);
+    return wasIdMap2 ? std::unique_ptr<faiss::IndexBinary>(AsIdMap2(std::move(index))) : std::move(index);
+  } catch (const FailureException&) {
+    throw;
+  } catch (...) {
+    throw FailureException(AsCorrupt(DescribeCurrentException()));
+  }
+}
+
 }  // namespace
+
+void ValidateLoaded(const faiss::IndexBinary& index) {
+  const std::type_info& t = typeid(index);
+  if (t != typeid(faiss::IndexBinaryFlat) && t != typeid(faiss::IndexBinaryIVF) && t != typeid(faiss::IndexBinaryHNSW) &&
+      t != typeid(faiss::IndexBinaryIDMap) && t != typeid(faiss::IndexBinaryIDMap2)) {
+    throw FailureException({"FAISS_ERROR", "faiss-native does not load " + TypeName(t) + " indexes (binary: Flat, IVF, HNSW, IDMap, IDMap2)"});
+  }
+  FAISS_THROW_IF_NOT_FMT(index.d > 0 && index.d % 8 == 0, "binary index has d=%d bits (a positive multiple of 8)", index.d);
+  FAISS_THROW_IF_NOT_FMT(index.code_size == index.d / 8, "binary index has code size %d for d=%d bits", index.code_size, index.d);
+  FAISS_THROW_IF_NOT_FMT(index.ntotal >= 0, "index has ntotal %zd", size_t(index.ntotal));
+  // Hamming distances are smaller-is-better; an IVF with another metric would rank them backwards.
+  FAISS_THROW_IF_NOT_FMT(index.metric_type == faiss::METRIC_L2, "binary index has metric %d (Hamming indexes record 1)", int(index.metric_type));
+  if (auto* flat = dynamic_cast<const faiss::IndexBinaryFlat*>(&index)) {
+    FAISS_THROW_IF_NOT_FMT(flat->xb.size() == Product(size_t(index.ntotal), size_t(index.code_size), "codes size"),
+                           "index holds %zd bytes of codes for %zd vectors of %d bytes", flat->xb.size(), size_t(index.ntotal), index.code_size);
+  }
+  if (auto* ivf = dynamic_cast<const faiss::IndexBinaryIVF*>(&index)) {
+    FAISS_THROW_IF_NOT_MSG(ivf->nlist > 0, "IVF index with no lists");
+    FAISS_THROW_IF_NOT_MSG(ivf->quantizer != nullptr && ivf->quantizer->d == index.d, "binary IVF quantizer missing or of another dimension");
+    ValidateLoaded(*ivf->quantizer);
+    FAISS_THROW_IF_NOT_MSG(!ivf->is_trained || size_t(ivf->quantizer->ntotal) == ivf->nlist,
+                           "trained IVF index whose quantizer does not hold nlist centroids");
+    auto* lists = dynamic_cast<const faiss::ArrayInvertedLists*>(ivf->invlists);
+    FAISS_THROW_IF_NOT_MSG(lists != nullptr, "binary IVF index without in-memory inverted lists");
+    FAISS_THROW_IF_NOT_FMT(lists->nlist == ivf->nlist, "inverted lists hold %zd lists, the index %zd", lists->nlist, ivf->nlist);
+    CheckCodeLists(*lists, size_t(index.code_size), index.ntotal);
+    CheckDirectMap(ivf->direct_map, *lists, index.ntotal);
+  }
+  if (auto* hnsw = dynamic_cast<const faiss::IndexBinaryHNSW*>(&index)) {
+    CheckHnswGraph(hnsw->hnsw, size_t(index.ntotal));
+    auto* storage = dynamic_cast<const faiss::IndexBinaryFlat*>(hnsw->storage);
+    FAISS_THROW_IF_NOT_MSG(storage != nullptr && storage->d == index.d && storage->ntotal == index.ntotal,
+                           "binary HNSW storage is not an IndexBinaryFlat of its vectors");
+    ValidateLoaded(*storage);
+  }
+  if (auto* idmap = dynamic_cast<const faiss::IndexBinaryIDMap*>(&index)) {
+    FAISS_THROW_IF_NOT_MSG(idmap->index != nullptr && idmap->index->d == index.d, "IDMap sub-index missing or of another dimension");
+    FAISS_THROW_IF_NOT_MSG(idmap->id_map.size() == size_t(idmap->index->ntotal) && idmap->id_map.size() == size_t(index.ntotal),
+                           "IDMap id count differs from its sub-index or its ntotal");
+    ValidateLoaded(*idmap->index);
+    // The sub-index returns positions into id_map; an IVF stores them in its lists.
+    if (auto* ivf = dynamic_cast<const faiss::IndexBinaryIVF*>(idmap->index)) {
+      auto* lists = static_cast<const faiss::ArrayInvertedLists*>(ivf->invlists);
+      for (size_t i = 0; i < lists->nlist; i++) {
+        for (faiss::idx_t id : lists->ids[i]) {
+          FAISS_THROW_IF_NOT_MSG(id >= 0 && size_t(id) < idmap->id_map.size(), "IDMap sub-index holds a position outside its ids");
+        }
+      }
+    }
+  }
+}
 
 void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
   if (types == LoadTypes::kChecked) CheckSupported(index);
@@ -518,6 +614,8 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
   }
 }
 
+namespace {
+
 // Removes temp files that earlier writers to `path` left when they were killed mid-write
 // (named path.tmp-<pid>-<n>, with <pid> no longer running).
 void RemoveStaleTemps(const std::string& path) {
@@ -535,7 +633,8 @@ void RemoveStaleTemps(const std::string& path) {
   closedir(d);
 }
 
-void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const std::function<void()>& beforeRename) {
+// Writes through `write` to a temp file beside `path`, then renames it over `path`.
+void WriteAtomic(const std::string& path, const std::function<void(FILE*)>& write, const std::function<void()>& beforeRename) {
   static std::atomic<uint64_t> counter{0};
   RemoveStaleTemps(path);
   std::string tmp = path + ".tmp-" + std::to_string(os::ProcessId()) + "-" + std::to_string(counter++);
@@ -543,7 +642,7 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
   FILE* f = os::OpenFile(tmp, "wb");
   if (f == nullptr) ThrowFileError("write", path);
   try {
-    faiss::write_index(&index, f);
+    write(f);
     if (std::fflush(f) != 0 || !os::SyncFile(f)) ThrowFileError("write", path);
   } catch (const faiss::FaissException&) {
     const int err = errno;
@@ -579,6 +678,16 @@ void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const 
   }
 }
 
+}  // namespace
+
+void WriteIndexAtomic(const faiss::Index& index, const std::string& path, const std::function<void()>& beforeRename) {
+  WriteAtomic(path, [&](FILE* f) { faiss::write_index(&index, f); }, beforeRename);
+}
+
+void WriteIndexAtomic(const faiss::IndexBinary& index, const std::string& path) {
+  WriteAtomic(path, [&](FILE* f) { faiss::write_index_binary(&index, f); }, nullptr);
+}
+
 LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types) {
   if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) != faiss::IO_FLAG_MMAP_IFC) {
     std::unique_ptr<FILE, int (*)(FILE*)> f(os::OpenFile(path, "rb"), &std::fclose);
@@ -586,7 +695,7 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types)
     if (f == nullptr || !os::StampOf(f.get(), &stamp)) ThrowFileError("read", path);
     FileReader reader(f.get());
     reader.name = path;
-    auto index = GuardedRead(size_t(stamp.size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
+    auto index = GuardedRead<faiss::Index>(size_t(stamp.size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
     return {CheckLoaded(std::move(index), reader.wasIdMap2, types), nullptr};
   }
   auto file = MappedFile::Open(path);
@@ -595,7 +704,7 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types)
   try {
     MappedReader reader(file->Mapping());
     reader.name = path;
-    index = GuardedRead(file->Mapping()->size(), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
+    index = GuardedRead<faiss::Index>(file->Mapping()->size(), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
     wasIdMap2 = reader.wasIdMap2;
     if (reader.pos > file->Mapping()->size()) {
       index.reset();
@@ -623,8 +732,30 @@ std::vector<uint8_t> SerializeIndex(const faiss::Index& index) {
 
 faiss::Index* DeserializeIndex(const uint8_t* data, size_t size, LoadTypes types) {
   SpanReader reader(data, size);
-  auto index = GuardedRead(size, [&] { return faiss::read_index(&reader, kReadFlags); });
+  auto index = GuardedRead<faiss::Index>(size, [&] { return faiss::read_index(&reader, kReadFlags); });
   return CheckLoaded(std::move(index), reader.wasIdMap2, types).release();
+}
+
+std::unique_ptr<faiss::IndexBinary> ReadIndexBinaryFile(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(os::OpenFile(path, "rb"), &std::fclose);
+  os::FileStamp stamp;
+  if (f == nullptr || !os::StampOf(f.get(), &stamp)) ThrowFileError("read", path);
+  FileReader reader(f.get());
+  reader.name = path;
+  auto index = GuardedRead<faiss::IndexBinary>(size_t(stamp.size), [&] { return faiss::read_index_binary(&reader); });
+  return CheckLoaded(std::move(index), reader.wasIdMap2);
+}
+
+std::vector<uint8_t> SerializeIndex(const faiss::IndexBinary& index) {
+  faiss::VectorIOWriter writer;
+  faiss::write_index_binary(&index, &writer);
+  return std::move(writer.data);
+}
+
+std::unique_ptr<faiss::IndexBinary> DeserializeIndexBinary(const uint8_t* data, size_t size) {
+  SpanReader reader(data, size);
+  auto index = GuardedRead<faiss::IndexBinary>(size, [&] { return faiss::read_index_binary(&reader); });
+  return CheckLoaded(std::move(index), reader.wasIdMap2);
 }
 
 }  // namespace faiss_native

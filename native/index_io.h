@@ -2,6 +2,7 @@
 #pragma once
 
 #include <faiss/Index.h>
+#include <faiss/IndexBinary.h>
 
 #include <cstdint>
 #include <functional>
@@ -46,5 +47,14 @@ faiss::Index* DeserializeIndex(const uint8_t* data, size_t size, LoadTypes types
 // and quantizer types, codes against ntotal, inverted lists against nlist, direct maps,
 // IDMap ids, pre-transform dimensions.
 void ValidateLoaded(const faiss::Index& index, LoadTypes types);
+
+// The binary family: files and buffers of IndexBinaryFlat, IVF, HNSW and their IDMaps, which
+// Python's read_index_binary and write_index_binary share. Read under the same guard and
+// checked in full by ValidateLoaded; other binary types are refused.
+void WriteIndexAtomic(const faiss::IndexBinary& index, const std::string& path);
+std::unique_ptr<faiss::IndexBinary> ReadIndexBinaryFile(const std::string& path);
+std::vector<uint8_t> SerializeIndex(const faiss::IndexBinary& index);
+std::unique_ptr<faiss::IndexBinary> DeserializeIndexBinary(const uint8_t* data, size_t size);
+void ValidateLoaded(const faiss::IndexBinary& index);
 
 }  // namespace faiss_native
