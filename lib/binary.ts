@@ -328,14 +328,18 @@ export function indexBinaryFactory(d: number, description: string): IndexBinary 
  * Sign bits of float vectors, packed 8 to a byte, first dimension in the high bit: a value
  * above 0 is a 1 (NaN a 0). The same bytes as numpy's `np.packbits(x > 0, axis=-1)`, which
  * sentence-transformers' `quantize_embeddings(x, precision="ubinary")` is when d is a multiple
- * of 8. Rows of d not a multiple of 8 end in zero bits. Center your vectors first where their
- * values are not spread around 0 (SIFT's are all >= 0).
+ * of 8. Rows of d not a multiple of 8 end in zero bits. Vectors whose values are not spread
+ * around 0 (SIFT's are all >= 0) need `thresholds`: d values (their mean, say), a bit being 1
+ * where the value is above its dimension's threshold.
  */
-export function binarize(x: Float32Array, d: number): Uint8Array {
+export function binarize(x: Float32Array, d: number, thresholds?: Float32Array): Uint8Array {
   if (!(x instanceof Float32Array)) throw new TypeError(`x must be a Float32Array; got ${describe(x)}`);
   const vectors = toVectors(x, checkPositiveInt(d, 'd'));
+  if (thresholds !== undefined && !(thresholds instanceof Float32Array && thresholds.length === d)) {
+    throw new TypeError(`thresholds must be a Float32Array of d=${d} values; got ${describe(thresholds)}`);
+  }
   checkAllocation((vectors.length / d) * Math.ceil(d / 8), `binarize of ${vectors.length / d} vectors of d=${d}`);
-  return native.binarize(vectors, d);
+  return native.binarize(vectors, d, thresholds);
 }
 
 /** Reads a binary index file (Python's `faiss.read_index_binary`), off the event loop. Corrupt files give FaissError CORRUPT_INDEX. */

@@ -268,6 +268,30 @@ export class Index {
   }
 
   /**
+   * Re-ranks another search's candidates by this index's own distances and keeps the k best
+   * of each query: the second pass of a two-pass search (as IndexRefine does inside one index).
+   * `candidates` is the first pass's result (its `labels`, `k` per query), whose ids must be
+   * positions in this index: a flat, SQ, PQ or HNSW index filled in the same order. Off the
+   * event loop.
+   * @example
+   * // binary first pass, float re-rank of 4x as many candidates
+   * const first = await binaryIndex.search(binarize(q, d), 40);
+   * const { labels } = await floatIndex.rescore(q, first, 10);
+   */
+  async rescore(q: VectorsInput, candidates: { labels: BigInt64Array; k: number }, k: number): Promise<SearchResult> {
+    const { queries, labels, kIn, result } = this.#prepareRescore(q, candidates, k);
+    if (queries.length > 0) await fromCaller(this.native.rescore(queries, labels, kIn, result.k, result.distances, result.labels));
+    return result;
+  }
+
+  /** {@link rescore} on the calling thread. */
+  rescoreSync(q: VectorsInput, candidates: { labels: BigInt64Array; k: number }, k: number): SearchResult {
+    const { queries, labels, kIn, result } = this.#prepareRescore(q, candidates, k);
+    if (queries.length > 0) this.native.rescoreSync(queries, labels, kIn, result.k, result.distances, result.labels);
+    return result;
+  }
+
+  /**
    * Finds every vector within `radius` of each query: inner product above it, or squared L2
    * distance below it. Off the event loop.
    */
@@ -460,6 +484,19 @@ export class Index {
     const params = toNativeParams(options, nat, 'search', ['out']);
     const result = resultArrays(queries.length / this.d, checkK(k), options?.out);
     return { nat, queries, result, params };
+  }
+
+  #prepareRescore(q: VectorsInput, candidates: { labels: BigInt64Array; k: number }, k: number) {
+    const queries = toVectors(q, this.d, 'q');
+    const nq = queries.length / this.d;
+    if (candidates === null || typeof candidates !== 'object' || !(candidates.labels instanceof BigInt64Array)) {
+      throw new TypeError(`candidates must be a search result ({ labels: BigInt64Array, k }); got ${describe(candidates)}`);
+    }
+    const kIn = checkK(candidates.k);
+    if (candidates.labels.length !== nq * kIn) {
+      throw new RangeError(`candidates must hold k=${kIn} labels for each of the ${nq} queries; got ${candidates.labels.length}`);
+    }
+    return { queries, labels: candidates.labels, kIn, result: resultArrays(nq, checkK(k)) };
   }
 
   #prepareRange(q: VectorsInput, radius: number, options: RangeSearchOptions | undefined) {

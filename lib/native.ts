@@ -44,6 +44,8 @@ export interface NativeIndex {
   /** Resolves to the plan a filtered search ran (FILTER_PLANS' index), 0 without a filter. */
   search(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): Promise<number>;
   searchSync(x: Float32Array, k: number, distances: Float32Array, labels: BigInt64Array, params?: NativeSearchParams): number;
+  rescore(x: Float32Array, candidates: BigInt64Array, kIn: number, k: number, distances: Float32Array, labels: BigInt64Array): Promise<void>;
+  rescoreSync(x: Float32Array, candidates: BigInt64Array, kIn: number, k: number, distances: Float32Array, labels: BigInt64Array): void;
   rangeSearch(x: Float32Array, radius: number, params?: NativeSearchParams): Promise<NativeRangeResult>;
   rangeSearchSync(x: Float32Array, radius: number, params?: NativeSearchParams): NativeRangeResult;
   reconstruct(key: number | bigint, out: Float32Array): Promise<void>;
@@ -129,8 +131,8 @@ export interface NativeBinding {
   readIndexBinarySync(path: string): NativeBinaryIndex;
   deserializeIndexBinary(bytes: Uint8Array): Promise<NativeBinaryIndex>;
   deserializeIndexBinarySync(bytes: Uint8Array): NativeBinaryIndex;
-  /** Sign bits of x (d floats a row), packed 8 to a byte, first in the high bit. */
-  binarize(x: Float32Array, d: number): Uint8Array;
+  /** A bit per value of x (d floats a row), 1 above 0 or its threshold, packed 8 to a byte, first in the high bit. */
+  binarize(x: Float32Array, d: number, thresholds?: Float32Array): Uint8Array;
   /** A filter's PreparedFilter (native/search_params.h), for lib's IdFilter class. */
   prepareFilter(filter: NativeIdFilter): unknown;
   setMemoryLimit(bytes: number): void;

@@ -515,11 +515,14 @@ Napi::Value Factory(const Napi::CallbackInfo& info) {
   return Wrap(env, index.release());
 }
 
-// binarize(x: Float32Array, d): sign bits of each row, 8 to a byte, first in the high bit (numpy's
+// binarize(x: Float32Array, d, thresholds?: Float32Array of d): a bit per value, 1 where it is
+// above 0 (or its dimension's threshold), 8 to a byte, first in the high bit (numpy's
 // packbits(x > 0, axis=-1)). On the calling thread: one pass over the floats, at memory speed.
 Napi::Value Binarize(const Napi::CallbackInfo& info) {
   const int d = info[1].As<Napi::Number>().Int32Value();
   Napi::Float32Array x = VectorsArg(info, 0, d);
+  const std::vector<float> zeros(info[2].IsTypedArray() ? 0 : size_t(d), 0.0f);
+  const float* thresholds = info[2].IsTypedArray() ? FloatsArg(info, 2, size_t(d)).Data() : zeros.data();
   const size_t n = x.ElementLength() / size_t(d);
   const size_t rowBytes = (size_t(d) + 7) / 8;
   auto out = Napi::Uint8Array::New(info.Env(), n * rowBytes);
@@ -528,7 +531,7 @@ Napi::Value Binarize(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < n; i++) {
     const float* row = in + i * size_t(d);
     uint8_t* dest = bits + i * rowBytes;
-    for (size_t j = 0; j < size_t(d); j++) dest[j / 8] |= uint8_t(row[j] > 0) << (7 - j % 8);  // NaN > 0 is false
+    for (size_t j = 0; j < size_t(d); j++) dest[j / 8] |= uint8_t(row[j] > thresholds[j]) << (7 - j % 8);  // NaN: 0
   }
   return out;
 }

@@ -12,7 +12,9 @@
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissAssert.h>
+#include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/IDSelector.h>
+#include <faiss/utils/Heap.h>
 
 #include <faiss/IVFlib.h>
 #include <faiss/invlists/InvertedLists.h>
@@ -218,6 +220,8 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::Search<false>>("searchSync"),
           InstanceMethod<&IndexWrap::RangeSearch<true>>("rangeSearch"),
           InstanceMethod<&IndexWrap::RangeSearch<false>>("rangeSearchSync"),
+          InstanceMethod<&IndexWrap::Rescore<true>>("rescore"),
+          InstanceMethod<&IndexWrap::Rescore<false>>("rescoreSync"),
           InstanceMethod<&IndexWrap::Reconstruct<true>>("reconstruct"),
           InstanceMethod<&IndexWrap::Reconstruct<false>>("reconstructSync"),
           InstanceMethod<&IndexWrap::ReconstructN<true>>("reconstructN"),
@@ -633,6 +637,71 @@ Napi::Value IndexWrap::RangeSearch(const Napi::CallbackInfo& info) {
     return out;
   };
   return RunJob(env, Async, std::move(work), std::move(finish), keepAlive);
+}
+
+// The k best of each query's kIn candidates (positions, -1 for none) by this index's own
+// distances, as IndexRefine re-ranks its base index's candidates: the second pass of a search
+// whose first ran on other codes (binary, say). Only for indexes whose ids are positions and
+// which score one stored vector at a time (flat, SQ, PQ codes; HNSW's storage).
+template <bool Async>
+Napi::Value IndexWrap::Rescore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto handle = Live(env);
+  Napi::Float32Array x = VectorsArg(info, 0, d_);
+  const auto n = faiss::idx_t(x.ElementLength() / d_);
+  const auto kIn = faiss::idx_t(CountArg(info, 2));
+  const auto k = faiss::idx_t(CountArg(info, 3));
+  auto candidates = IdsArg(info, 1, size_t(n * kIn));
+  auto distances = FloatsArg(info, 4, size_t(n * k));
+  auto labels = IdsArg(info, 5, size_t(n * k));
+  const float* data = x.Data();
+  const faiss::idx_t* in = candidates.Data();
+  float* d = distances.Data();
+  faiss::idx_t* out = labels.Data();
+  Work work = [handle, data, n, kIn, k, in, d, out] {
+    CheckVectors(*handle->index, data, n, "q");
+    ReadData(*handle, [&](const faiss::Index& index) {
+      const faiss::Index* scorer = &index;
+      if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(&index)) scorer = hnsw->storage;
+      if (dynamic_cast<const faiss::IndexFlatCodes*>(scorer) == nullptr) {
+        throw InvalidArgument("rescore needs an index whose ids are positions and whose codes are scored one by one (flat, SQ, PQ, HNSW); this one is " +
+                              ClassName(index));
+      }
+      for (faiss::idx_t j = 0; j < n * kIn; j++) {
+        if (in[j] < -1 || in[j] >= index.ntotal) {
+          throw InvalidArgument("candidates[" + std::to_string(j) + "] = " + std::to_string(in[j]) + " is outside 0.." +
+                                std::to_string(index.ntotal) + " (ntotal)");
+        }
+      }
+      const bool l2 = index.metric_type == faiss::METRIC_L2;
+      std::unique_lock<std::mutex> parallel;
+      if (n > 1) parallel = ParallelSection();
+#pragma omp parallel if (n > 1)
+      {
+        std::unique_ptr<faiss::DistanceComputer> dc(scorer->get_distance_computer());
+#pragma omp for
+        for (faiss::idx_t i = 0; i < n; i++) {
+          dc->set_query(data + i * index.d);
+          float* di = d + i * k;
+          faiss::idx_t* li = out + i * k;
+          if (l2) faiss::heap_heapify<faiss::CMax<float, faiss::idx_t>>(k, di, li);
+          else faiss::heap_heapify<faiss::CMin<float, faiss::idx_t>>(k, di, li);
+          for (faiss::idx_t j = 0; j < kIn; j++) {
+            const faiss::idx_t id = in[i * kIn + j];
+            if (id < 0) continue;
+            const float dis = (*dc)(id);
+            if (l2 ? dis < di[0] : dis > di[0]) {
+              if (l2) faiss::heap_replace_top<faiss::CMax<float, faiss::idx_t>>(k, di, li, dis, id);
+              else faiss::heap_replace_top<faiss::CMin<float, faiss::idx_t>>(k, di, li, dis, id);
+            }
+          }
+          if (l2) faiss::heap_reorder<faiss::CMax<float, faiss::idx_t>>(k, di, li);
+          else faiss::heap_reorder<faiss::CMin<float, faiss::idx_t>>(k, di, li);
+        }
+      }
+    });
+  };
+  return RunJob(env, Async, std::move(work), NoResult, {x, candidates, distances, labels});
 }
 
 template <bool Async>

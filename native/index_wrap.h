@@ -58,6 +58,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   template <bool Async>
   Napi::Value RangeSearch(const Napi::CallbackInfo& info);  // (x, radius, params)
   template <bool Async>
+  Napi::Value Rescore(const Napi::CallbackInfo& info);  // (x, candidates, kIn, k, distances, labels)
+  template <bool Async>
   Napi::Value Reconstruct(const Napi::CallbackInfo& info);  // (key, out)
   template <bool Async>
   Napi::Value ReconstructN(const Napi::CallbackInfo& info);  // (i0, n, out)

@@ -213,12 +213,72 @@ def langchain_mmr(job):
         json.dump(picked, out)
 
 
+def binary_index(spec, d):
+    kind = spec["kind"]
+    if kind == "flat":
+        index = faiss.IndexBinaryFlat(d)
+    elif kind == "ivf":
+        index = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(d), d, spec["nlist"])
+    elif kind == "hnsw":
+        index = faiss.IndexBinaryHNSW(d, spec["M"])
+    else:
+        index = faiss.index_binary_factory(d, spec["description"])
+    if spec.get("idmap") == 1:
+        index = faiss.IndexBinaryIDMap(index)
+    elif spec.get("idmap") == 2:
+        index = faiss.IndexBinaryIDMap2(index)
+    return index
+
+
+def binary_search(index, queries, k, param):
+    """Searches with nprobe or efSearch set on the IVF or HNSW layer (under an IDMap too)."""
+    inner = faiss.downcast_IndexBinary(index.index) if isinstance(index, (faiss.IndexBinaryIDMap, faiss.IndexBinaryIDMap2)) else index
+    if isinstance(inner, faiss.IndexBinaryIVF):
+        inner.nprobe = param
+    elif isinstance(inner, faiss.IndexBinaryHNSW):
+        inner.hnsw.efSearch = param
+    return index.search(queries, k)
+
+
+def binary(job):
+    """Binary indexes: binarize as numpy does, build, write, search its own and Node's files;
+    a flat index's filtered searches (FAISS takes filters only there)."""
+    floats = np.load(job["floats"])
+    np.save(job["binarizedOut"], np.packbits(floats > np.load(job["thresholds"]), axis=-1))
+    base = np.load(job["base"])
+    queries = np.load(job["queries"])
+    index = binary_index(job["spec"], base.shape[1] * 8)
+    index.train(base)
+    if job.get("ids"):
+        index.add_with_ids(base, np.load(job["ids"]))
+    else:
+        index.add(base)
+    faiss.write_index_binary(index, job["indexOut"])
+    faiss.serialize_index_binary(index).tofile(job["bytesOut"])
+    sources = {
+        "own": index,
+        "node-file": faiss.read_index_binary(job["nodeIndex"]),
+        "node-bytes": faiss.deserialize_index_binary(np.fromfile(job["nodeBytes"], dtype=np.uint8)),
+    }
+    for name, loaded in sources.items():
+        for param in job["params"]:
+            D, I = binary_search(loaded, queries, job["k"], param)
+            np.save(f"{job['out']}_{name}_D{param}.npy", D)
+            np.save(f"{job['out']}_{name}_I{param}.npy", I)
+    for i, f in enumerate(job.get("filters", [])):
+        keep = []
+        D, I = index.search(queries, job["k"], params=faiss.SearchParameters(sel=selector(f, keep)))
+        np.save(f"{job['out']}_filter{i}_D.npy", D)
+        np.save(f"{job['out']}_filter{i}_I.npy", I)
+
+
 if __name__ == "__main__":
     with open(sys.argv[1]) as f:
         jobs = json.load(f)
     for job in jobs:
         {
             "build": build,
+            "binary": binary,
             "search": search,
             "filtered": filtered,
             "merge": merge,
