@@ -5,7 +5,7 @@ import { fromCaller } from './errors';
 import { checkAllocation } from './memory';
 import { native, type NativeBinaryIndex } from './native';
 import { checkEf, toNativeParams, toRemoval, withPlan, type FilterPlan, type IdFilterLike, type SearchParams } from './search-params';
-import { checkBytes, checkK, checkKey, checkPath, checkPositiveInt, describe, sizedResults, toIds, toVectors, type IdsInput } from './vectors';
+import { checkBytes, checkK, checkKey, checkPath, checkPositiveInt, checkTrainingCount, describe, sizedResults, toIds, toVectors, type IdsInput } from './vectors';
 
 /** Codes as one flat Uint8Array of d/8 bytes per vector (no copy) or, for convenience, one byte array per vector. */
 export type BinaryVectorsInput = Uint8Array | readonly (readonly number[])[];
@@ -213,10 +213,7 @@ export class IndexBinary {
 
   #trainingSet(x: BinaryVectorsInput): Uint8Array {
     const codes = toCodes(x, this.codeSize);
-    const n = codes.length / this.codeSize;
-    const { nlist } = this.native;
-    if (nlist !== undefined && n < nlist) throw new RangeError(`x must hold at least nlist=${nlist} training vectors; got ${n}`);
-    if (n === 0) throw new RangeError('x must hold at least one training vector');
+    checkTrainingCount(codes.length / this.codeSize, this.native.nlist);
     return codes;
   }
 

@@ -10,6 +10,7 @@ import {
   checkCount,
   checkK,
   checkKey,
+  checkTrainingCount,
   checkPath,
   checkPositiveInt,
   describe,
@@ -451,17 +452,7 @@ export class Index {
 
   #trainingSet(x: VectorsInput): Float32Array {
     const vectors = toVectors(x, this.d);
-    const n = vectors.length / this.d;
-    const nlist = this.native.nlist;
-    if (nlist !== undefined) {
-      // FAISS's k-means needs one point per centroid and warns below 39 (min_points_per_centroid).
-      if (n < nlist) throw new RangeError(`x must hold at least nlist=${nlist} training vectors; got ${n}`);
-      if (n < 39 * nlist) {
-        process.emitWarning(`training nlist=${nlist} centroids on ${n} vectors; FAISS recommends at least ${39 * nlist}`, 'FaissNativeWarning');
-      }
-    } else if (n === 0) {
-      throw new RangeError('x must hold at least one training vector');
-    }
+    checkTrainingCount(vectors.length / this.d, this.native.nlist);
     return vectors;
   }
 

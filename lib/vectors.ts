@@ -133,6 +133,22 @@ export function normalizeL2(x: Float32Array, d: number): Float32Array {
   return native.normalizeL2(toVectors(x, checkPositiveInt(d, 'd')), d);
 }
 
+/**
+ * Checks the size of a training set of n vectors: at least one, and for an IVF layer of nlist
+ * lists at least nlist (FAISS's k-means needs one point per centroid), with a warning below
+ * the 39 a centroid FAISS asks for (min_points_per_centroid).
+ */
+export function checkTrainingCount(n: number, nlist: number | undefined): void {
+  if (nlist === undefined) {
+    if (n === 0) throw new RangeError('x must hold at least one training vector');
+    return;
+  }
+  if (n < nlist) throw new RangeError(`x must hold at least nlist=${nlist} training vectors; got ${n}`);
+  if (n < 39 * nlist) {
+    process.emitWarning(`training nlist=${nlist} centroids on ${n} vectors; FAISS recommends at least ${39 * nlist}`, 'FaissNativeWarning');
+  }
+}
+
 /** Checks an index's bytes (a Buffer or Uint8Array) to deserialize. */
 export function checkBytes(bytes: unknown): Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`bytes must be a Buffer or Uint8Array; got ${describe(bytes)}`);

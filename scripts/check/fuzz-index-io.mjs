@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Fuzzes index deserialization: mutates and truncates valid serialized indexes of every
-// supported kind and checks that each case either throws a clean error or loads an index
-// that then searches, reconstructs and re-serialises without crashing. One case in three is
-// read from a file with { mmap: true }, the others from a buffer.
+// supported kind (binary ones too) and checks that each case either throws a clean error or
+// loads an index that then searches, reconstructs and re-serialises without crashing. One case
+// in three is read from a file (with { mmap: true } for float indexes), the others from a buffer.
 //   node scripts/check/fuzz-index-io.mjs [--cases 10000] [--seed 1]
 // Cases run in child processes; a child that dies (crash, abort, OOM kill) is reported with
 // the case that killed it, and the run goes on from the next case.
@@ -66,6 +66,28 @@ export function seedIndexes(faiss) {
   add('IndexRefineFlat(RaBitQ)', () => new faiss.IndexRefineFlat(new faiss.IndexRaBitQ(d)));
   add('IndexPQFastScan M4', () => new faiss.IndexPQFastScan(d, 4));
   add('IndexIVFPQFastScan IVF4 M4', () => new faiss.IndexIVFPQFastScan(d, 4, 4, 4, faiss.METRIC_L2));
+  // Binary indexes (64 bits: 8 bytes a code), of the float vectors' sign bits; read by the binary readers.
+  const codes = faiss.binarize(Float32Array.from({ length: 300 * 64 }, () => rnd() * 2 - 1), 64);
+  const addBinary = (name, make, ids) => {
+    const index = make();
+    if (!index.isTrained) index.trainSync(codes);
+    if (ids) index.addWithIdsSync(codes, BigInt64Array.from({ length: 300 }, (_, i) => 2n ** 40n + BigInt(i)));
+    else index.addSync(codes);
+    seeds.push({ name, bytes: index.serializeSync(), binary: true });
+    index.dispose();
+  };
+  addBinary('IndexBinaryFlat', () => new faiss.IndexBinaryFlat(64));
+  addBinary('IndexBinaryIVF IVF8', () => new faiss.IndexBinaryIVF(new faiss.IndexBinaryFlat(64), 64, 8));
+  addBinary('IndexBinaryIVF IVF8 direct map', () => {
+    const index = new faiss.IndexBinaryIVF(new faiss.IndexBinaryFlat(64), 64, 8);
+    index.trainSync(codes);
+    index.makeDirectMap();
+    return index;
+  });
+  addBinary('IndexBinaryHNSW M4', () => new faiss.IndexBinaryHNSW(64, 4));
+  addBinary('factory BIVF8_HNSW4', () => faiss.indexBinaryFactory(64, 'BIVF8_HNSW4'));
+  addBinary('IndexBinaryIDMap2(IVF8)', () => new faiss.IndexBinaryIDMap2(new faiss.IndexBinaryIVF(new faiss.IndexBinaryFlat(64), 64, 8)), true);
+  addBinary('IndexBinaryIDMap(HNSW M4)', () => new faiss.IndexBinaryIDMap(new faiss.IndexBinaryHNSW(64, 4)), true);
   return { d, seeds };
 }
 
@@ -130,11 +152,42 @@ export const viaMappedFile = (i) => Math.floor(i / 7) % 3 === 0;
 
 const mappedFile = path.join(os.tmpdir(), `faiss-native-fuzz-${process.pid}.faiss`);
 
+/** The outcome of a load that threw: a clean rejection, or the error rethrown. */
+function rejection(faiss, err) {
+  if (err instanceof faiss.FaissError) return `rejected: ${err.code}`;
+  if (err instanceof RangeError || err instanceof TypeError) return `rejected: ${err.name}`;
+  throw err;
+}
+
+/** tryCase for a binary index's bytes (from a file, not mapped, when `viaFile`). */
+function tryBinaryCase(faiss, bytes, viaFile) {
+  let index;
+  try {
+    if (viaFile) fs.writeFileSync(mappedFile, bytes);
+    index = viaFile ? faiss.readIndexBinarySync(mappedFile) : faiss.deserializeIndexBinarySync(bytes);
+  } catch (err) {
+    return rejection(faiss, err);
+  }
+  try {
+    const q = new Uint8Array(3 * index.codeSize).fill(0x5a);
+    index.searchSync(q, 5);
+    index.searchSync(q, 5, { filter: { range: [0, 100] } });
+    if (index.ntotal > 0) index.reconstructSync(0);
+    faiss.deserializeIndexBinarySync(index.serializeSync()).dispose();
+  } catch (err) {
+    if (!(err instanceof faiss.FaissError || err instanceof RangeError || err instanceof TypeError)) throw err;
+  } finally {
+    index.dispose();
+  }
+  return 'loaded';
+}
+
 /**
  * Loads one mutated buffer (from a memory-mapped file when `mapped`) and, if it loads, uses it.
  * Returns 'rejected: <code>' or 'loaded'.
  */
-export function tryCase(faiss, bytes, d, mapped = false) {
+export function tryCase(faiss, bytes, d, mapped = false, binary = false) {
+  if (binary) return tryBinaryCase(faiss, bytes, mapped);
   let index;
   try {
     if (mapped) {
@@ -144,9 +197,7 @@ export function tryCase(faiss, bytes, d, mapped = false) {
       index = faiss.deserializeIndexSync(bytes);
     }
   } catch (err) {
-    if (err instanceof faiss.FaissError) return `rejected: ${err.code}`;
-    if (err instanceof RangeError || err instanceof TypeError) return `rejected: ${err.name}`;
-    throw err;
+    return rejection(faiss, err);
   }
   try {
     const q = new Float32Array(3 * index.d).fill(0.5);
@@ -175,7 +226,7 @@ async function child(from, to, seed) {
   for (let i = from; i < to; i++) {
     const s = seeds[i % seeds.length];
     process.stdout.write(`> ${i} ${s.name}\n`);
-    process.stdout.write(`= ${i} ${tryCase(faiss, mutate(s.bytes, seed, i), d, viaMappedFile(i))}\n`);
+    process.stdout.write(`= ${i} ${tryCase(faiss, mutate(s.bytes, seed, i), d, viaMappedFile(i), s.binary)}\n`);
     // Let the event loop turn: Node frees the serialized Buffers' native memory from there.
     if (i % 200 === 0) await new Promise(setImmediate);
   }
