@@ -6,13 +6,15 @@
 // Markdown table, and with --plot=FILE a Vega-Lite SVG of recall against batch throughput, the
 // point's size its bytes a vector.
 //   node scripts/bench/tradeoffs.mjs [--rounds=5] [--plot=tradeoffs.svg]
-// Not in it yet: binary codes with a float re-rank (no binary indexes), and the 1M set.
+// Binary rows: scripts/bench/binary-rescore.mjs's recipe (bits above each dimension's mean,
+// Hamming first pass, exact or 8-bit re-rank). Not in it yet: the 1M set.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
+import { BinaryRescore } from './binary-rescore.mjs';
 import { median } from './paired.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -39,6 +41,8 @@ const FAMILIES = [
     { nprobe: 8, qb: 4, kFactor: 10 },
   ],
   ['HNSW32 efSearch 64', (d) => new faiss.IndexHNSWFlat(d, 32, faiss.METRIC_L2), { efSearch: 64 }],
+  ['binary (128 bits), SQ8 re-rank of k x 20', (d) => new BinaryRescore(d, new faiss.IndexScalarQuantizer(d, 'QT_8bit', faiss.METRIC_L2), 20), {}],
+  ['binary (128 bits), Flat re-rank of k x 50', (d) => new BinaryRescore(d, new faiss.IndexFlatL2(d), 50), {}],
 ];
 
 /** Each family's row on the SIFT sample. */
