@@ -21,12 +21,17 @@ import {
   type IdFilterLike,
   type Index,
 } from './index';
+import { candidateTable, parseBytes, recommend } from './advisor';
 import { exactNeighbours, operatingValues, recallAt, timedSearch } from './tune';
 
 const USAGE = `Usage: faiss-native <command> [options]
 
   build <factory> <vectors> -o <index>   build an index ("IVF1024,SQ8", "HNSW32", "Flat", ...)
         [--metric ip|l2] [--normalize] [--train-size N]
+  build auto <vectors> -o <index> --max-memory 4G --recall 0.95 [--sample N]
+                                         the index that fits the memory and reaches recall@10
+                                         on a sample of the vectors (default 20000), chosen
+                                         by measuring each family (its table on stderr)
   search <index> <queries> -o <out.npy|out.json> [-k 10] [--nprobe N] [--ef-search N]
         [--filter <ids file>|<min>:<max>]
   info <index>                           type, dimension, metric, size and settings
@@ -129,14 +134,42 @@ async function build(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { output: { type: 'string', short: 'o' }, metric: { type: 'string' }, normalize: { type: 'boolean' }, 'train-size': { type: 'string' } },
+    options: {
+      output: { type: 'string', short: 'o' },
+      metric: { type: 'string' },
+      normalize: { type: 'boolean' },
+      'train-size': { type: 'string' },
+      'max-memory': { type: 'string' },
+      recall: { type: 'string' },
+      sample: { type: 'string' },
+    },
   });
-  const [factory, vectors] = positionals;
+  let [factory] = positionals;
+  const vectors = positionals[1];
   if (factory === undefined || vectors === undefined || values.output === undefined) throw new UsageError('build needs <factory> <vectors> -o <index>');
+  const auto = factory === 'auto';
+  if (auto !== (values['max-memory'] !== undefined && values.recall !== undefined)) throw new UsageError('build auto needs --max-memory and --recall, and they need auto');
   const t0 = Date.now();
   const { x, n, d } = readVectors(vectors);
   if (values.normalize) normalizeL2(x, d);
-  const index = indexFactory(d, factory, metricOf(values.metric));
+  const metric = metricOf(values.metric);
+  let params = {};
+  if (auto) {
+    const recall = Number(values.recall);
+    const sampleSize = Math.min(n, positiveInt(values.sample, '--sample') ?? 20000);
+    // Rows spread over the file, in case its order follows something (time, source).
+    const sample = new Float32Array(sampleSize * d);
+    for (let i = 0; i < sampleSize; i++) sample.set(x.subarray(Math.floor((i * n) / sampleSize) * d, (Math.floor((i * n) / sampleSize) + 1) * d), i * d);
+    process.stderr.write(`measuring the families that fit on ${sampleSize} of the ${n} vectors\n`);
+    const chosen = await recommend({ n, d, metric, memoryBytes: parseBytes(values['max-memory']!), recall, sample });
+    process.stderr.write(`${candidateTable(chosen)}\n`);
+    if (!chosen.met) process.stderr.write(`no index that fits reaches recall ${recall} on the sample; the most accurate that fits: ${chosen.factory}\n`);
+    factory = chosen.factory;
+    params = chosen.params;
+  }
+  const index = indexFactory(d, factory, metric);
+  // The chosen search settings are kept in the file (nprobe, efSearch, kFactor, qb).
+  Object.assign(index, params);
   if (!index.isTrained) {
     const size = Math.min(n, positiveInt(values['train-size'], '--train-size') ?? n);
     process.stderr.write(`training ${factory} on ${size} vectors\n`);
@@ -146,7 +179,8 @@ async function build(args: string[]): Promise<void> {
   }
   await index.add(x, { onProgress: progress('adding') });
   await index.write(values.output);
-  console.log(`${values.output}: ${index.constructor.name} (${factory}), ntotal ${index.ntotal}, d ${d}, ${fs.statSync(values.output).size} bytes, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const settings = Object.entries(params).map(([key, value]) => `, ${key} ${value}`).join('');
+  console.log(`${values.output}: ${index.constructor.name} (${factory}${settings}), ntotal ${index.ntotal}, d ${d}, ${fs.statSync(values.output).size} bytes, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   index.dispose();
 }
 

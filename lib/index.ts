@@ -36,6 +36,7 @@ export {
 } from './binary';
 export { HotIndex } from './hot-index';
 export { tune, type TuneOptions, type TunePoint, type TuneResult } from './tune';
+export { recommend, type AdvisorCandidate, type Recommendation, type RecommendOptions } from './advisor';
 export {
   deserializeIndex,
   deserializeIndexSync,

@@ -46,6 +46,23 @@ describe('faiss-native CLI on SIFT', () => {
     expect(cli('build', 'Flat', 'base.fvecs', '-o', 'flat.index', '--metric', 'l2').code).toBe(0);
   });
 
+  it('build auto: the family that fits --max-memory and reaches --recall on a sample, with its table and settings', () => {
+    // 200 bytes a vector at n = 4500: Flat, fp16 and HNSW do not fit.
+    const r = cli('build', 'auto', 'base.npy', '-o', 'auto.index', '--max-memory', String(200 * 4500), '--recall', '0.9');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/measuring the families that fit on 4500 of the 4500 vectors/);
+    expect(r.err).toMatch(/^ {2}HNSW32\t[\d.]+ MiB\tdoes not fit/m);
+    const chosen = /^\* (\S+)\t/m.exec(r.err)?.[1];
+    expect(chosen).toBeDefined();
+    expect(r.out).toContain(`auto.index: `);
+    expect(r.out).toContain(`(${chosen}`);
+    const index = readIndexSync(at('auto.index'));
+    expect(index.ntotal).toBe(4500);
+    expect(index.serializeSync().length).toBeLessThanOrEqual(200 * 4500);
+    index.dispose();
+    expect(cli('build', 'auto', 'base.npy', '-o', 'x.index', '--recall', '0.9').code).toBe(2);
+  }, 120_000);
+
   it('info: type chain, dimension, metric, sizes and settings', () => {
     const r = cli('info', 'ivf.index');
     expect(r.code).toBe(0);
