@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the native paths in a long loop and reports resident memory along the way: creation of
-// every index kind, train, add, search (sync and async), serialize and deserialize, file
+// every index kind (binary ones too), train, add, search (sync and async), serialize and deserialize, file
 // write and read (also memory-mapped: a corrupt file, and the file truncated underneath, or on
 // Windows, which refuses that, replaced), dispose, and errors thrown from native code. Memory
 // must stay flat.
@@ -53,6 +53,12 @@ const pattern = Buffer.alloc(24);
 [16n, 4n, 4n].forEach((v, j) => pattern.writeBigUInt64LE(v, j * 8));
 pqZero.writeBigUInt64LE(0n, pqZero.indexOf(pattern) + 8);
 
+// Binary codes (64 bits) for the binary family, with a trained binary IVF to copy from.
+const codes = faiss.binarize(Float32Array.from({ length: 200 * 64 }, (_, i) => Math.sin(i * 1.3)), 64);
+const binaryIvf = new faiss.IndexBinaryIVF(new faiss.IndexBinaryFlat(64), 64, 4);
+binaryIvf.trainSync(codes);
+const binaryIvfBytes = binaryIvf.serializeSync();
+
 async function cycle(i) {
   const flat = new faiss.IndexFlatIP(d);
   flat.addSync(x.subarray(0, 20 * d));
@@ -91,6 +97,18 @@ async function cycle(i) {
   const pqCopy = faiss.deserializeIndexSync(pqBytes);
   pqCopy.searchSync(q, 3, { nprobe: 2 });
   mustThrow(() => faiss.deserializeIndexSync(pqZero));
+  // The binary family: its own searches (per-call parameters, filters, IDMaps), files, re-ranking.
+  const bivf = faiss.deserializeIndexBinarySync(binaryIvfBytes);
+  bivf.addSync(codes);
+  bivf.searchSync(codes.subarray(0, 16), 3, { nprobe: 2, filter: { range: [0, 50] } });
+  await bivf.search(codes.subarray(0, 16), 3, { nprobe: 4 });
+  const bhnsw = new faiss.IndexBinaryIDMap2(new faiss.IndexBinaryHNSW(64, 4));
+  bhnsw.addWithIdsSync(codes, BigInt64Array.from({ length: 200 }, (_, j) => BigInt(j * 3)));
+  bhnsw.searchSync(codes.subarray(0, 16), 3, { efSearch: 8, filter: { ids: [3, 6, 9] } });
+  bhnsw.reconstructSync(3n);
+  faiss.deserializeIndexBinarySync(bhnsw.serializeSync()).dispose();
+  mustThrow(() => faiss.deserializeIndexBinarySync(binaryIvfBytes.subarray(0, binaryIvfBytes.length - 5)));
+  flat.rescoreSync(q, { labels: BigInt64Array.of(0n, 1n, 2n, -1n, 3n, 4n, 5n, 6n), k: 4 }, 2);
   const bytes = flat.serializeSync();
   faiss.deserializeIndexSync(bytes).dispose();
   if (i % 10 === 0) {
@@ -124,6 +142,8 @@ async function cycle(i) {
   pqCopy.dispose();
   refine.dispose();
   refineBase.dispose();
+  bivf.dispose();
+  bhnsw.dispose();
 }
 
 const samples = [];
