@@ -41,6 +41,12 @@ export interface AdvisorCandidate {
   value?: number;
   /** recall@k and batch queries per second measured on the sample at that value. */
   recall?: number;
+  sampleQps?: number;
+  /**
+   * Queries per second at n vectors, from the sample's by the codes a query visits: n for a
+   * scan of every code, nlist + n x nprobe / nlist for IVF, log n for a graph walk of the same
+   * efSearch. What the choice is made on: a sample of thousands favours scans that n would not.
+   */
   qps?: number;
 }
 
@@ -80,6 +86,7 @@ export function nlistFor(n: number): number {
 /** PQ sub-quantizers: d / ratio when it divides d into whole sub-vectors of at least 2 dims. */
 const pqM = (d: number, ratio: number) => (d % ratio === 0 && d / ratio >= 4 ? d / ratio : undefined);
 const ID = 8; // an IVF keeps each vector's 64-bit id
+const opqDims = (d: number, m: number) => (Math.min(Math.floor(d / m), 6) + 1) * m;
 const ivfBytes = (n: number, d: number, perVector: number) => perVector + ID + (nlistFor(n) * d * 4) / n;
 // FastScan: M / 2 bytes a code, each list padded to blocks of 32 codes (16 on average), and 16-entry tables.
 const fastScanBytes = (n: number, d: number, m: number) => ivfBytes(n, d, m / 2) + (nlistFor(n) * 16 * (m / 2) + 16 * d * 4) / n;
@@ -106,12 +113,24 @@ const FAMILIES: Family[] = [
     key: (n: number, d: number) => (n >= 39 * 16 * 8 && pqM(d, ratio) ? `IVF${nlistFor(n)},PQ${pqM(d, ratio)}` : undefined),
     bytes: (n: number, d: number) => ivfBytes(n, d, pqM(d, ratio) ?? 0) + (256 * d * 4) / n,
   })),
+  // autofaiss's choice under tight budgets: an OPQ rotation to y = (min(d / m, 6) + 1) x m dims, then IVF-PQ of m bytes.
+  ...[4, 8].map((ratio) => ({
+    key: (n: number, d: number) => {
+      const m = pqM(d, ratio);
+      return n >= 39 * 16 * 8 && m ? `OPQ${m}_${opqDims(d, m)},IVF${nlistFor(n)},PQ${m}` : undefined;
+    },
+    bytes: (n: number, d: number) => {
+      const m = pqM(d, ratio) ?? 0;
+      const y = opqDims(d, m);
+      return m + ID + (nlistFor(n) * y * 4 + d * y * 4 + 256 * y * 4) / n;
+    },
+  })),
   // RaBitQ: d sign bits and 8 bytes of factors.
   { key: (n) => (n >= 39 * 16 ? `IVF${nlistFor(n)},RaBitQ` : undefined), bytes: (n, d) => ivfBytes(n, d, d / 8 + 8), fixed: { qb: 4 } },
 ];
 
 /** The same factory string with its IVF lists sized for `n` vectors. */
-const rescaled = (factory: string, n: number) => factory.replace(/^IVF\d+/, `IVF${nlistFor(n)}`);
+export const rescaled = (factory: string, n: number): string => factory.replace(/IVF\d+/, `IVF${nlistFor(n)}`);
 
 /**
  * The index for `n` vectors of `d` dimensions that fits `memoryBytes` and reaches `recall`
@@ -153,7 +172,7 @@ export async function recommend(options: RecommendOptions): Promise<Recommendati
     candidates.push(candidate);
     if (!candidate.fits) continue;
     candidate.sampleFactory = rescaled(factory, baseN);
-    Object.assign(candidate, await measure(candidate, d, metric, base, queries, truth, k, target));
+    Object.assign(candidate, await measure(candidate, n, d, metric, base, queries, truth, k, target));
   }
   const fitting = candidates.filter((c) => c.fits);
   if (fitting.length === 0) {
@@ -166,9 +185,13 @@ export async function recommend(options: RecommendOptions): Promise<Recommendati
   return { factory: best.factory, params, bytes: best.bytes, recall: best.recall!, met: best.recall! >= target, candidates };
 }
 
-/** Builds one candidate on the sample and tunes it to the target. */
-async function measure(
-  candidate: AdvisorCandidate,
+/**
+ * Builds one candidate (`sampleFactory`, with its `fixed` settings) on the sample's base, tunes
+ * it to the target on the sample's queries, and scales what it measured to n vectors of `factory`.
+ */
+export async function measure(
+  candidate: Pick<AdvisorCandidate, 'factory' | 'sampleFactory' | 'fixed'>,
+  n: number,
   d: number,
   metric: MetricType,
   base: Float32Array,
@@ -190,18 +213,25 @@ async function measure(
     } catch {
       tunable = false; // no IVF or HNSW layer: one search says it all
     }
+    const baseN = base.length / d;
     if (!tunable) {
       const t0 = process.hrtime.bigint();
       const { labels } = await index.search(queries, k);
-      return { recall: recallAt(labels, truth, nq, k), qps: nq / (Number(process.hrtime.bigint() - t0) / 1e9) };
+      const sampleQps = nq / (Number(process.hrtime.bigint() - t0) / 1e9);
+      return { recall: recallAt(labels, truth, nq, k), sampleQps, qps: (sampleQps * baseN) / n };
     }
     const tuned = await tune(index, queries, { k, recall: target, groundTruth: truth });
     const point = tuned.table.at(-1)!;
+    if (tuned.parameter === 'efSearch') {
+      return { parameter: 'efSearch', value: tuned.value, recall: point.recall, sampleQps: point.qps, qps: (point.qps * Math.log(baseN)) / Math.log(n) };
+    }
     // nprobe probes a share of the lists: the same share of the full index's lists.
-    const full = Number(/^IVF(\d+)/.exec(candidate.factory)?.[1]);
-    const small = Number(/^IVF(\d+)/.exec(sampleFactory)?.[1]);
-    const value = tuned.parameter === 'nprobe' ? Math.min(full, Math.round((tuned.value * full) / small)) : tuned.value;
-    return { parameter: tuned.parameter, value, recall: point.recall, qps: point.qps };
+    const full = Number(/IVF(\d+)/.exec(candidate.factory)?.[1]);
+    const small = Number(/IVF(\d+)/.exec(sampleFactory)?.[1]);
+    const value = Math.min(full, Math.round((tuned.value * full) / small));
+    const visited = (lists: number, probed: number, count: number) => lists + (count * probed) / lists;
+    const qps = (point.qps * visited(small, tuned.value, baseN)) / visited(full, value, n);
+    return { parameter: 'nprobe', value, recall: point.recall, sampleQps: point.qps, qps };
   } finally {
     index.dispose();
   }
@@ -220,5 +250,5 @@ export function candidateTable(result: Recommendation): string {
   const rows = result.candidates.map((c) =>
     [c.factory === result.factory ? `* ${c.factory}` : `  ${c.factory}`, mb(c.bytes), c.fits ? (c.parameter ? `${c.parameter} ${c.value}` : '-') : 'does not fit', c.recall?.toFixed(3) ?? '', c.qps ? String(Math.round(c.qps)) : ''].join('\t'),
   );
-  return ['  factory\tbytes at n\tparameter\trecall on sample\tqueries/s on sample', ...rows].join('\n');
+  return ['  factory\tbytes at n\tparameter\trecall on sample\tqueries/s at n (estimated)', ...rows].join('\n');
 }
