@@ -121,4 +121,32 @@ function recallAtK(labels, truth, k) {
   return found / wanted;
 }
 
-module.exports = { mulberry32, readSift, bruteForceGroundTruth, clustered, recallAtK };
+/**
+ * Vectors with the low intrinsic dimension of real embeddings (estimates for sentence embeddings
+ * run from about 10 to 40): points in `latent` dimensions around 1,000 Gaussian centres (spread
+ * 0.5), mapped to d dimensions by one random matrix (fixed by `mapSeed`, shared by a base and its
+ * queries), plus noise of 0.05 per coordinate. n * d floats.
+ */
+function latentClustered(n, d, seed, { latent = 24, mapSeed = 1 } = {}) {
+  const map = mulberry32(mapSeed);
+  const gaussOf = (rnd) => () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+  const mapGauss = gaussOf(map);
+  const matrix = Float32Array.from({ length: d * latent }, () => mapGauss() / Math.sqrt(latent));
+  const centres = Float32Array.from({ length: 1000 * latent }, () => mapGauss());
+  const rnd = mulberry32(seed);
+  const gauss = gaussOf(rnd);
+  const out = new Float32Array(n * d);
+  const z = new Float32Array(latent);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(rnd() * 1000);
+    for (let j = 0; j < latent; j++) z[j] = centres[c * latent + j] + 0.5 * gauss();
+    for (let k = 0; k < d; k++) {
+      let v = 0.05 * gauss();
+      for (let j = 0; j < latent; j++) v += matrix[k * latent + j] * z[j];
+      out[i * d + k] = v;
+    }
+  }
+  return out;
+}
+
+module.exports = { mulberry32, readSift, bruteForceGroundTruth, clustered, latentClustered, recallAtK };
