@@ -361,6 +361,10 @@ results.coalescing = await coalescing({ perClient: FULL ? 40 : 15 });
 results.filtered = await filteredSearch({ n: FULL ? 100_000 : 20_000, rounds: FULL ? 5 : 3, log });
 log('each index family on the SIFT sample: bytes, build, recall, throughput (tradeoffs.mjs)');
 results.tradeoffs = tradeoffs({ rounds: FULL ? 9 : 5 });
+if (FULL) {
+  log('each index family on 1M vectors of 24 latent dimensions (tradeoffs.mjs --set=1m)');
+  results.tradeoffs1m = tradeoffs({ rounds: 3, set: '1m' });
+}
 results.tune = await tuneVsPython({ n: FULL ? 100_000 : 50_000, log });
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
 log('Python peers: paired rounds, workload by workload (python-peers.mjs)');
@@ -372,6 +376,7 @@ const { markdown, svg } = await renderReport(results);
 fs.writeFileSync(path.join(outDir, 'report.md'), markdown);
 fs.writeFileSync(path.join(outDir, 'recall-qps.svg'), svg);
 fs.writeFileSync(path.join(outDir, 'tradeoffs.svg'), await tradeoffsPlot(results.tradeoffs));
+if (results.tradeoffs1m) fs.writeFileSync(path.join(outDir, 'tradeoffs-1m.svg'), await tradeoffsPlot(results.tradeoffs1m));
 for (const f of fs.readdirSync(outDir)) {
   if (f.endsWith('.faissindex') || f.endsWith('.f32') || f === 'floor' || f.startsWith('pkg-')) fs.rmSync(path.join(outDir, f), { recursive: true });
 }

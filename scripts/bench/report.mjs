@@ -124,6 +124,7 @@ export async function renderReport(results) {
   }
   if (results.filtered) push('', '### Filtered search', '', filteredTable(results.filtered));
   if (results.tradeoffs) push('', '### Each index family: memory, build, recall, throughput', '', tradeoffsTable(results.tradeoffs));
+  if (results.tradeoffs1m) push('', tradeoffsTable(results.tradeoffs1m));
   if (results.tune) push('', '### tune() and ParameterSpace.explore', '', tuneTable(results.tune));
   if (results.langchainShaped) renderLangchainShaped(results.langchainShaped, push);
   if (results.pythonPeers) push('', '### Against Python, workload by workload', '', results.pythonPeers.markdown);
