@@ -255,17 +255,7 @@ class BinaryIndexWrap : public Napi::ObjectWrap<BinaryIndexWrap> {
     if (handle->usedBy > 0) {
       throw Napi::TypeError::New(env, "index is part of another (the quantizer of an IVF, the index of an IDMap) and changes only through it");
     }
-    Work work = [handle, change = std::move(change)] {
-      WriteLock lock(*handle->mutex);
-      auto parallel = ParallelSection();
-      try {
-        change(*handle->index);
-      } catch (...) {
-        handle->Refresh();
-        throw;
-      }
-      handle->Refresh();
-    };
+    Work work = ChangeWork(handle, std::move(change));
     std::vector<Napi::Object> alive(keepAlive);
     alive.push_back(Value());
     Finish finish = [this, result = std::move(result)](Napi::Env env) {
@@ -320,17 +310,11 @@ class BinaryIndexWrap : public Napi::ObjectWrap<BinaryIndexWrap> {
   template <bool Async>
   Napi::Value RemoveIds(const Napi::CallbackInfo& info) {
     std::vector<Napi::Object> keepAlive;
-    std::shared_ptr<const PreparedFilter> prepared = ReadPreparedFilter(info[0]);
-    std::optional<IdFilter> filter;
-    if (prepared == nullptr) filter = ReadIdFilter(info[0], keepAlive);
+    FilterArg filter = ReadFilterArg(info[0], keepAlive);
     auto removed = std::make_shared<size_t>(0);
     return RunChange(
         info.Env(), Async,
-        [prepared, filter, removed](faiss::IndexBinary& index) {
-          std::optional<Selector> own;
-          if (filter) own.emplace(*filter);
-          *removed = index.remove_ids(prepared != nullptr ? prepared->selector() : own->get());
-        },
+        [filter, removed](faiss::IndexBinary& index) { *removed = index.remove_ids(*FilterSelector(filter).get()); },
         keepAlive, [removed](Napi::Env env) { return Napi::Number::New(env, double(*removed)); });
   }
 
@@ -405,11 +389,7 @@ class BinaryIndexWrap : public Napi::ObjectWrap<BinaryIndexWrap> {
       ReadLock lock(*handle->mutex);
       *bytes = SerializeIndex(*handle->index);
     };
-    Finish finish = [bytes](Napi::Env env) -> Napi::Value {
-      auto* owner = new std::shared_ptr<std::vector<uint8_t>>(bytes);
-      return Napi::Buffer<uint8_t>::New(env, bytes->data(), bytes->size(),
-                                        [](Napi::Env, uint8_t*, std::shared_ptr<std::vector<uint8_t>>* o) { delete o; }, owner);
-    };
+    Finish finish = [bytes](Napi::Env env) -> Napi::Value { return BufferOf(env, bytes); };
     return RunJob(info.Env(), Async, std::move(work), std::move(finish), {});
   }
 

@@ -144,13 +144,8 @@ FilterPlan SearchHnsw(const faiss::IndexBinaryHNSW& index, idx_t n, const uint8_
 
 FilterPlan SearchBinary(const faiss::IndexBinary& index, idx_t n, const uint8_t* x, idx_t k, int32_t* distances, idx_t* labels,
                         const SearchSpec* spec) {
-  std::unique_ptr<Selector> own;
-  const faiss::IDSelector* sel = nullptr;
-  if (spec != nullptr && spec->prepared) sel = &spec->prepared->selector();
-  if (spec != nullptr && spec->filter) {
-    own = std::make_unique<Selector>(*spec->filter);
-    sel = &own->get();
-  }
+  const FilterSelector selector(spec != nullptr ? spec->filter : FilterArg{});
+  const faiss::IDSelector* sel = selector.get();
   // An IDMap's sub-index searches positions: the filter sees them as the ids they stand for,
   // and the results are given those ids.
   const auto* idmap = dynamic_cast<const faiss::IndexBinaryIDMap*>(&index);

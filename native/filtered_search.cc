@@ -1088,7 +1088,7 @@ FilterPlan SearchFiltered(const faiss::Index& index, faiss::idx_t n, const float
       // (nprobe x ntotal / nlist), scoring no other: one over the allowed codes listed through
       // FilterCache's map (the listing paid once for a filter that comes again: the one listed
       // last, or the previous search's), one that tests each id of the lists it visits.
-      PreparedListings* prepared = spec->prepared != nullptr ? &spec->prepared->listings() : nullptr;
+      PreparedListings* prepared = spec->filter.prepared != nullptr ? &spec->filter.prepared->listings() : nullptr;
       const FilterCache::Seen seen = cache.Lookup(*ivf, *sel, prepared);
       std::shared_ptr<const AllowedCodes> allowed = seen.allowed;
       const double share = allowed != nullptr ? double(allowed->size()) / double(std::max<faiss::idx_t>(1, ivf->ntotal)) : AllowedShare(index, *sel);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <typeinfo>
@@ -12,6 +14,7 @@
 
 #include "mapped_file.h"
 #include "os.h"
+#include "threads.h"
 
 namespace faiss {
 struct IndexIVF;
@@ -65,6 +68,24 @@ struct IndexHandle {
   // Keeps `part` alive and unchanged (but through this index) while this index lives.
   void AddPart(std::shared_ptr<IndexHandle> part);
 };
+
+// The work of a change to a handle's index (IndexHandle or BinaryHandle): under the exclusive
+// lock and the parallel gate, with the mirrors refreshed afterwards, also when the change fails
+// midway (it may have done part of its work).
+template <class Handle, class Change>
+std::function<void()> ChangeWork(std::shared_ptr<Handle> handle, Change change) {
+  return [handle = std::move(handle), change = std::move(change)] {
+    std::unique_lock<os::SharedMutex> lock(*handle->mutex);
+    auto parallel = ParallelSection();
+    try {
+      change(*handle->index);
+    } catch (...) {
+      handle->Refresh();
+      throw;
+    }
+    handle->Refresh();
+  };
+}
 
 // A fresh index with its own lock.
 std::shared_ptr<IndexHandle> NewHandle(faiss::Index* owned, std::shared_ptr<MappedFile> file = nullptr);

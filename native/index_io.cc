@@ -110,25 +110,14 @@ using SpanReader = IdMap2AsIdMap<BytesReader>;
 using FileReader = IdMap2AsIdMap<faiss::FileIOReader>;
 using MappedReader = IdMap2AsIdMap<MappedFileReader>;
 
-// The IndexIDMap2 an IndexIDMap read from "IxM2" bytes stands for, once it passed the checks.
-faiss::Index* AsIdMap2(std::unique_ptr<faiss::Index> loaded) {
-  auto* idmap = dynamic_cast<faiss::IndexIDMap*>(loaded.get());
-  FAISS_THROW_IF_NOT_MSG(idmap != nullptr, "IxM2 bytes did not hold an IDMap");
-  auto two = std::make_unique<faiss::IndexIDMap2>();
-  static_cast<faiss::Index&>(*two) = static_cast<const faiss::Index&>(*idmap);  // d, ntotal, metric, ...
-  two->index = idmap->index;
-  two->own_fields = idmap->own_fields;
-  idmap->own_fields = false;
-  two->id_map = std::move(idmap->id_map);
-  two->construct_rev_map();
-  return two.release();
-}
-
-faiss::IndexBinary* AsIdMap2(std::unique_ptr<faiss::IndexBinary> loaded) {
-  auto* idmap = dynamic_cast<faiss::IndexBinaryIDMap*>(loaded.get());
-  FAISS_THROW_IF_NOT_MSG(idmap != nullptr, "IBM2 bytes did not hold a binary IDMap");
-  auto two = std::make_unique<faiss::IndexBinaryIDMap2>();
-  static_cast<faiss::IndexBinary&>(*two) = static_cast<const faiss::IndexBinary&>(*idmap);
+// The IndexIDMap2 (or IndexBinaryIDMap2) an IDMap read from "IxM2" ("IBM2") bytes stands for,
+// once it passed the checks.
+template <typename IndexT>
+IndexT* AsIdMap2(std::unique_ptr<IndexT> loaded) {
+  auto* idmap = dynamic_cast<faiss::IndexIDMapTemplate<IndexT>*>(loaded.get());
+  FAISS_THROW_IF_NOT_MSG(idmap != nullptr, "IDMap2 bytes did not hold an IDMap");
+  auto two = std::make_unique<faiss::IndexIDMap2Template<IndexT>>();
+  static_cast<IndexT&>(*two) = static_cast<const IndexT&>(*idmap);  // d, ntotal, metric, ...
   two->index = idmap->index;
   two->own_fields = idmap->own_fields;
   idmap->own_fields = false;

@@ -436,17 +436,7 @@ std::shared_ptr<IndexHandle> IndexWrap::Changeable(Napi::Env env) const {
 Napi::Value IndexWrap::RunChange(Napi::Env env, bool async, std::function<void(faiss::Index&)> change,
                                  const std::vector<Napi::Object>& keepAlive, std::function<Napi::Value(Napi::Env)> result) {
   auto handle = Changeable(env);
-  Work work = [handle, change = std::move(change)] {
-    WriteLock lock(*handle->mutex);
-    auto parallel = ParallelSection();
-    try {
-      change(*handle->index);
-    } catch (...) {
-      handle->Refresh();  // a failed change may have done part of its work
-      throw;
-    }
-    handle->Refresh();
-  };
+  Work work = ChangeWork(handle, std::move(change));
   std::vector<Napi::Object> alive(keepAlive);
   alive.push_back(Value());
   Finish finish = [this, result = std::move(result)](Napi::Env env) {
@@ -510,17 +500,11 @@ Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
 template <bool Async>
 Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   std::vector<Napi::Object> keepAlive;
-  std::shared_ptr<const PreparedFilter> prepared = ReadPreparedFilter(info[0]);
-  std::optional<IdFilter> filter;
-  if (prepared == nullptr) filter = ReadIdFilter(info[0], keepAlive);
+  FilterArg filter = ReadFilterArg(info[0], keepAlive);
   auto removed = std::make_shared<size_t>(0);
   return RunChange(
       info.Env(), Async,
-      [prepared, filter, removed](faiss::Index& index) {
-        std::optional<Selector> own;
-        if (filter) own.emplace(*filter);
-        *removed = index.remove_ids(prepared != nullptr ? prepared->selector() : own->get());
-      },
+      [filter, removed](faiss::Index& index) { *removed = index.remove_ids(*FilterSelector(filter).get()); },
       keepAlive, [removed](Napi::Env env) { return Napi::Number::New(env, double(*removed)); });
 }
 
@@ -748,12 +732,7 @@ Napi::Value IndexWrap::Serialize(const Napi::CallbackInfo& info) {
   auto handle = Live(info.Env());
   auto bytes = std::make_shared<std::vector<uint8_t>>();
   Work work = [handle, bytes] { ReadData(*handle, [&](const faiss::Index& index) { *bytes = SerializeIndex(index); }); };
-  Finish finish = [bytes](Napi::Env env) -> Napi::Value {
-    // The Buffer takes over the vector's memory; no copy.
-    auto* owner = new std::shared_ptr<std::vector<uint8_t>>(bytes);
-    return Napi::Buffer<uint8_t>::New(env, bytes->data(), bytes->size(),
-                                      [](Napi::Env, uint8_t*, std::shared_ptr<std::vector<uint8_t>>* o) { delete o; }, owner);
-  };
+  Finish finish = [bytes](Napi::Env env) -> Napi::Value { return BufferOf(env, bytes); };
   return RunJob(info.Env(), Async, std::move(work), std::move(finish), {});
 }
 

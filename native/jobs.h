@@ -4,7 +4,9 @@
 
 #include <napi.h>
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "errors.h"
@@ -18,6 +20,13 @@ using Finish = std::function<Napi::Value(Napi::Env)>;
 
 // The Finish of jobs that resolve to undefined (results were written into caller's arrays).
 inline Napi::Value NoResult(Napi::Env env) { return env.Undefined(); }
+
+// A Buffer over bytes a job made: it takes over the vector's memory, no copy.
+inline Napi::Value BufferOf(Napi::Env env, const std::shared_ptr<std::vector<uint8_t>>& bytes) {
+  auto* owner = new std::shared_ptr<std::vector<uint8_t>>(bytes);
+  return Napi::Buffer<uint8_t>::New(env, bytes->data(), bytes->size(),
+                                    [](Napi::Env, uint8_t*, std::shared_ptr<std::vector<uint8_t>>* o) { delete o; }, owner);
+}
 
 class JobWorker : public Napi::AsyncWorker {
  public:

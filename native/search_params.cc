@@ -31,6 +31,7 @@ faiss::idx_t IdProperty(const Napi::Object& object, const char* key) {
 
 }  // namespace
 
+// A NativeIdFilter's own form ({ ids | bitmap | min, max, not }).
 IdFilter ReadIdFilter(const Napi::Value& value, std::vector<Napi::Object>& keepAlive) {
   Napi::Object object = value.As<Napi::Object>();
   IdFilter filter;
@@ -65,10 +66,7 @@ std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::
   if (Napi::Value kFactor = object.Get("kFactor"); kFactor.IsNumber()) spec->kFactor = kFactor.As<Napi::Number>().DoubleValue();
   spec->qb = int32_t(IntProperty(object, "qb", -1));
   spec->plan = int32_t(IntProperty(object, "plan", 0));
-  if (Napi::Value filter = object.Get("filter"); filter.IsObject()) {
-    spec->prepared = ReadPreparedFilter(filter);
-    if (spec->prepared == nullptr) spec->filter = ReadIdFilter(filter, keepAlive);
-  }
+  if (Napi::Value filter = object.Get("filter"); filter.IsObject()) spec->filter = ReadFilterArg(filter, keepAlive);
   return spec;
 }
 
@@ -79,10 +77,20 @@ constexpr napi_type_tag kPreparedFilterTag = {0x6661697373206e61ull, 0x746976652
 
 }  // namespace
 
-std::shared_ptr<const PreparedFilter> ReadPreparedFilter(const Napi::Value& value) {
+FilterArg ReadFilterArg(const Napi::Value& value, std::vector<Napi::Object>& keepAlive) {
   Napi::Value prepared = value.As<Napi::Object>().Get("prepared");
-  if (!prepared.IsExternal() || !prepared.As<Napi::Object>().CheckTypeTag(&kPreparedFilterTag)) return nullptr;
-  return *prepared.As<Napi::External<std::shared_ptr<const PreparedFilter>>>().Data();
+  if (prepared.IsExternal() && prepared.As<Napi::Object>().CheckTypeTag(&kPreparedFilterTag)) {
+    return {*prepared.As<Napi::External<std::shared_ptr<const PreparedFilter>>>().Data(), std::nullopt};
+  }
+  return {nullptr, ReadIdFilter(value, keepAlive)};
+}
+
+FilterSelector::FilterSelector(const FilterArg& filter) {
+  if (filter.prepared) {
+    sel_ = &filter.prepared->selector();
+  } else if (filter.own) {
+    sel_ = &own_.emplace(*filter.own).get();
+  }
 }
 
 Napi::Value PrepareFilter(const Napi::CallbackInfo& info) {
@@ -150,8 +158,7 @@ Selector::Selector(const IdFilter& filter) {
 
 SearchParams::SearchParams(const faiss::Index& index, const SearchSpec* spec) {
   if (spec == nullptr) return;
-  if (spec->filter) selector_ = std::make_unique<Selector>(*spec->filter);
-  const faiss::IDSelector* sel = spec->prepared ? &spec->prepared->selector() : selector_ ? &selector_->get() : nullptr;
+  const faiss::IDSelector* sel = selector_.emplace(spec->filter).get();
   // FAISS declares the selector non-const but only reads it.
   top_ = For(index, *spec, const_cast<faiss::IDSelector*>(sel));
 }

@@ -56,24 +56,43 @@ class PreparedFilter {
   std::unique_ptr<PreparedListings> listings_;
 };
 
+// A call's filter as lib passes it (NativeIdFilter): one prepared before, whose selector is
+// built already, or the call's own, whose selector the job builds (FilterSelector).
+struct FilterArg {
+  std::shared_ptr<const PreparedFilter> prepared;
+  std::optional<IdFilter> own;
+  explicit operator bool() const { return prepared || own; }
+};
+
+// The selector of a FilterArg: the prepared filter's, or one built here for the call's own
+// (in the job: a set of ids is hashed, O(n)). Null without a filter.
+class FilterSelector {
+ public:
+  explicit FilterSelector(const FilterArg& filter);
+  FilterSelector(const FilterSelector&) = delete;  // sel_ may point into own_
+  FilterSelector& operator=(const FilterSelector&) = delete;
+  const faiss::IDSelector* get() const { return sel_; }
+
+ private:
+  std::optional<Selector> own_;
+  const faiss::IDSelector* sel_ = nullptr;
+};
+
 struct SearchSpec {
   int64_t nprobe = 0;     // 0: the index's own
   int64_t maxCodes = -1;  // -1: the index's own
   int64_t efSearch = 0;   // 0: the index's own
   double kFactor = 0;     // 0: the index's own (IndexRefine's k_factor)
   int32_t qb = -1;        // -1: the index's own (a RaBitQ layer's query bits)
-  std::optional<IdFilter> filter;                  // a call's own filter
-  std::shared_ptr<const PreparedFilter> prepared;  // or one made before
+  FilterArg filter;
   int32_t plan = 0;  // a filtered search's plan (FilterPlan), 0 to choose
-  bool filtered() const { return filter || prepared; }
+  bool filtered() const { return bool(filter); }
 };
 
 // lib's plain forms (NativeSearchParams, undefined for none; NativeIdFilter). The arrays they
 // hold are added to keepAlive.
 std::shared_ptr<const SearchSpec> ReadSearchSpec(const Napi::Value& value, std::vector<Napi::Object>& keepAlive);
-IdFilter ReadIdFilter(const Napi::Value& value, std::vector<Napi::Object>& keepAlive);
-// A NativeIdFilter's prepared filter ({ prepared }), null for the other forms.
-std::shared_ptr<const PreparedFilter> ReadPreparedFilter(const Napi::Value& value);
+FilterArg ReadFilterArg(const Napi::Value& value, std::vector<Napi::Object>& keepAlive);
 
 // prepareFilter(filter: NativeIdFilter): the external lib's IdFilter class holds.
 Napi::Value PrepareFilter(const Napi::CallbackInfo& info);
@@ -88,7 +107,7 @@ class SearchParams {
  private:
   faiss::SearchParameters* For(const faiss::Index& index, const SearchSpec& spec, faiss::IDSelector* sel);
 
-  std::unique_ptr<Selector> selector_;
+  std::optional<FilterSelector> selector_;
   std::vector<std::unique_ptr<faiss::SearchParameters>> owned_;
   faiss::SearchParameters* top_ = nullptr;
 };
