@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { createVenv } from '../check/python-reference.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -23,13 +24,7 @@ const venv = path.join(root, '.venv-autofaiss');
 const python = path.join(venv, 'bin', 'python');
 
 function ensureAutofaiss() {
-  if (spawnSync(python, ['-c', 'import autofaiss'], { stdio: 'ignore' }).status === 0) return;
-  for (const [cmd, args] of [
-    [process.env.PYTHON || 'python3', ['-m', 'venv', '--clear', venv]],
-    [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...AUTOFAISS]],
-  ]) {
-    if (spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] }).status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
-  }
+  if (spawnSync(python, ['-c', 'import autofaiss'], { stdio: 'ignore' }).status !== 0) createVenv(venv, AUTOFAISS);
 }
 
 /** autofaiss's first key and its size estimate for each scenario. */

@@ -152,67 +152,51 @@ export const viaMappedFile = (i) => Math.floor(i / 7) % 3 === 0;
 
 const mappedFile = path.join(os.tmpdir(), `faiss-native-fuzz-${process.pid}.faiss`);
 
-/** The outcome of a load that threw: a clean rejection, or the error rethrown. */
-function rejection(faiss, err) {
-  if (err instanceof faiss.FaissError) return `rejected: ${err.code}`;
-  if (err instanceof RangeError || err instanceof TypeError) return `rejected: ${err.name}`;
-  throw err;
+/** Whether an error is a clean refusal: a FaissError, RangeError or TypeError. */
+const isClean = (faiss, err) => err instanceof faiss.FaissError || err instanceof RangeError || err instanceof TypeError;
+
+/** Uses a loaded float index as a caller would: search (at its nlist), reconstruct, re-serialise. */
+function useFloat(faiss, index) {
+  const q = new Float32Array(3 * index.d).fill(0.5);
+  let nprobe;
+  try {
+    nprobe = index.nlist;
+  } catch {
+    nprobe = undefined; // no IVF layer
+  }
+  index.searchSync(q, 5, nprobe ? { nprobe } : {});
+  if (index.ntotal > 0) index.reconstructNSync(0, Math.min(3, index.ntotal));
+  faiss.deserializeIndexSync(index.serializeSync()).dispose();
 }
 
-/** tryCase for a binary index's bytes (from a file, not mapped, when `viaFile`). */
-function tryBinaryCase(faiss, bytes, viaFile) {
-  let index;
-  try {
-    if (viaFile) fs.writeFileSync(mappedFile, bytes);
-    index = viaFile ? faiss.readIndexBinarySync(mappedFile) : faiss.deserializeIndexBinarySync(bytes);
-  } catch (err) {
-    return rejection(faiss, err);
-  }
-  try {
-    const q = new Uint8Array(3 * index.codeSize).fill(0x5a);
-    index.searchSync(q, 5);
-    index.searchSync(q, 5, { filter: { range: [0, 100] } });
-    if (index.ntotal > 0) index.reconstructSync(0);
-    faiss.deserializeIndexBinarySync(index.serializeSync()).dispose();
-  } catch (err) {
-    if (!(err instanceof faiss.FaissError || err instanceof RangeError || err instanceof TypeError)) throw err;
-  } finally {
-    index.dispose();
-  }
-  return 'loaded';
+/** The same for a binary index: search (also filtered), reconstruct, re-serialise. */
+function useBinary(faiss, index) {
+  const q = new Uint8Array(3 * index.codeSize).fill(0x5a);
+  index.searchSync(q, 5);
+  index.searchSync(q, 5, { filter: { range: [0, 100] } });
+  if (index.ntotal > 0) index.reconstructSync(0);
+  faiss.deserializeIndexBinarySync(index.serializeSync()).dispose();
 }
 
 /**
- * Loads one mutated buffer (from a memory-mapped file when `mapped`) and, if it loads, uses it.
- * Returns 'rejected: <code>' or 'loaded'.
+ * Loads one mutated buffer and, if it loads, uses it. With `mapped`, from a file (memory-mapped
+ * for a float index); `binary`: through the binary readers. Returns 'rejected: <code>' or 'loaded'.
  */
 export function tryCase(faiss, bytes, d, mapped = false, binary = false) {
-  if (binary) return tryBinaryCase(faiss, bytes, mapped);
   let index;
   try {
-    if (mapped) {
-      fs.writeFileSync(mappedFile, bytes);
-      index = faiss.readIndexSync(mappedFile, { mmap: true });
-    } else {
-      index = faiss.deserializeIndexSync(bytes);
-    }
+    if (mapped) fs.writeFileSync(mappedFile, bytes);
+    if (binary) index = mapped ? faiss.readIndexBinarySync(mappedFile) : faiss.deserializeIndexBinarySync(bytes);
+    else index = mapped ? faiss.readIndexSync(mappedFile, { mmap: true }) : faiss.deserializeIndexSync(bytes);
   } catch (err) {
-    return rejection(faiss, err);
+    if (!isClean(faiss, err)) throw err;
+    return `rejected: ${err instanceof faiss.FaissError ? err.code : err.name}`;
   }
   try {
-    const q = new Float32Array(3 * index.d).fill(0.5);
-    let nprobe;
-    try {
-      nprobe = index.nlist;
-    } catch {
-      nprobe = undefined; // no IVF layer
-    }
-    index.searchSync(q, 5, nprobe ? { nprobe } : {});
-    if (index.ntotal > 0) index.reconstructNSync(0, Math.min(3, index.ntotal));
-    faiss.deserializeIndexSync(index.serializeSync()).dispose();
+    (binary ? useBinary : useFloat)(faiss, index);
   } catch (err) {
     // A loaded index may still refuse an operation (e.g. reconstruct on IVF without a direct map).
-    if (!(err instanceof faiss.FaissError || err instanceof RangeError || err instanceof TypeError)) throw err;
+    if (!isClean(faiss, err)) throw err;
   } finally {
     index.dispose();
   }

@@ -27,19 +27,25 @@ function installedVersion(version) {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** Returns the python of a venv with faiss-cpu==version (default: the bundled FAISS's, with LangChain), creating it on first use. */
-export function ensurePythonReference(version = FAISS_VERSION) {
-  const venv = venvOf(version);
-  if (installedVersion(version) === version) return pythonOf(version);
-  log(`creating ${path.relative(root, venv)} with ${packagesOf(version).join(', ')}`);
-  const python = process.env.PYTHON || 'python3';
+/** Creates (or recreates) a virtualenv in `venv` with `packages` from PyPI; returns its python. */
+export function createVenv(venv, packages) {
+  log(`creating ${path.relative(root, venv)} with ${packages.join(', ')}`);
+  const python = path.join(venv, 'bin', 'python');
   for (const [cmd, args] of [
-    [python, ['-m', 'venv', '--clear', venv]],
-    [pythonOf(version), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packagesOf(version)]],
+    [process.env.PYTHON || 'python3', ['-m', 'venv', '--clear', venv]],
+    [python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages]],
   ]) {
     const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (needs python3 with venv, and PyPI)`);
   }
+  return python;
+}
+
+/** Returns the python of a venv with faiss-cpu==version (default: the bundled FAISS's, with LangChain), creating it on first use. */
+export function ensurePythonReference(version = FAISS_VERSION) {
+  const venv = venvOf(version);
+  if (installedVersion(version) === version) return pythonOf(version);
+  createVenv(venv, packagesOf(version));
   const got = installedVersion(version);
   if (got !== version) throw new Error(`faiss in ${venv} reports ${got}, expected ${version}`);
   return pythonOf(version);
