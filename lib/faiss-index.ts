@@ -22,6 +22,13 @@ import {
   type VectorsInput,
 } from './vectors';
 
+/** What {@link Index.replaceInvlists} takes: an {@link OnDiskInvertedLists} (lib/on-disk.ts). */
+export interface OnDiskInvertedListsLike {
+  readonly nlist: number;
+  readonly codeSize: number;
+  readonly filename: string;
+}
+
 /** Options of {@link Index.search}: the call's {@link SearchParams}, and where to write. */
 export interface SearchOptions extends SearchParams {
   /** Arrays to write the results into (reused across calls, as Python's `D=` and `I=`). */
@@ -376,6 +383,71 @@ export class Index {
   /** {@link mergeFrom} on the calling thread. */
   mergeFromSync(other: Index, addId = 0): void {
     this.native.mergeFromSync(checkIndex(other, 'other').native, checkCount(addId, 'addId'));
+  }
+
+  /**
+   * Moves the IVF layer's inverted lists into a data file (Python:
+   * `index.replace_invlists(faiss.OnDiskInvertedLists(index.nlist, index.code_size, filename))`),
+   * off the event loop. Searches then read the lists through the OS page cache, so the index
+   * serves from less memory than its size; `write` saves an index file that names the data file.
+   * The vectors already in the index are copied there (FAISS's replace_invlists would drop them).
+   * Not on Windows, where FAISS has no on-disk lists.
+   */
+  async replaceInvlists(invlists: OnDiskInvertedListsLike): Promise<void> {
+    await fromCaller(this.native.replaceInvlists(this.#checkInvlists(invlists)));
+  }
+
+  /** {@link replaceInvlists} on the calling thread. */
+  replaceInvlistsSync(invlists: OnDiskInvertedListsLike): void {
+    this.native.replaceInvlistsSync(this.#checkInvlists(invlists));
+  }
+
+  /**
+   * Fills this empty, trained index with the vectors of shard files, each a copy of it with its
+   * part added, into one data file of on-disk lists (Python's
+   * `faiss.contrib.ondisk.merge_ondisk(index, shardFnames, ivfdataFname, shiftIds)`; see
+   * {@link mergeOnDisk}). Off the event loop.
+   */
+  async mergeOnDisk(shardFnames: readonly string[], ivfdataFname: string, shiftIds = false): Promise<void> {
+    const [shards, path] = this.#checkMerge(shardFnames, ivfdataFname, shiftIds);
+    await fromCaller(this.native.mergeOnDisk(shards, path, shiftIds));
+  }
+
+  /** {@link Index.mergeOnDisk} on the calling thread. */
+  mergeOnDiskSync(shardFnames: readonly string[], ivfdataFname: string, shiftIds = false): void {
+    const [shards, path] = this.#checkMerge(shardFnames, ivfdataFname, shiftIds);
+    this.native.mergeOnDiskSync(shards, path, shiftIds);
+  }
+
+  /** The data file of the IVF layer's on-disk inverted lists and its mapped size, if they are on disk. */
+  get onDisk(): { filename: string; bytes: number; readOnly: boolean } | undefined {
+    return this.native.onDisk;
+  }
+
+  /** Bytes of one entry of the IVF layer's lists (FAISS's `code_size`). */
+  get codeSize(): number {
+    return this.#withLayer('IVF', 'codeSize').codeSize as number;
+  }
+
+  #checkInvlists(invlists: OnDiskInvertedListsLike): string {
+    if (typeof invlists !== 'object' || invlists === null) {
+      throw new TypeError(`invlists must be an OnDiskInvertedLists; got ${describe(invlists)}`);
+    }
+    const { nlist, codeSize, filename } = invlists;
+    const path = checkPath(filename);
+    if (nlist !== this.nlist || codeSize !== this.codeSize) {
+      throw new RangeError(`invlists has nlist=${String(nlist)}, codeSize=${String(codeSize)}; the index has nlist=${this.nlist}, codeSize=${this.codeSize}`);
+    }
+    return path;
+  }
+
+  #checkMerge(shardFnames: readonly string[], ivfdataFname: string, shiftIds: boolean): [string[], string] {
+    if (!Array.isArray(shardFnames) || shardFnames.length === 0) {
+      throw new TypeError(`shardFnames must be a non-empty array of paths; got ${describe(shardFnames)}`);
+    }
+    if (typeof shiftIds !== 'boolean') throw new TypeError(`shiftIds must be a boolean; got ${describe(shiftIds)}`);
+    this.#withLayer('IVF', 'mergeOnDisk');
+    return [shardFnames.map((f: unknown) => checkPath(f)), checkPath(ivfdataFname)];
   }
 
   /** Removes every vector (training is kept). Off the event loop. */

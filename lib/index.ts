@@ -42,6 +42,7 @@ export {
   deserializeIndexSync,
   IO_FLAG_MMAP,
   IO_FLAG_MMAP_IFC,
+  IO_FLAG_ONDISK_SAME_DIR,
   IO_FLAG_READ_ONLY,
   readIndex,
   readIndexSync,
@@ -52,6 +53,8 @@ export {
   type LoadOptions,
   type ReadIndexOptions,
 } from './io';
+export { mergeOnDisk, mergeOnDiskSync, OnDiskInvertedLists } from './on-disk';
+export { IndexShards, mergeResults } from './shards';
 export { readBvecs, readFvecs, readIvecs, readNpy, writeNpy, type NpyArray, type VectorFile } from './vector-files';
 export { getNumThreads, setNumThreads } from './threads';
 export { getMemoryLimit, setMemoryLimit } from './memory';

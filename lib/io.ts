@@ -9,6 +9,11 @@ import { checkBytes, checkPath, describe } from './vectors';
 export const IO_FLAG_READ_ONLY = 2;
 /** Inverted lists as FAISS's OnDiskInvertedLists over the file (FAISS's IO_FLAG_MMAP). */
 export const IO_FLAG_MMAP = 0x646f0008;
+/**
+ * Look for the data file of on-disk inverted lists beside the index file, whatever folder the
+ * index file names (FAISS's IO_FLAG_ONDISK_SAME_DIR; FAISS prints the path it uses).
+ */
+export const IO_FLAG_ONDISK_SAME_DIR = 4;
 /** Memory-map vector codes, of flat indexes and of IVF lists alike (FAISS's IO_FLAG_MMAP_IFC). */
 export const IO_FLAG_MMAP_IFC = 1 << 9;
 

@@ -58,6 +58,13 @@ export interface NativeIndex {
   resetSync(): void;
   mergeFrom(other: NativeIndex, addId: number): Promise<void>;
   mergeFromSync(other: NativeIndex, addId: number): void;
+  /** Moves the IVF layer's lists into on-disk lists in the data file at `path`. */
+  replaceInvlists(path: string): Promise<void>;
+  replaceInvlistsSync(path: string): void;
+  mergeOnDisk(shardPaths: string[], path: string, shiftIds: boolean): Promise<void>;
+  mergeOnDiskSync(shardPaths: string[], path: string, shiftIds: boolean): void;
+  readonly codeSize: number | undefined;
+  readonly onDisk: { filename: string; bytes: number; readOnly: boolean } | undefined;
   serialize(): Promise<Buffer>;
   serializeSync(): Buffer;
   write(path: string): Promise<void>;
@@ -122,6 +129,18 @@ export interface NativeBinding {
   deserializeIndex(bytes: Uint8Array, trusted: boolean): Promise<NativeIndex>;
   deserializeIndexSync(bytes: Uint8Array, trusted: boolean): NativeIndex;
   normalizeL2(x: Float32Array, d: number): Float32Array;
+  /** Each query's k best of the shards' results (shard s: labels shifted by offsets[s]), into out. */
+  mergeResults(
+    distances: Float32Array[],
+    labels: BigInt64Array[],
+    ks: number[],
+    offsets: number[],
+    nq: number,
+    k: number,
+    ip: boolean,
+    outDistances: Float32Array,
+    outLabels: BigInt64Array,
+  ): void;
   createBinaryFlat(d: number): NativeBinaryIndex;
   createBinaryHNSW(d: number, M: number): NativeBinaryIndex;
   createBinaryIVF(quantizer: NativeBinaryIndex, d: number, nlist: number): NativeBinaryIndex;

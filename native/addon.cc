@@ -18,6 +18,7 @@
 #include "index_wrap.h"
 #include "ivf_sq_scan.h"
 #include "memory_limit.h"
+#include "merge_results.h"
 #include "os.h"
 #include "split_search.h"
 #include "threads.h"
@@ -66,6 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   exports.Set("cpuFlags", Napi::Function::New<CpuFlags>(env, "cpuFlags"));
   exports.Set("normalizeL2", Napi::Function::New<NormalizeL2>(env, "normalizeL2"));
+  exports.Set("mergeResults", Napi::Function::New<MergeResults>(env, "mergeResults"));
   exports.Set("prepareFilter", Napi::Function::New<PrepareFilter>(env, "prepareFilter"));
   exports.Set("setMemoryLimit", Napi::Function::New<SetMemoryLimit>(env, "setMemoryLimit"));
   exports.Set("setNumThreads", Napi::Function::New<SetNumThreads>(env, "setNumThreads"));

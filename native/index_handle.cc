@@ -2,6 +2,7 @@
 #include "index_handle.h"
 
 #include "filtered_search.h"
+#include "on_disk.h"
 
 #include <cxxabi.h>
 #include <faiss/IVFlib.h>
@@ -88,17 +89,28 @@ std::string TypeName(const std::type_info& type) {
   return status == 0 && name ? name.get() : type.name();
 }
 
+void IndexHandle::CheckFiles() const {
+  if (file) file->Check();
+  if (dataFile) dataFile->Check();
+}
+
 void IndexHandle::Refresh() {
   mutex->changes++;
   ntotal = index->ntotal;
   isTrained = index->is_trained;
   bytes = ownsMemory ? NativeBytes(*index) : 0;
+  // A change may have grown (and so remapped) the data file, and has rewritten it.
+  std::optional<OnDiskData> data = OnDiskDataOf(*index);
+  dataFile.reset();
+  if (data && data->begin != nullptr) dataFile = MappedFile::Watch(data->path, data->begin, data->bytes);
 }
 
 int64_t NativeBytes(const faiss::Index& index) {
   if (auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(&index)) return static_cast<int64_t>(flat->codes.size());
   if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(&index)) {
-    int64_t total = static_cast<int64_t>(ivf->ntotal) * static_cast<int64_t>(ivf->code_size + sizeof(faiss::idx_t));
+    // Lists on disk are in the page cache, which the OS reclaims, not in the heap.
+    const bool onDisk = OnDiskDataOf(index).has_value();
+    int64_t total = onDisk ? 0 : static_cast<int64_t>(ivf->ntotal) * static_cast<int64_t>(ivf->code_size + sizeof(faiss::idx_t));
     if (ivf->own_fields && ivf->quantizer) total += NativeBytes(*ivf->quantizer);
     return total;
   }

@@ -52,6 +52,10 @@ struct IndexHandle {
   // null. FAISS aborts the process on any change of mapped codes, so changes are refused.
   // Declared after `index`, so it stops watching the mapping before the index unmaps it.
   std::shared_ptr<MappedFile> file;
+  // The data file of the IVF layer's on-disk inverted lists (on_disk.h), which FAISS maps
+  // itself, else null. Watched like `file`, but changes are allowed: they write to it, remap
+  // it, and Refresh watches it again.
+  std::shared_ptr<MappedFile> dataFile;
   // Last values seen under the lock, for getters while a change holds it.
   std::atomic<int64_t> ntotal{0};
   std::atomic<bool> isTrained{false};
@@ -63,6 +67,8 @@ struct IndexHandle {
   faiss::IndexIVF* Ivf() const;
   // The HNSW layer (itself, or under an IDMap / pre-transform / refinement), or nullptr.
   faiss::IndexHNSW* Hnsw() const;
+  // Throws FILE_CHANGED if a mapped file changed underneath (before and after every read).
+  void CheckFiles() const;
   // Refreshes the mirrors and counts a change; call with the mutex held.
   void Refresh();
   // Keeps `part` alive and unchanged (but through this index) while this index lives.

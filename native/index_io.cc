@@ -11,6 +11,7 @@
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFFastScan.h>
 #include <faiss/IndexIVFPQFastScan.h>
 #include <faiss/IndexIVFRaBitQ.h>
 #include <faiss/IndexPQFastScan.h>
@@ -41,6 +42,7 @@
 #include "errors.h"
 #include "index_handle.h"
 #include "load_guard.h"
+#include "on_disk.h"
 #include "os.h"
 
 namespace faiss_native {
@@ -319,6 +321,8 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
   const faiss::InvertedLists* lists = ivf.invlists;
   FAISS_THROW_IF_NOT_MSG(lists != nullptr, "IVF index without inverted lists");
   FAISS_THROW_IF_NOT_FMT(lists->nlist == ivf.nlist, "inverted lists hold %zd lists, the index %zd", lists->nlist, ivf.nlist);
+  FAISS_THROW_IF_NOT_MSG(dynamic_cast<const faiss::IndexIVFFastScan*>(&ivf) == nullptr || dynamic_cast<const faiss::BlockInvertedLists*>(lists),
+                         "FastScan index whose inverted lists are not in blocks");
   if (auto* blocks = dynamic_cast<const faiss::BlockInvertedLists*>(lists)) {
     // FastScan's: each list's codes in blocks of bbs vectors, bbs x M2 / 2 bytes a block.
     auto* fast = dynamic_cast<const faiss::IndexIVFFastScan*>(&ivf);
@@ -336,15 +340,40 @@ void CheckInvertedLists(const faiss::IndexIVF& ivf) {
     FAISS_THROW_IF_NOT_FMT(total == size_t(ivf.ntotal), "inverted lists hold %zd vectors, ntotal says %zd", total, size_t(ivf.ntotal));
   } else {
     CheckCodeLists(*lists, ivf.code_size, ivf.ntotal);
+    CheckOnDiskLists(*lists, ivf.ntotal);
   }
   CheckDirectMap(ivf.direct_map, *lists, ivf.ntotal);
 }
 
 // What FAISS, the standard library (a length_error from a vector sized by a corrupted count)
-// or our checks refuse while loading untrusted bytes is corrupt data.
+// or our checks refuse while loading untrusted bytes is corrupt data; except a data file of
+// on-disk lists that FAISS could not open (its "could not open <file> in mode r+: <why>").
 Failure AsCorrupt(Failure failure) {
-  if (failure.code == "FAISS_ERROR" || failure.code == "NATIVE_ERROR") failure.code = "CORRUPT_INDEX";
+  const size_t open = failure.message.find("could not open ");
+  if (failure.code == "FAISS_ERROR" && open != std::string::npos) {
+    failure.code = "IO_ERROR";
+    failure.message = "cannot read the inverted-list data file the index names: " + failure.message.substr(open + 15);
+  } else if (failure.code == "FAISS_ERROR" || failure.code == "NATIVE_ERROR") {
+    failure.code = "CORRUPT_INDEX";
+  }
   return failure;
+}
+
+// Each id an IVF layer's lists hold (in memory; lists on disk are refused unless trusted, as
+// checking them would read the whole data file) lies in [0, n): positions in an IDMap or in a
+// refinement's refine index.
+void CheckListIds(const faiss::IndexIVF& ivf, faiss::idx_t n, LoadTypes types, const char* over) {
+  const faiss::InvertedLists* lists = ivf.invlists;
+  if (OnDiskDataOf(ivf)) {
+    FAISS_THROW_IF_NOT_FMT(types == LoadTypes::kAny, "%s over on-disk inverted lists, whose ids faiss-native does not check (read with trusted: true)", over);
+    return;
+  }
+  for (size_t l = 0; l < lists->nlist; l++) {
+    faiss::InvertedLists::ScopedIds ids(lists, l);
+    for (size_t j = 0, size = lists->list_size(l); j < size; j++) {
+      FAISS_THROW_IF_NOT_FMT(ids[j] >= 0 && ids[j] < n, "%s whose IVF layer holds an id outside 0..%zd", over, size_t(n));
+    }
+  }
 }
 
 // IVF-PQ's precomputed tables are built from its quantizers once they passed the checks
@@ -547,14 +576,7 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
     FAISS_THROW_IF_NOT_MSG(idmap->id_map.size() == size_t(idmap->ntotal), "IDMap id count differs from its ntotal");
     ValidateLoaded(*idmap->index, types);
     // The sub-index returns positions into id_map; an IVF stores them in its lists.
-    auto* lists = dynamic_cast<const faiss::IndexIVF*>(idmap->index)
-                      ? dynamic_cast<const faiss::ArrayInvertedLists*>(static_cast<const faiss::IndexIVF*>(idmap->index)->invlists)
-                      : nullptr;
-    for (size_t i = 0; lists && i < lists->nlist; i++) {
-      for (faiss::idx_t id : lists->ids[i]) {
-        FAISS_THROW_IF_NOT_MSG(id >= 0 && size_t(id) < idmap->id_map.size(), "IDMap sub-index holds a position outside its ids");
-      }
-    }
+    if (auto* ivf = dynamic_cast<const faiss::IndexIVF*>(idmap->index)) CheckListIds(*ivf, faiss::idx_t(idmap->id_map.size()), types, "IDMap");
   }
   if (auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(&index)) {
     FAISS_THROW_IF_NOT_MSG(pre->index != nullptr, "pre-transform index without a sub-index");
@@ -589,16 +611,8 @@ void ValidateLoaded(const faiss::Index& index, LoadTypes types) {
       auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(at);
       at = pre != nullptr ? pre->index : nullptr;
     }
-    if (auto* ivf = faiss::ivflib::try_extract_index_ivf(const_cast<faiss::Index*>(base))) {
-      auto* lists = dynamic_cast<const faiss::ArrayInvertedLists*>(ivf->invlists);
-      FAISS_THROW_IF_NOT_MSG(lists != nullptr || types == LoadTypes::kAny, "IndexRefine over IVF lists faiss-native does not check");
-      for (size_t l = 0; lists != nullptr && l < lists->nlist; l++) {
-        for (const faiss::idx_t id : lists->ids[l]) {
-          FAISS_THROW_IF_NOT_MSG(id >= 0 && id < index.ntotal, "IndexRefine base index holds an id outside its refine index");
-        }
-      }
-    }
     ValidateLoaded(*base, types);
+    if (auto* ivf = faiss::ivflib::try_extract_index_ivf(const_cast<faiss::Index*>(base))) CheckListIds(*ivf, index.ntotal, types, "IndexRefine");
     ValidateLoaded(*exact, types);
   }
 }

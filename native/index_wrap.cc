@@ -17,6 +17,7 @@
 #include <faiss/utils/Heap.h>
 
 #include <faiss/IVFlib.h>
+#include <faiss/index_io.h>
 #include <faiss/invlists/InvertedLists.h>
 
 #include <algorithm>
@@ -37,6 +38,7 @@
 #include "ivf_sq_scan.h"
 #include "jobs.h"
 #include "memory_limit.h"
+#include "on_disk.h"
 #include "os.h"
 #include "search_params.h"
 #include "split_search.h"
@@ -139,6 +141,12 @@ void BoundedRangeSearch(const faiss::Index& index, faiss::idx_t n, const float* 
   std::copy(labels.begin(), labels.end(), out.labels);
 }
 
+// Changes FAISS makes from an OpenMP region, refused on on-disk lists.
+void RefuseOnDisk(const faiss::Index& index, const char* what) {
+  std::string why = OnDiskRefusal(index, what);
+  if (!why.empty()) throw FailureException({"FAISS_ERROR", why});
+}
+
 // Vectors an index takes: finite, and small enough for a graph index that no distance overflows.
 void CheckVectors(const faiss::Index& index, const float* x, faiss::idx_t n, const char* name) {
   CheckFinite(x, size_t(n), index.d, name);
@@ -151,9 +159,9 @@ void CheckVectors(const faiss::Index& index, const float* x, faiss::idx_t n, con
 template <typename Read>
 void ReadData(const IndexHandle& handle, Read&& read) {
   ReadLock lock(*handle.mutex);
-  if (handle.file) handle.file->Check();
+  handle.CheckFiles();
   read(static_cast<const faiss::Index&>(*handle.index));
-  if (handle.file) handle.file->Check();
+  handle.CheckFiles();
 }
 
 // The prelude of every query job: the parallel gate for batches (FAISS parallelises over
@@ -200,6 +208,8 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor<&IndexWrap::GetMetricType>("metricType"),
           InstanceAccessor<&IndexWrap::GetClassName>("className"),
           InstanceAccessor<&IndexWrap::GetNlist>("nlist"),
+          InstanceAccessor<&IndexWrap::GetCodeSize>("codeSize"),
+          InstanceAccessor<&IndexWrap::GetOnDisk>("onDisk"),
           InstanceAccessor<&IndexWrap::GetNprobe, &IndexWrap::SetNprobe>("nprobe"),
           InstanceAccessor<&IndexWrap::GetHnsw<&faiss::HNSW::efSearch>, &IndexWrap::SetHnsw<&faiss::HNSW::efSearch>>("efSearch"),
           InstanceAccessor<&IndexWrap::GetHnsw<&faiss::HNSW::efConstruction>, &IndexWrap::SetHnsw<&faiss::HNSW::efConstruction>>(
@@ -232,6 +242,10 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod<&IndexWrap::Reset<false>>("resetSync"),
           InstanceMethod<&IndexWrap::MergeFrom<true>>("mergeFrom"),
           InstanceMethod<&IndexWrap::MergeFrom<false>>("mergeFromSync"),
+          InstanceMethod<&IndexWrap::ReplaceInvlists<true>>("replaceInvlists"),
+          InstanceMethod<&IndexWrap::ReplaceInvlists<false>>("replaceInvlistsSync"),
+          InstanceMethod<&IndexWrap::MergeOnDisk<true>>("mergeOnDisk"),
+          InstanceMethod<&IndexWrap::MergeOnDisk<false>>("mergeOnDiskSync"),
           InstanceMethod<&IndexWrap::Serialize<true>>("serialize"),
           InstanceMethod<&IndexWrap::Serialize<false>>("serializeSync"),
           InstanceMethod<&IndexWrap::Write<true>>("write"),
@@ -308,6 +322,23 @@ Napi::Value IndexWrap::GetClassName(const Napi::CallbackInfo& info) {
 Napi::Value IndexWrap::GetNlist(const Napi::CallbackInfo& info) {
   faiss::IndexIVF* ivf = Live(info.Env())->Ivf();
   return ivf ? Napi::Number::New(info.Env(), double(ivf->nlist)) : info.Env().Undefined();
+}
+
+Napi::Value IndexWrap::GetCodeSize(const Napi::CallbackInfo& info) {
+  faiss::IndexIVF* ivf = Live(info.Env())->Ivf();
+  return ivf ? Napi::Number::New(info.Env(), double(ivf->code_size)) : info.Env().Undefined();
+}
+
+Napi::Value IndexWrap::GetOnDisk(const Napi::CallbackInfo& info) {
+  auto handle = Live(info.Env());
+  ReadLock lock(*handle->mutex);  // a change may be replacing the lists
+  std::optional<OnDiskData> data = OnDiskDataOf(*handle->index);
+  if (!data) return info.Env().Undefined();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("filename", data->path);
+  out.Set("bytes", double(data->bytes));
+  out.Set("readOnly", !data->writable);
+  return out;
 }
 
 Napi::Value IndexWrap::GetNprobe(const Napi::CallbackInfo& info) {
@@ -429,6 +460,10 @@ std::shared_ptr<IndexHandle> IndexWrap::Changeable(Napi::Env env) const {
   if (handle->file) {
     throw Napi::TypeError::New(env, "index is memory-mapped (read with { mmap: true }) and cannot change; read it without mmap to modify it");
   }
+  std::optional<OnDiskData> onDisk = OnDiskDataOf(*handle->index);
+  if (onDisk && !onDisk->writable) {
+    throw Napi::TypeError::New(env, "index's on-disk inverted lists are read-only (read with readOnly or IO_FLAG_MMAP) and cannot change; read it without to modify it");
+  }
   RefuseIfPart(env, *handle);
   return handle;
 }
@@ -476,6 +511,7 @@ Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
     CheckGrowth(limit, index, n);
     if (AddFlatOnAllThreads(index, n, data)) return;
     CheckVectors(index, data, n, "x");
+    if (OnDiskDataOf(index)) return AddToDisk(index, n, data, nullptr);
     index.add(n, data);
     CompactAfterAdd(index, n);
   }, {x});
@@ -492,6 +528,7 @@ Napi::Value IndexWrap::AddWithIds(const Napi::CallbackInfo& info) {
   return RunChange(info.Env(), Async, [data, n, xids, limit](faiss::Index& index) {
     CheckGrowth(limit, index, n);
     CheckVectors(index, data, n, "x");
+    if (OnDiskDataOf(index)) return AddToDisk(index, n, data, xids);
     index.add_with_ids(n, data, xids);
     CompactAfterAdd(index, n);
   }, {x, ids});
@@ -504,7 +541,10 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   auto removed = std::make_shared<size_t>(0);
   return RunChange(
       info.Env(), Async,
-      [filter, removed](faiss::Index& index) { *removed = index.remove_ids(*FilterSelector(filter).get()); },
+      [filter, removed](faiss::Index& index) {
+        RefuseOnDisk(index, "removeIds");
+        *removed = index.remove_ids(*FilterSelector(filter).get());
+      },
       keepAlive, [removed](Napi::Env env) { return Napi::Number::New(env, double(*removed)); });
 }
 
@@ -530,6 +570,8 @@ Napi::Value IndexWrap::MergeFrom(const Napi::CallbackInfo& info) {
     std::lock(a, b);
     auto parallel = ParallelSection();
     CheckMergeable(*into->index, *from->index);
+    RefuseOnDisk(*into->index, "mergeFrom");
+    RefuseOnDisk(*from->index, "mergeFrom");
     CheckGrowth(limit, *into->index, from->index->ntotal);
     try {
       into->index->merge_from(*from->index, addId);
@@ -728,6 +770,37 @@ Napi::Value IndexWrap::ReconstructN(const Napi::CallbackInfo& info) {
 }
 
 template <bool Async>
+Napi::Value IndexWrap::ReplaceInvlists(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>();
+  return RunChange(info.Env(), Async, [path](faiss::Index& index) { MoveListsToDisk(index, path); }, {});
+}
+
+template <bool Async>
+Napi::Value IndexWrap::MergeOnDisk(const Napi::CallbackInfo& info) {
+  std::vector<std::string> shardPaths;
+  Napi::Array paths = info[0].As<Napi::Array>();
+  for (uint32_t i = 0; i < paths.Length(); i++) shardPaths.push_back(paths.Get(i).As<Napi::String>());
+  std::string path = info[1].As<Napi::String>();
+  const bool shiftIds = info[2].ToBoolean();
+  return RunChange(info.Env(), Async, [shardPaths, path, shiftIds](faiss::Index& trained) {
+    // Read as Python's merge_ondisk reads them (IO_FLAG_MMAP): their lists stay in the files,
+    // watched while the merge copies them.
+    std::vector<LoadedIndex> shards;
+    std::vector<const faiss::Index*> indexes;
+    std::vector<std::shared_ptr<MappedFile>> watched;
+    for (const std::string& shardPath : shardPaths) {
+      shards.push_back(ReadIndexFile(shardPath, faiss::IO_FLAG_MMAP, LoadTypes::kChecked));
+      indexes.push_back(shards.back().index.get());
+      std::optional<OnDiskData> data = OnDiskDataOf(*indexes.back());
+      if (data && data->begin != nullptr) watched.push_back(MappedFile::Watch(shardPath, data->begin, data->bytes));
+    }
+    faiss_native::MergeOnDisk(trained, indexes, shardPaths, path, shiftIds, [&] {
+      for (const auto& file : watched) file->Check();
+    });
+  }, {});
+}
+
+template <bool Async>
 Napi::Value IndexWrap::Serialize(const Napi::CallbackInfo& info) {
   auto handle = Live(info.Env());
   auto bytes = std::make_shared<std::vector<uint8_t>>();
@@ -742,8 +815,9 @@ Napi::Value IndexWrap::Write(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>();
   Work work = [handle, path] {
     ReadData(*handle, [&](const faiss::Index& index) {
+      SyncOnDisk(index);  // the data file first: the index file names it
       // A mapped file that changed mid-write must not replace the target with garbled data.
-      WriteIndexAtomic(index, path, [&] { if (handle->file) handle->file->Check(); });
+      WriteIndexAtomic(index, path, [&] { handle->CheckFiles(); });
     });
   };
   return RunJob(info.Env(), Async, std::move(work), NoResult, {});

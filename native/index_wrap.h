@@ -30,6 +30,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetMetricType(const Napi::CallbackInfo& info);
   Napi::Value GetClassName(const Napi::CallbackInfo& info);
   Napi::Value GetNlist(const Napi::CallbackInfo& info);
+  Napi::Value GetCodeSize(const Napi::CallbackInfo& info);  // of an IVF layer's entries
+  Napi::Value GetOnDisk(const Napi::CallbackInfo& info);    // the data file of on-disk lists, else undefined
   Napi::Value GetNprobe(const Napi::CallbackInfo& info);
   void SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& value);
   // efSearch and efConstruction of an HNSW layer.
@@ -69,6 +71,10 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value Reset(const Napi::CallbackInfo& info);
   template <bool Async>
   Napi::Value MergeFrom(const Napi::CallbackInfo& info);  // (other, addId): moves other's vectors here
+  template <bool Async>
+  Napi::Value ReplaceInvlists(const Napi::CallbackInfo& info);  // (path): the IVF layer's lists into an on-disk data file
+  template <bool Async>
+  Napi::Value MergeOnDisk(const Napi::CallbackInfo& info);  // (shardPaths, path, shiftIds)
   template <bool Async>
   Napi::Value Serialize(const Napi::CallbackInfo& info);  // -> Buffer
   template <bool Async>

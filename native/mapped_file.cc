@@ -7,10 +7,10 @@
 
 namespace faiss_native {
 
-MappedFile::MappedFile(std::string path) : path_(std::move(path)) {}
+MappedFile::MappedFile(std::string path, const char* what) : path_(std::move(path)), what_(what) {}
 
 std::shared_ptr<MappedFile> MappedFile::Open(const std::string& path) {
-  std::shared_ptr<MappedFile> file(new MappedFile(path));
+  std::shared_ptr<MappedFile> file(new MappedFile(path, "index file"));
   file->file_ = os::OpenFile(path, "rb");
   if (file->file_ == nullptr || !os::StampOf(file->file_, &file->mapped_)) ThrowFileError("read", path);
   if (file->mapped_.size == 0) throw FailureException({"CORRUPT_INDEX", path + " is empty"});
@@ -18,6 +18,17 @@ std::shared_ptr<MappedFile> MappedFile::Open(const std::string& path) {
   // FAISS checks mmap's result against nullptr, not MAP_FAILED ((void*)-1).
   FAISS_THROW_IF_NOT_FMT(file->mapping_->data() != reinterpret_cast<void*>(-1), "cannot map %s", path.c_str());
   file->watch_ = os::WatchMapping(file->mapping_->data(), file->mapping_->size());
+  return file;
+}
+
+std::shared_ptr<MappedFile> MappedFile::Watch(const std::string& path, const void* begin, size_t bytes) {
+  std::shared_ptr<MappedFile> file(new MappedFile(path, "inverted-list data file"));
+  file->file_ = os::OpenFile(path, "rb");
+  if (file->file_ != nullptr && !os::StampOf(file->file_, &file->mapped_)) {
+    std::fclose(file->file_);
+    file->file_ = nullptr;
+  }
+  file->watch_ = os::WatchMapping(begin, bytes);
   return file;
 }
 
@@ -39,8 +50,8 @@ void MappedFile::ReleaseAfterFailedRead() {
 
 void MappedFile::Check() const {
   os::FileStamp now;
-  if (!os::MappingFaulted(watch_) && os::StampOf(file_, &now) && now == mapped_) return;
-  throw FailureException({"FILE_CHANGED", "index file " + path_ +
+  if (!os::MappingFaulted(watch_) && (file_ == nullptr || (os::StampOf(file_, &now) && now == mapped_))) return;
+  throw FailureException({"FILE_CHANGED", std::string(what_) + " " + path_ +
                                               " changed on disk while memory-mapped (truncated or rewritten in place), so its "
                                               "data is gone: read it again (HotIndex.reload). Replace index files by renaming a new "
                                               "file over them, as writeIndex does, and mapped readers keep working."});

@@ -1,6 +1,7 @@
-// MappedFile: an index file whose bytes an index reads through a memory mapping (read with
-// IO_FLAG_MMAP_IFC), watched so that another process truncating or rewriting it in place
-// (Python's write_index opens with "wb") gives an error instead of SIGBUS or wrong results.
+// MappedFile: a file whose bytes an index reads through a memory mapping (an index file read
+// with IO_FLAG_MMAP_IFC, or the data file of on-disk inverted lists), watched so that another
+// process truncating or rewriting it in place (Python's write_index opens with "wb") gives an
+// error instead of SIGBUS or wrong results.
 #pragma once
 
 #if __has_include(<faiss/impl/mapped_io.h>)
@@ -22,6 +23,10 @@ class MappedFile {
   // Opens and maps the whole file. A read of a mapped page the file no longer has (it was
   // truncated) reads zeros and marks the file (os::WatchMapping).
   static std::shared_ptr<MappedFile> Open(const std::string& path);
+  // Watches a mapping made by someone else (FAISS's OnDiskInvertedLists maps its data file
+  // itself) the same way. A path that cannot be opened any more (removed: the mapping keeps its
+  // data) is watched for faults only.
+  static std::shared_ptr<MappedFile> Watch(const std::string& path, const void* begin, size_t bytes);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -39,9 +44,10 @@ class MappedFile {
   void Check() const;
 
  private:
-  explicit MappedFile(std::string path);
+  MappedFile(std::string path, const char* what);
 
   std::string path_;
+  const char* what_;  // "index file", "inverted-list data file"
   FILE* file_ = nullptr;  // kept open to stamp the mapped file, not whatever the path names now
   os::FileStamp mapped_;
   std::shared_ptr<faiss::MmappedFileMappingOwner> mapping_;

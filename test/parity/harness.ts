@@ -9,7 +9,7 @@ import { readNpy } from '../../lib';
 export const PYTHON = path.join(__dirname, '..', '..', '.venv-python', 'bin', 'python');
 
 export interface Job {
-  op: 'build' | 'binary' | 'search' | 'filtered' | 'merge' | 'langchain' | 'langchain_filter' | 'langchain_mmr';
+  op: 'build' | 'binary' | 'search' | 'filtered' | 'merge' | 'ondisk' | 'langchain' | 'langchain_filter' | 'langchain_mmr';
   [key: string]: unknown;
 }
 

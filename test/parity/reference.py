@@ -156,6 +156,45 @@ def merge(job):
     faiss.write_index(a, job["indexOut"])
 
 
+def ondisk(job):
+    """Shards of a trained index, each with a contiguous part of the vectors (ids = rows), merged
+    by faiss.contrib.ondisk.merge_ondisk into an on-disk index (written, its data file copied
+    aside), then searched; and a merge with shift_ids of shards of different sizes whose own
+    ids restart at 0."""
+    from faiss.contrib.ondisk import merge_ondisk
+
+    base = np.load(job["base"])
+    queries = np.load(job["queries"])
+    cuts = job["cuts"]
+    shards = []
+    for i in range(len(cuts) - 1):
+        shard = faiss.read_index(job["trained"])
+        shard.add_with_ids(base[cuts[i]:cuts[i + 1]], np.arange(cuts[i], cuts[i + 1], dtype="int64"))
+        faiss.write_index(shard, f"{job['out']}_shard{i}.index")
+        shards.append(f"{job['out']}_shard{i}.index")
+    index = faiss.read_index(job["trained"])
+    merge_ondisk(index, shards, job["ivfdata"])
+    faiss.write_index(index, job["indexOut"])
+    with open(job["ivfdata"], "rb") as src, open(job["ivfdataCopy"], "wb") as dst:
+        dst.write(src.read())
+    D, I = index.search(queries, job["k"])
+    np.save(f"{job['out']}_D.npy", D)
+    np.save(f"{job['out']}_I.npy", I)
+
+    local = []
+    for i, (a, b) in enumerate(zip(job["unequalCuts"], job["unequalCuts"][1:])):
+        shard = faiss.read_index(job["trained"])
+        shard.add(base[a:b])
+        faiss.write_index(shard, f"{job['out']}_local{i}.index")
+        local.append(f"{job['out']}_local{i}.index")
+    shifted = faiss.read_index(job["trained"])
+    merge_ondisk(shifted, local, job["ivfdata"] + ".shifted", shift_ids=True)
+    invlists = faiss.extract_index_ivf(shifted).invlists
+    ids = np.concatenate([faiss.rev_swig_ptr(invlists.get_ids(l), invlists.list_size(l)).copy()
+                          for l in range(invlists.nlist) if invlists.list_size(l) > 0])
+    np.save(f"{job['out']}_shifted_ids.npy", ids)
+
+
 def langchain_store(job):
     """A Python LangChain FAISS store, as its users make one: FAISS.from_embeddings(...)."""
     import warnings
@@ -282,6 +321,7 @@ if __name__ == "__main__":
             "search": search,
             "filtered": filtered,
             "merge": merge,
+            "ondisk": ondisk,
             "langchain": langchain,
             "langchain_filter": langchain_filter,
             "langchain_mmr": langchain_mmr,
