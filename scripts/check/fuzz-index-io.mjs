@@ -2,7 +2,9 @@
 // Fuzzes index deserialization: mutates and truncates valid serialized indexes of every
 // supported kind (binary ones too) and checks that each case either throws a clean error or
 // loads an index that then searches, reconstructs and re-serialises without crashing. One case
-// in three is read from a file (with { mmap: true } for float indexes), the others from a buffer.
+// in three is read from a file (with { mmap: true }, or IO_FLAG_MMAP, for float indexes), the
+// others from a buffer. Indexes with on-disk lists (not on Windows) get either their index
+// bytes mutated or their data file: truncated, rewritten, removed, or truncated once loaded.
 //   node scripts/check/fuzz-index-io.mjs [--cases 10000] [--seed 1]
 // Cases run in child processes; a child that dies (crash, abort, OOM kill) is reported with
 // the case that killed it, and the run goes on from the next case.
@@ -66,6 +68,21 @@ export function seedIndexes(faiss) {
   add('IndexRefineFlat(RaBitQ)', () => new faiss.IndexRefineFlat(new faiss.IndexRaBitQ(d)));
   add('IndexPQFastScan M4', () => new faiss.IndexPQFastScan(d, 4));
   add('IndexIVFPQFastScan IVF4 M4', () => new faiss.IndexIVFPQFastScan(d, 4, 4, 4, faiss.METRIC_L2));
+  if (process.platform !== 'win32') {
+    // On-disk lists, moved there compact, or grown there by adds (capacities, free slots).
+    const addOnDisk = (name, make, grow) => {
+      const index = make();
+      index.trainSync(x);
+      if (!grow) index.addSync(x);
+      index.replaceInvlistsSync(new faiss.OnDiskInvertedLists(index.nlist, index.codeSize, onDiskData));
+      if (grow) for (let i = 0; i < 300; i += 70) index.addSync(x.subarray(i * d, Math.min(300, i + 70) * d));
+      seeds.push({ name, bytes: index.serializeSync(), data: fs.readFileSync(onDiskData) });
+      index.dispose();
+    };
+    addOnDisk('on-disk IVF8 SQ8', () => new faiss.IndexIVFScalarQuantizer(d, 8, 'QT_8bit'));
+    addOnDisk('on-disk IVF8,Flat grown', () => new faiss.IndexIVFFlat(d, 8), true);
+    addOnDisk('on-disk PCA4,IVF8,PQ2x4', () => faiss.indexFactory(d, 'PCA4,IVF8,PQ2x4'));
+  }
   // Binary indexes (64 bits: 8 bytes a code), of the float vectors' sign bits; read by the binary readers.
   const codes = faiss.binarize(Float32Array.from({ length: 300 * 64 }, () => rnd() * 2 - 1), 64);
   const addBinary = (name, make, ids) => {
@@ -151,6 +168,30 @@ export function mutate(seedBytes, seed, i) {
 export const viaMappedFile = (i) => Math.floor(i / 7) % 3 === 0;
 
 const mappedFile = path.join(os.tmpdir(), `faiss-native-fuzz-${process.pid}.faiss`);
+/** The data file of the on-disk seeds (their index bytes name it). */
+const onDiskData = path.join(os.tmpdir(), `faiss-native-fuzz-${process.pid}.ivfdata`);
+
+/**
+ * How case i, the `round`-th of its seed, treats an on-disk seed's data file: intact (its index
+ * bytes mutated), or harmed.
+ */
+function dataFileCase(data, seed, i, round) {
+  const rnd = mulberry32(seed * 7_000_003 + i);
+  const pick = (n) => Math.floor(rnd() * n);
+  const bytes = Buffer.from(data);
+  switch (round % 5) {
+    case 0:
+    case 1:
+      return { data: bytes, mutateIndex: true };
+    case 2:
+      return { data: bytes.subarray(0, pick(bytes.length)) };
+    case 3:
+      for (let j = 0, n = 1 + pick(64); j < n; j++) bytes[pick(bytes.length)] = pick(256);
+      return { data: bytes };
+    default:
+      return rnd() < 0.5 ? { data: null } : { data: bytes, truncateAfterLoad: pick(bytes.length) };
+  }
+}
 
 /** Whether an error is a clean refusal: a FaissError, RangeError or TypeError. */
 const isClean = (faiss, err) => err instanceof faiss.FaissError || err instanceof RangeError || err instanceof TypeError;
@@ -182,12 +223,13 @@ function useBinary(faiss, index) {
  * Loads one mutated buffer and, if it loads, uses it. With `mapped`, from a file (memory-mapped
  * for a float index); `binary`: through the binary readers. Returns 'rejected: <code>' or 'loaded'.
  */
-export function tryCase(faiss, bytes, d, mapped = false, binary = false) {
+export function tryCase(faiss, bytes, d, mapped = false, binary = false, flags = { mmap: true }, afterLoad = undefined) {
   let index;
   try {
     if (mapped) fs.writeFileSync(mappedFile, bytes);
     if (binary) index = mapped ? faiss.readIndexBinarySync(mappedFile) : faiss.deserializeIndexBinarySync(bytes);
-    else index = mapped ? faiss.readIndexSync(mappedFile, { mmap: true }) : faiss.deserializeIndexSync(bytes);
+    else index = mapped ? faiss.readIndexSync(mappedFile, flags) : faiss.deserializeIndexSync(bytes);
+    afterLoad?.();
   } catch (err) {
     if (!isClean(faiss, err)) throw err;
     return `rejected: ${err instanceof faiss.FaissError ? err.code : err.name}`;
@@ -210,11 +252,25 @@ async function child(from, to, seed) {
   for (let i = from; i < to; i++) {
     const s = seeds[i % seeds.length];
     process.stdout.write(`> ${i} ${s.name}\n`);
-    process.stdout.write(`= ${i} ${tryCase(faiss, mutate(s.bytes, seed, i), d, viaMappedFile(i), s.binary)}\n`);
+    // Mapped float cases alternate FAISS's two ways of mapping: codes (IFC) and lists (IO_FLAG_MMAP).
+    const flags = Math.floor(i / 21) % 2 === 0 ? { mmap: true } : { ioFlags: faiss.IO_FLAG_MMAP };
+    let bytes = s.bytes;
+    let afterLoad;
+    if (s.data) {
+      const c = dataFileCase(s.data, seed, i, Math.floor(i / seeds.length));
+      if (c.mutateIndex) bytes = mutate(s.bytes, seed, i);
+      if (c.data === null) fs.rmSync(onDiskData, { force: true });
+      else fs.writeFileSync(onDiskData, c.data);
+      if (c.truncateAfterLoad !== undefined) afterLoad = () => fs.truncateSync(onDiskData, c.truncateAfterLoad);
+    } else {
+      bytes = mutate(s.bytes, seed, i);
+    }
+    process.stdout.write(`= ${i} ${tryCase(faiss, bytes, d, viaMappedFile(i), s.binary, flags, afterLoad)}\n`);
     // Let the event loop turn: Node frees the serialized Buffers' native memory from there.
     if (i % 200 === 0) await new Promise(setImmediate);
   }
   fs.rmSync(mappedFile, { force: true });
+  fs.rmSync(onDiskData, { force: true });
 }
 
 function parent(cases, seed) {
