@@ -424,6 +424,23 @@ export class Index {
     return this.native.onDisk;
   }
 
+  /**
+   * Threads FAISS starts at each search of on-disk lists to read the lists it will scan ahead
+   * of the scan (`invlists.prefetch_nthread`, default 32): they overlap cold reads from disk,
+   * and cost thread starts when the lists are in the page cache (0 turns them off; see
+   * scripts/bench/on-disk.mjs). Setting it waits for running searches.
+   */
+  get prefetchThreads(): number {
+    const threads = this.native.prefetchThreads;
+    if (threads === undefined) throw new TypeError(`prefetchThreads: this index's lists are not on disk`);
+    return threads;
+  }
+
+  set prefetchThreads(value: number) {
+    if (!Number.isInteger(value) || value < 0 || value > 1024) throw new RangeError(`prefetchThreads must be an integer 0..1024; got ${String(value)}`);
+    this.native.prefetchThreads = value;
+  }
+
   /** Bytes of one entry of the IVF layer's lists (FAISS's `code_size`). */
   get codeSize(): number {
     return this.#withLayer('IVF', 'codeSize').codeSize as number;

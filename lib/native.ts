@@ -65,6 +65,7 @@ export interface NativeIndex {
   mergeOnDiskSync(shardPaths: string[], path: string, shiftIds: boolean): void;
   readonly codeSize: number | undefined;
   readonly onDisk: { filename: string; bytes: number; readOnly: boolean } | undefined;
+  prefetchThreads: number | undefined;
   serialize(): Promise<Buffer>;
   serializeSync(): Buffer;
   write(path: string): Promise<void>;

@@ -210,6 +210,7 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor<&IndexWrap::GetNlist>("nlist"),
           InstanceAccessor<&IndexWrap::GetCodeSize>("codeSize"),
           InstanceAccessor<&IndexWrap::GetOnDisk>("onDisk"),
+          InstanceAccessor<&IndexWrap::GetPrefetchThreads, &IndexWrap::SetPrefetchThreads>("prefetchThreads"),
           InstanceAccessor<&IndexWrap::GetNprobe, &IndexWrap::SetNprobe>("nprobe"),
           InstanceAccessor<&IndexWrap::GetHnsw<&faiss::HNSW::efSearch>, &IndexWrap::SetHnsw<&faiss::HNSW::efSearch>>("efSearch"),
           InstanceAccessor<&IndexWrap::GetHnsw<&faiss::HNSW::efConstruction>, &IndexWrap::SetHnsw<&faiss::HNSW::efConstruction>>(
@@ -339,6 +340,20 @@ Napi::Value IndexWrap::GetOnDisk(const Napi::CallbackInfo& info) {
   out.Set("bytes", double(data->bytes));
   out.Set("readOnly", !data->writable);
   return out;
+}
+
+Napi::Value IndexWrap::GetPrefetchThreads(const Napi::CallbackInfo& info) {
+  auto handle = Live(info.Env());
+  ReadLock lock(*handle->mutex);
+  const int threads = faiss_native::PrefetchThreads(*handle->index);
+  return threads < 0 ? info.Env().Undefined() : Napi::Number::New(info.Env(), threads);
+}
+
+void IndexWrap::SetPrefetchThreads(const Napi::CallbackInfo& info, const Napi::Value& value) {
+  auto handle = Live(info.Env());
+  WriteLock lock(*handle->mutex);  // searches read it
+  if (faiss_native::PrefetchThreads(*handle->index) < 0) throw Napi::TypeError::New(info.Env(), "prefetchThreads: this index's lists are not on disk");
+  faiss_native::SetPrefetchThreads(*handle->index, value.As<Napi::Number>().Int32Value());
 }
 
 Napi::Value IndexWrap::GetNprobe(const Napi::CallbackInfo& info) {

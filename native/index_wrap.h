@@ -32,6 +32,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetNlist(const Napi::CallbackInfo& info);
   Napi::Value GetCodeSize(const Napi::CallbackInfo& info);  // of an IVF layer's entries
   Napi::Value GetOnDisk(const Napi::CallbackInfo& info);    // the data file of on-disk lists, else undefined
+  Napi::Value GetPrefetchThreads(const Napi::CallbackInfo& info);
+  void SetPrefetchThreads(const Napi::CallbackInfo& info, const Napi::Value& value);
   Napi::Value GetNprobe(const Napi::CallbackInfo& info);
   void SetNprobe(const Napi::CallbackInfo& info, const Napi::Value& value);
   // efSearch and efConstruction of an HNSW layer.

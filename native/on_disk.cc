@@ -45,6 +45,8 @@ void MergeOnDisk(faiss::Index&, const std::vector<const faiss::Index*>&, const s
   Refuse(kNoOnDisk);
 }
 void SyncOnDisk(const faiss::Index&) {}
+int PrefetchThreads(const faiss::Index&) { return -1; }
+void SetPrefetchThreads(faiss::Index&, int) {}
 std::string OnDiskRefusal(const faiss::Index&, const char*) { return ""; }
 
 #else
@@ -262,6 +264,15 @@ void MergeOnDisk(faiss::Index& trained, const std::vector<const faiss::Index*>& 
   ivf->replace_invlists(lists.release(), true);
   ivf->ntotal = ntotal;
   for (auto* pre : transforms) pre->ntotal = ntotal;
+}
+
+int PrefetchThreads(const faiss::Index& index) {
+  const OnDiskInvertedLists* lists = OnDiskLists(index);
+  return lists ? lists->prefetch_nthread : -1;
+}
+
+void SetPrefetchThreads(faiss::Index& index, int threads) {
+  if (auto* lists = const_cast<OnDiskInvertedLists*>(OnDiskLists(index))) lists->prefetch_nthread = threads;
 }
 
 void SyncOnDisk(const faiss::Index& index) {

@@ -50,6 +50,11 @@ void AddToDisk(faiss::Index& index, faiss::idx_t n, const float* x, const faiss:
 void MergeOnDisk(faiss::Index& trained, const std::vector<const faiss::Index*>& shards, const std::vector<std::string>& shardFiles,
                  const std::string& path, bool shiftIds, const std::function<void()>& beforeReplace);
 
+// The threads FAISS starts at each search to read the lists it will scan ahead of the scan
+// (OnDiskInvertedLists::prefetch_nthread, 32 by default), or -1 when the lists are not on disk.
+int PrefetchThreads(const faiss::Index& index);
+void SetPrefetchThreads(faiss::Index& index, int threads);
+
 // Writes writable on-disk lists through to their data file (msync), before an index file that
 // names them is written.
 void SyncOnDisk(const faiss::Index& index);

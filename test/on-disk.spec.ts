@@ -85,6 +85,12 @@ describe.skipIf(process.platform === 'win32')('on-disk inverted lists', () => {
     const read = await readIndex(at('moved.index'));
     expect(read.onDisk?.filename).toBe(at('moved.ivfdata'));
     expectSame(await read.search(queries, k), expected);
+    // FAISS's read-ahead threads change how fast, never what.
+    expect(read.prefetchThreads).toBe(32);
+    read.prefetchThreads = 0;
+    expectSame(await read.search(queries, k), expected);
+    expect(() => reference.prefetchThreads).toThrow(TypeError);
+    expect(() => (read.prefetchThreads = -1)).toThrow(RangeError);
     expectSame(deserializeIndexSync(read.serializeSync()).searchSync(queries, k), expected);
   });
 
