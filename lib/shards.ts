@@ -1,6 +1,7 @@
 // Many indexes searched as one: IndexShards in this process, and mergeResults for the results
 // of shards searched elsewhere (other processes or hosts: scatter-gather). Both merge as one
-// index over all the vectors would rank them, ties included.
+// index over all the vectors would rank them, ties included (with one exception, FAISS's own:
+// which ids of an inner-product tie cut at k survive).
 import { fromCaller } from './errors';
 import { checkIndex, type Index, type SearchOptions } from './faiss-index';
 import { checkMetric, METRIC_INNER_PRODUCT, type MetricType } from './metric';
@@ -10,10 +11,12 @@ import { checkK, checkPositiveInt, describe, resultArrays, toIds, toVectors, typ
 /**
  * The k best results per query of searches over disjoint shards of one collection, as one index
  * over all of it would give them (labels must already be the collection's ids; each shard
- * searched with k or more). Among equal distances a flat index keeps the lowest ids and lists
- * them by descending id for inner product, ascending for L2; so does this, so the output equals
- * one index's, ties included. (FAISS's merge_knn_results orders ties by shard instead.) Runs on
- * the calling thread: it touches nq * k * shards entries.
+ * searched with k or more). Equal distances are listed as FAISS lists them, by descending id for
+ * inner product and ascending for L2, so the output equals one index's, ties included; but for
+ * a tie group that rank k cuts, an inner-product scan keeps ids that depend on the order it met
+ * them (its heap admits the lowest first and evicts them first), so there this keeps the lowest
+ * ids (an L2 scan keeps the lowest too: identical). FAISS's merge_knn_results orders ties by
+ * shard instead. Runs on the calling thread: it touches nq * k * shards entries.
  */
 export function mergeResults(resultsPerShard: readonly SearchResult[], k: number, metric: MetricType = METRIC_INNER_PRODUCT): SearchResult {
   return mergeShifted(resultsPerShard, resultsPerShard.map(() => 0), checkK(k), checkMetric(metric));

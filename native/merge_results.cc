@@ -20,13 +20,13 @@ struct Entry {
 
 }  // namespace
 
-// A flat index over all vectors scans them in id order and keeps a newcomer only if it beats
-// its worst kept one, so among equal distances the lowest ids are kept; it then lists them from
-// its heap, which orders equal distances by id: descending for inner product, ascending for L2
-// (faiss::CMin / CMax's cmp2). Shards searched the same way return the lowest ids of their
-// ties, so the k best by (distance, id) are among their results, and are listed in that order.
-// (FAISS's merge_knn_results orders ties by shard instead, which differs from one index when
-// the shards' ids interleave.)
+// A flat L2 index scans vectors in id order and keeps a newcomer only if it beats its worst
+// kept one, and evicts the highest id of a tie first: among equal distances it keeps the lowest
+// ids, listed ascending (faiss::CMax's cmp2); shards do the same, so the k best by (distance,
+// id) are among their results. An inner-product heap (CMin) lists equal distances by
+// descending id but evicts the lowest first, so which ids of a tie cut at k survive depends on
+// the order of the scan: there the lowest are kept. (FAISS's merge_knn_results orders ties by
+// shard instead, which differs from one index when the shards' ids interleave.)
 Napi::Value MergeResults(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array distancesIn = info[0].As<Napi::Array>();

@@ -4,7 +4,8 @@
 // hold every row once; each shard, and the merged index on disk, read here answer exactly as
 // in Python; our merge of the shard files writes the same bytes; and mergeResults over the
 // shards' answers equals the merged index's (the shards share one trained quantizer, so the
-// same lists are probed). Needs a JRE; the first run creates .venv-spark/ (PyPI). Skipped with
+// same lists are probed), but for which ids of a tie cut at k it keeps: an inner-product
+// scan's choice there depends on the order it met them (lib/shards.ts). Needs a JRE; the first run creates .venv-spark/ (PyPI). Skipped with
 // the parity specs (FAISS_NATIVE_SKIP_PARITY). Rows go to results/spark.json.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,15 +37,13 @@ const NPROBE = 8;
 const FILES = 6;
 
 describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk merge served by faiss-native${why}`, () => {
-  const { d, base, queries } = sift();
-  const n = base.length / d;
-  const nq = queries.length / d;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-spark-'));
-  const out = path.join(dir, 'out');
-  const at = (name: string) => path.join(out, name);
-  const shardPaths = Array.from({ length: SHARDS }, (_, i) => at(`knn.index${i}`));
-  const rows: Record<string, unknown>[] = [];
+  // Set up in beforeAll, so that a skipped run leaves no folder behind.
+  let d: number, base: Float32Array, queries: Float32Array, n: number, nq: number;
+  let dir: string;
+  let shardPaths: string[];
   let timings: Timings;
+  const at = (name: string) => path.join(dir, 'out', name);
+  const rows: Record<string, unknown>[] = [];
 
   const python = (prefix: string): SearchResult => ({
     distances: readNpy(at(`${prefix}_D.npy`)).data as Float32Array,
@@ -65,6 +64,11 @@ describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk m
   const same = (a: string, b: string) => fs.readFileSync(a).equals(fs.readFileSync(b));
 
   beforeAll(async () => {
+    ({ d, base, queries } = sift());
+    n = base.length / d;
+    nq = queries.length / d;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-spark-'));
+    shardPaths = Array.from({ length: SHARDS }, (_, i) => at(`knn.index${i}`));
     // The sample in 6 .npy files of 750 rows: autofaiss numbers the rows across the files in
     // name order, so a vector's id is its row in base.
     const embeddingsDir = path.join(dir, 'embeddings');
@@ -74,7 +78,7 @@ describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk m
     writeNpy(path.join(dir, 'queries.npy'), queries, [nq, d]);
     timings = (await buildOnSpark({
       embeddingsDir,
-      outDir: out,
+      outDir: path.join(dir, 'out'),
       indexKey: `IVF${NLIST},Flat`,
       indexParam: `nprobe=${NPROBE}`,
       shards: SHARDS,
@@ -87,7 +91,7 @@ describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk m
   }, 600_000);
 
   afterAll(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
     const results = path.join(__dirname, '..', 'results');
     fs.mkdirSync(results, { recursive: true });
     fs.writeFileSync(path.join(results, 'spark.json'), JSON.stringify([{ check: 'autofaiss build on Spark local[2]', n, d, ...timings }, ...rows], null, 1));
@@ -159,7 +163,7 @@ describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk m
     expect(dataSame).toBe(true);
   });
 
-  it("mergeResults over the shards' answers equals the merged index's", () => {
+  it("mergeResults over the shards' answers equals the merged index's (ties cut at k aside)", () => {
     const perShard = shardPaths.map((file) => {
       const shard = readIndexSync(file);
       const r = shard.searchSync(queries, K);
@@ -173,7 +177,17 @@ describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk m
     expect(mismatches(whole, python('merged'))).toEqual({ labels: 0, distances: 0 });
     const gathered = mergeResults(perShard, K, METRIC_INNER_PRODUCT);
     const m = mismatches(gathered, whole);
-    rows.push({ check: `mergeResults of the ${SHARDS} shards vs the merged index`, identical: m.labels === 0 && m.distances === 0, ...m, diffs: labelDiffs(gathered, whole) });
-    expect(m).toEqual({ labels: 0, distances: 0 });
+    // A label may differ only inside the tie group that rank k cuts, and must be tied there.
+    const diffs = labelDiffs(gathered, whole);
+    let outsideTies = 0;
+    for (let i = 0; i < gathered.labels.length; i++) {
+      if (gathered.labels[i] === whole.labels[i]) continue;
+      const cut = whole.distances[Math.floor(i / K) * K + K - 1];
+      if (gathered.distances[i] !== cut || whole.distances[i] !== cut) outsideTies++;
+    }
+    rows.push({ check: `mergeResults of the ${SHARDS} shards vs the merged index`, distancesIdentical: m.distances === 0, labelsDiffering: m.labels, outsideTiesAtK: outsideTies, diffs });
+    expect(m.distances).toBe(0);
+    expect(outsideTies).toBe(0);
+    expect(m.labels).toBeLessThanOrEqual(5); // one such tie on SIFT's integer data
   });
 });
