@@ -419,7 +419,10 @@ export class Index {
     this.native.mergeOnDiskSync(shards, path, shiftIds);
   }
 
-  /** The data file of the IVF layer's on-disk inverted lists and its mapped size, if they are on disk. */
+  /**
+   * The data file of the IVF layer's on-disk inverted lists and its mapped size, if they are on
+   * disk (`filename` is '' for lists read with IO_FLAG_MMAP, which map the index file itself).
+   */
   get onDisk(): { filename: string; bytes: number; readOnly: boolean } | undefined {
     return this.native.onDisk;
   }

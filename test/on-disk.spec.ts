@@ -15,6 +15,7 @@ import {
   Index,
   indexFactory,
   IndexFlatIP,
+  IO_FLAG_MMAP,
   IO_FLAG_ONDISK_SAME_DIR,
   METRIC_INNER_PRODUCT,
   mergeOnDisk,
@@ -110,6 +111,12 @@ describe.skipIf(process.platform === 'win32')('on-disk inverted lists', () => {
     expect(readOnly.onDisk?.readOnly).toBe(true);
     expect(() => readOnly.addSync(queries)).toThrow(TypeError);
     expectSame(readOnly.searchSync(queries, k), expected);
+    // IO_FLAG_MMAP: an in-memory index file's lists read as on-disk lists over the file itself.
+    reference.writeSync(at('plain.index'));
+    const mapped = readIndexSync(at('plain.index'), { ioFlags: IO_FLAG_MMAP });
+    expect(mapped.onDisk).toMatchObject({ filename: '', readOnly: true });
+    expectSame(mapped.searchSync(queries, k), expected);
+    expect(() => mapped.addSync(queries)).toThrow(TypeError);
     const writable = readIndexSync(at('moved.index'));
     expectFaissError(() => writable.removeIdsSync([1n]), 'FAISS_ERROR', /not supported on on-disk/);
     expectFaissError(() => writable.mergeFromSync(inMemory(empty)), 'FAISS_ERROR', /not supported on on-disk/);

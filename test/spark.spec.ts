@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInfo, IndexIVFFlat, METRIC_INNER_PRODUCT, mergeResults, readIndexSync, readNpy, writeNpy, type SearchResult } from '../lib';
 import { sift } from './helpers/data';
+import { expectSameFiles } from './helpers/same-files';
 // @ts-expect-error: a plain ES module without type declarations
 import { buildOnSpark, javaHome } from '../scripts/spark/build-on-spark.mjs';
 
@@ -61,7 +62,6 @@ describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk m
     Array.from(a.labels.keys())
       .filter((i) => a.labels[i] !== b.labels[i])
       .map((i) => ({ query: Math.floor(i / K), rank: i % K, labels: [Number(a.labels[i]), Number(b.labels[i])], distances: [a.distances[i], b.distances[i]] }));
-  const same = (a: string, b: string) => fs.readFileSync(a).equals(fs.readFileSync(b));
 
   beforeAll(async () => {
     ({ d, base, queries } = sift());
@@ -155,12 +155,10 @@ describe.skipIf(skip)(`autofaiss 2.18.0 on Spark: its shards and their on-disk m
     expect(trained.ntotal).toBe(n);
     trained.writeSync(at('node-merged.index'));
     trained.dispose();
-    const indexSame = same(at('node-merged.index'), at('py-merged.index'));
-    const dataSame = same(at('merged.ivfdata'), at('py-merged.ivfdata'));
-    rows.push({ check: 'merged index file, Node vs Python', identical: indexSame, bytes: fs.statSync(at('node-merged.index')).size });
-    rows.push({ check: 'merged .ivfdata file, Node vs Python', identical: dataSame, bytes: fs.statSync(at('merged.ivfdata')).size });
-    expect(indexSame).toBe(true);
-    expect(dataSame).toBe(true);
+    expectSameFiles(rows, [
+      ['merged index file', at('node-merged.index'), at('py-merged.index')],
+      ['merged .ivfdata file', at('merged.ivfdata'), at('py-merged.ivfdata')],
+    ]);
   });
 
   it("mergeResults over the shards' answers equals the merged index's (ties cut at k aside)", () => {

@@ -2,8 +2,9 @@
 // Runs the native paths in a long loop and reports resident memory along the way: creation of
 // every index kind (binary ones too), train, add, search (sync and async), serialize and deserialize, file
 // write and read (also memory-mapped: a corrupt file, and the file truncated underneath, or on
-// Windows, which refuses that, replaced), dispose, and errors thrown from native code. Memory
-// must stay flat.
+// Windows, which refuses that, replaced), on-disk lists (moved, grown, merged from shards, their
+// data file truncated underneath), shards and merged results, dispose, and errors thrown from
+// native code. Memory must stay flat.
 //   node --expose-gc scripts/check/leak-check.mjs [cycles=100000] [--no-rss-limit]
 // Exits 1 when resident memory grows by more than 32 MB between the first and last tenth
 // (--no-rss-limit: not under AddressSanitizer, whose quarantine holds freed memory).
@@ -30,6 +31,7 @@ const farthest = Array.from({ length: 200 }, (_, i) => i)
 const walkQueries = Float32Array.from([...x.subarray(0, d), ...x.subarray(farthest[0] * d, (farthest[0] + 1) * d)]);
 const file = path.join(os.tmpdir(), `faiss-native-leak-${process.pid}.faissindex`);
 const corruptFile = `${file}.corrupt`;
+const dataFile = `${file}.ivfdata`;
 const mustThrow = (fn) => {
   try {
     fn();
@@ -129,6 +131,35 @@ async function cycle(i) {
     fs.writeFileSync(corruptFile, fs.readFileSync(file).subarray(0, 300));
     mustThrow(() => faiss.readIndexSync(corruptFile, { mmap: true }));
   }
+  if (i % 10 === 5 && process.platform !== 'win32') {
+    // On-disk lists: moved, grown, written, merged from shard files; truncated while served.
+    const moved = faiss.deserializeIndexSync(trainedBytes);
+    moved.addSync(x);
+    moved.replaceInvlistsSync(new faiss.OnDiskInvertedLists(moved.nlist, moved.codeSize, dataFile));
+    moved.addSync(q);
+    moved.searchSync(q, 3, { nprobe: 4 });
+    moved.writeSync(file);
+    moved.dispose();
+    const merged = faiss.deserializeIndexSync(trainedBytes);
+    merged.mergeOnDiskSync([file, file], `${dataFile}.merged`, true);
+    merged.searchSync(q, 3, { nprobe: 4 });
+    mustThrow(() => merged.removeIdsSync([1n]));
+    merged.dispose();
+    const served = faiss.readIndexSync(file, { readOnly: true });
+    fs.truncateSync(dataFile, 64);
+    mustThrow(() => served.searchSync(q, 3, { nprobe: 4 }));
+    served.dispose();
+    mustThrow(() => faiss.readIndexSync(file));
+  }
+  // Shards in this process, and results merged as scatter-gather merges them.
+  const shards = new faiss.IndexShards(d, i % 2 === 0);
+  const second = new faiss.IndexFlatIP(d);
+  second.addSync(x.subarray(20 * d, 40 * d));
+  shards.addShard(flat);
+  shards.addShard(second);
+  await shards.search(q, 3);
+  faiss.mergeResults([flat.searchSync(q, 3), second.searchSync(q, 3)], 5, faiss.METRIC_INNER_PRODUCT);
+  second.dispose();
   // Errors from native code: FAISS refusals, NaN, hostile bytes.
   mustThrow(() => new faiss.IndexIVFScalarQuantizer(d, 4, 'QT_8bit').addSync(q));
   mustThrow(() => flat.addSync(new Float32Array(d).fill(Number.NaN)));
@@ -157,7 +188,7 @@ for (let i = 0; i < cycles; i++) {
     samples.push({ cycle: i, rssMB: mb(m.rss), heapMB: mb(m.heapUsed), externalMB: mb(m.external) });
   }
 }
-for (const f of [file, corruptFile]) fs.rmSync(f, { force: true });
+for (const f of [file, corruptFile, dataFile, `${dataFile}.merged`]) fs.rmSync(f, { force: true });
 const growth = samples.at(-1).rssMB - samples[1].rssMB;
 console.log(JSON.stringify({ cycles, seconds: (Date.now() - t0) / 1000, rssCurve: samples, growthMBAfterWarmup: +growth.toFixed(1) }));
 if (rssLimit && growth > 32) process.exitCode = 1; // not exit(): through a pipe, the curve above could be cut off

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { indexFactory, METRIC_INNER_PRODUCT, readIndexSync, readNpy, writeNpy } from '../../lib';
 import { sift } from '../helpers/data';
+import { expectSameFiles } from '../helpers/same-files';
 import { runPython } from './harness';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-ondisk-parity-'));
@@ -20,7 +21,6 @@ afterAll(() => {
   fs.writeFileSync(path.join(out, 'parity-ondisk.json'), JSON.stringify(rows, null, 1));
 });
 const at = (name: string) => path.join(dir, name);
-const same = (a: string, b: string) => fs.readFileSync(a).equals(fs.readFileSync(b));
 
 describe.skipIf(process.platform === 'win32' || process.env.FAISS_NATIVE_SKIP_PARITY)('on-disk indexes against faiss.contrib.ondisk', () => {
   const { d, base, queries } = sift();
@@ -46,20 +46,16 @@ describe.skipIf(process.platform === 'win32' || process.env.FAISS_NATIVE_SKIP_PA
       shard.writeSync(at(`node-shard${i}.index`));
       return at(`node-shard${i}.index`);
     });
-    const shardsSame = shards.every((s, i) => same(s, at(`py_shard${i}.index`)));
-    rows.push({ check: 'shard files (3), Node vs Python', identical: shardsSame });
-    expect(shardsSame).toBe(true);
+    expectSameFiles(rows, shards.map((s, i) => [`shard file ${i}`, s, at(`py_shard${i}.index`)]));
 
     // Merging Python's shards into the data file path Python used (its file names it).
     const merged = readIndexSync(at('trained.index'));
     merged.mergeOnDiskSync(shards.map((_, i) => at(`py_shard${i}.index`)), at('merged.ivfdata'));
     merged.writeSync(at('node-merged.index'));
-    const indexSame = same(at('node-merged.index'), at('py-merged.index'));
-    const dataSame = same(at('merged.ivfdata'), at('py-merged.ivfdata'));
-    rows.push({ check: 'merged index file, Node vs Python', identical: indexSame, bytes: fs.statSync(at('node-merged.index')).size });
-    rows.push({ check: 'merged .ivfdata file, Node vs Python', identical: dataSame, bytes: fs.statSync(at('merged.ivfdata')).size });
-    expect(indexSame).toBe(true);
-    expect(dataSame).toBe(true);
+    expectSameFiles(rows, [
+      ['merged index file', at('node-merged.index'), at('py-merged.index')],
+      ['merged .ivfdata file', at('merged.ivfdata'), at('py-merged.ivfdata')],
+    ]);
 
     // Python's merged index read here answers as Python answered.
     const served = readIndexSync(at('py-merged.index'), { readOnly: true });
