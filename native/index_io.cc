@@ -699,6 +699,13 @@ LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types)
     FileReader reader(f.get());
     reader.name = path;
     auto index = GuardedRead<faiss::Index>(size_t(stamp.size), [&] { return faiss::read_index(&reader, ioFlags | kReadFlags); });
+    if ((ioFlags & faiss::IO_FLAG_MMAP) == faiss::IO_FLAG_MMAP) {
+      try {
+        MapSkippedLists(*index);
+      } catch (...) {
+        throw FailureException(AsCorrupt(DescribeCurrentException()));  // the data file it names: IO_ERROR
+      }
+    }
     return {CheckLoaded(std::move(index), reader.wasIdMap2, types), nullptr};
   }
   auto file = MappedFile::Open(path);

@@ -38,6 +38,7 @@ constexpr const char* kNoOnDisk = "on-disk inverted lists are not available on W
 
 std::optional<OnDiskData> OnDiskDataOf(const faiss::Index&) { return std::nullopt; }
 bool CheckOnDiskLists(const faiss::InvertedLists&, faiss::idx_t) { return false; }
+void MapSkippedLists(faiss::Index&) {}
 void MoveListsToDisk(faiss::Index&, const std::string&) { Refuse(kNoOnDisk); }
 void AddToDisk(faiss::Index&, faiss::idx_t, const float*, const faiss::idx_t*) { Refuse(kNoOnDisk); }
 void MergeOnDisk(faiss::Index&, const std::vector<const faiss::Index*>&, const std::vector<std::string>&, const std::string&, bool,
@@ -188,6 +189,11 @@ bool CheckOnDiskLists(const faiss::InvertedLists& il, faiss::idx_t ntotal) {
     }
   }
   return true;
+}
+
+void MapSkippedLists(faiss::Index& index) {
+  auto* lists = const_cast<OnDiskInvertedLists*>(OnDiskLists(index));
+  if (lists != nullptr && lists->ptr == nullptr && lists->totsize > 0 && !lists->filename.empty()) lists->do_mmap();
 }
 
 void MoveListsToDisk(faiss::Index& index, const std::string& path) {

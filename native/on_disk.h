@@ -32,6 +32,12 @@ std::optional<OnDiskData> OnDiskDataOf(const faiss::Index& index);
 // `lists` are not on disk.
 bool CheckOnDiskLists(const faiss::InvertedLists& lists, faiss::idx_t ntotal);
 
+// Maps on-disk lists whose data file a read skipped: IO_FLAG_MMAP (Python's merge_ondisk reads
+// shards with it) means "leave the lists on disk", but FAISS reads it as IO_FLAG_SKIP_IVF_DATA
+// and leaves on-disk lists unmapped, unusable (a shard that was itself on disk then crashed
+// Python's merge). Checked afterwards like any on-disk lists.
+void MapSkippedLists(faiss::Index& index);
+
 // Moves the lists of an index's IVF layer into a new data file at `path` (Python:
 // index.replace_invlists(faiss.OnDiskInvertedLists(nlist, code_size, path))). The vectors the
 // index holds are copied there (FAISS's own replace_invlists would drop them and keep ntotal).

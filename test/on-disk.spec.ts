@@ -186,6 +186,18 @@ describe.skipIf(process.platform === 'win32')('on-disk inverted lists', () => {
       }
     });
 
+    it('shards that are themselves on disk merge too (Python\'s merge_ondisk reads them unmapped)', () => {
+      const onDiskShards = shardPaths.map((shardPath, i) => {
+        const shard = readIndexSync(shardPath);
+        shard.replaceInvlistsSync(new OnDiskInvertedLists(shard.nlist, shard.codeSize, at(`shard${i}.ivfdata`)));
+        shard.writeSync(at(`ondisk-shard${i}.index`));
+        return at(`ondisk-shard${i}.index`);
+      });
+      const merged = readIndexSync(trainedPath);
+      merged.mergeOnDiskSync(onDiskShards, at('merged-from-disk.ivfdata'));
+      expectSame(merged.searchSync(queries, 100, { nprobe: 64 }), reference.searchSync(queries, 100, { nprobe: 64 }));
+    });
+
     it('refuses shards of another training, a non-empty target, and an output that is an input', () => {
       const other = indexFactory(d, 'IVF64,SQ8', METRIC_INNER_PRODUCT);
       other.trainSync(base.subarray(0, 3000 * d));
