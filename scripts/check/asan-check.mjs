@@ -40,6 +40,7 @@ try {
   log(`running ${cycles} cycles of scripts/check/leak-check.mjs under AddressSanitizer`);
   const run = spawnSync(process.execPath, ['--expose-gc', path.join(stage, 'scripts', 'check', 'leak-check.mjs'), cycles, '--no-rss-limit'], { env, encoding: 'utf8' });
   process.stderr.write(run.stdout);
+  if (run.status !== 0) process.stderr.write(run.stderr.slice(-3000));
   const reports = fs.readdirSync(stage).filter((f) => f.startsWith('asan.')).map((f) => fs.readFileSync(path.join(stage, f), 'utf8')).join('\n');
   const errors = reports.match(/ERROR: AddressSanitizer[^\n]*|LeakSanitizer has encountered a fatal error/g) ?? [];
   const leaks = reports.split(/\n(?=(?:Direct|Indirect) leak of )/).filter((b) => /^(Direct|Indirect) leak/.test(b));
