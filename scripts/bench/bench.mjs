@@ -6,7 +6,8 @@
 // same FAISS) and Python faiss-cpu. When prebuilds/linux-x64 exists (`npm run prebuild`), Flat and
 // IVF-SQ8 also run through both builds of the addon, the Debian 12 development build and the
 // Debian 11 prebuild, in child processes (node_bench.mjs), so that the two compare in one run.
-// Then filtered search by plan at 0.1% to 50% of the ids (filtered.mjs), tune() against Python's
+// Then filtered search by plan at 0.1% to 50% of the ids (filtered.mjs), three shard servers and
+// a router over HTTP against one index (shards-load.mjs), tune() against Python's
 // ParameterSpace.explore (tune-vs-python.mjs), the LangChain-shaped workload (langchain-shaped.mjs): faiss-native/faiss-node against
 // the native API and against faiss-node 0.5.1 itself. Last, python-peers.mjs: Python time / our
 // time, workload by workload, in paired rounds.
@@ -24,6 +25,7 @@ import { tuneVsPython } from './tune-vs-python.mjs';
 import { langchainShaped } from './langchain-shaped.mjs';
 import { pythonPeers } from './python-peers.mjs';
 import { renderReport } from './report.mjs';
+import { shardsLoad } from './shards-load.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
@@ -365,6 +367,7 @@ if (FULL) {
   log('each index family on 1M vectors of 24 latent dimensions (tradeoffs.mjs --set=1m)');
   results.tradeoffs1m = tradeoffs({ rounds: 3, set: '1m' });
 }
+results.shardsLoad = await shardsLoad({ n: FULL ? 300_000 : 60_000, seconds: FULL ? 10 : 3, log });
 results.tune = await tuneVsPython({ n: FULL ? 100_000 : 50_000, log });
 results.langchainShaped = await langchainShaped({ rounds: FULL ? 5 : 3, log });
 log('Python peers: paired rounds, workload by workload (python-peers.mjs)');

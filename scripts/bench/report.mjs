@@ -3,6 +3,7 @@
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import { filteredTable } from './filtered.mjs';
+import { shardsLoadTable } from './shards-load.mjs';
 import { tradeoffsTable } from './tradeoffs.mjs';
 import { tuneTable } from './tune-vs-python.mjs';
 const f = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
@@ -125,6 +126,7 @@ export async function renderReport(results) {
   if (results.filtered) push('', '### Filtered search', '', filteredTable(results.filtered));
   if (results.tradeoffs) push('', '### Each index family: memory, build, recall, throughput', '', tradeoffsTable(results.tradeoffs));
   if (results.tradeoffs1m) push('', tradeoffsTable(results.tradeoffs1m));
+  if (results.shardsLoad) push('', '### Scatter-gather over HTTP: 3 shard servers and a router against one index', '', shardsLoadTable(results.shardsLoad));
   if (results.tune) push('', '### tune() and ParameterSpace.explore', '', tuneTable(results.tune));
   if (results.langchainShaped) renderLangchainShaped(results.langchainShaped, push);
   if (results.pythonPeers) push('', '### Against Python, workload by workload', '', results.pythonPeers.markdown);

@@ -8,6 +8,7 @@
 // On one machine the shards share its cores: this measures the router's cost and correctness
 // under load, not what more machines would add.
 //   node scripts/bench/shards-load.mjs [--seconds=10] [--connections=8]
+// Also part of `npm run bench` (60k vectors, 3 s a setup; --full: as here).
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,7 +25,6 @@ const faiss = require(path.join(root, 'dist'));
 const { latentClustered } = require(path.join(root, 'test', 'data', 'vectors.cjs'));
 
 const D = 128;
-const N = 300_000;
 const SHARDS = 3;
 const K = 10;
 const NPROBE = 32;
@@ -70,22 +70,24 @@ async function load(url, queries, seconds, connections) {
   return { qps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, errors: result.errors + result.non2xx + result.timeouts };
 }
 
-async function main() {
-  const seconds = arg('seconds', 10);
-  const connections = arg('connections', 8);
+/**
+ * Builds the shards and the one index, serves them, checks the router, loads both setups.
+ * Resolves to { n, seconds, connections, same, rows }.
+ */
+export async function shardsLoad({ n: N = 300_000, seconds = 10, connections = 8, log = () => {} } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-native-shards-'));
   const children = [];
   try {
-    log(`${N} x ${D}, ${SHARDS} shards of IVF1024,Flat`);
+    log(`scatter-gather over HTTP: ${N} x ${D}, ${SHARDS} shards of IVF1024,Flat (shards-load.mjs)`);
     const base = latentClustered(N, D, 21);
     const queries = latentClustered(500, D, 22);
     const trained = faiss.indexFactory(D, 'IVF1024,Flat', faiss.METRIC_INNER_PRODUCT);
-    trained.trainSync(base.subarray(0, 100_000 * D));
+    trained.trainSync(base.subarray(0, Math.min(N, 100_000) * D));
     const empty = trained.serializeSync();
     const ids = BigInt64Array.from({ length: N }, (_, i) => BigInt(i));
     const shardFiles = [];
     for (let s = 0; s < SHARDS; s++) {
-      const [i0, i1] = [(s * N) / SHARDS, ((s + 1) * N) / SHARDS];
+      const [i0, i1] = [Math.floor((s * N) / SHARDS), Math.floor(((s + 1) * N) / SHARDS)];
       const shard = faiss.deserializeIndexSync(empty);
       shard.addWithIdsSync(base.subarray(i0 * D, i1 * D), ids.subarray(i0, i1));
       shardFiles.push(path.join(dir, `shard${s}.index`));
@@ -110,23 +112,33 @@ async function main() {
       const one = await search(router.url, queries.subarray(q * D, (q + 1) * D), K);
       same &&= one.labels.every((l, i) => l === expected.labels[q * K + i]);
     }
-    log(`router answers identical to one index: ${same}`);
 
     const rows = [];
     for (const [name, url] of [['one index, one process', single.url], [`${SHARDS} shard processes + router`, router.url]]) {
       await load(url, queries, 1, connections); // warm-up
       rows.push({ name, ...(await load(url, queries, seconds, connections)) });
     }
-    console.log(`\n${N.toLocaleString('en')} x ${D}, IVF1024,Flat (inner product), nprobe ${NPROBE}, k ${K}; autocannon ${seconds} s, ${connections} connections, one query a request; all on this machine's ${os.cpus().length} cores`);
-    console.log(`router's answers identical to the one index (500 queries, single and batch): ${same ? 'yes' : 'NO'}\n`);
-    console.log('| served by | requests/s | p50 ms | p99 ms | requests | errors |');
-    console.log('|---|---|---|---|---|---|');
-    for (const r of rows) console.log(`| ${r.name} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.errors} |`);
-    if (!same || rows.some((r) => r.errors > 0)) process.exitCode = 1;
+    return { n: N, seconds, connections, same, rows };
   } finally {
     for (const child of children) child.kill();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+/** The result as Markdown. */
+export function shardsLoadTable({ n, seconds, connections, same, rows }) {
+  return [
+    `${n.toLocaleString('en')} x ${D}, IVF1024,Flat (inner product), nprobe ${NPROBE}, k ${K}; autocannon ${seconds} s, ${connections} connections, one query a request; all on this machine's ${os.cpus().length} cores.`,
+    `The router's answers identical to the one index (500 queries, single and batch): ${same ? 'yes' : 'NO'}.`,
+    '',
+    '| served by | requests/s | p50 ms | p99 ms | requests | errors |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.requests} | ${r.errors} |`),
+  ].join('\n');
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const result = await shardsLoad({ seconds: arg('seconds', 10), connections: arg('connections', 8), log });
+  console.log(`\n${shardsLoadTable(result)}`);
+  if (!result.same || result.rows.some((r) => r.errors > 0)) process.exitCode = 1;
+}
