@@ -692,6 +692,7 @@ void WriteIndexAtomic(const faiss::IndexBinary& index, const std::string& path) 
 }
 
 LoadedIndex ReadIndexFile(const std::string& path, int ioFlags, LoadTypes types) {
+  if ((ioFlags & faiss::IO_FLAG_MMAP) == faiss::IO_FLAG_MMAP) RequireOnDisk();  // it reads lists as on-disk ones
   if ((ioFlags & faiss::IO_FLAG_MMAP_IFC) != faiss::IO_FLAG_MMAP_IFC) {
     std::unique_ptr<FILE, int (*)(FILE*)> f(os::OpenFile(path, "rb"), &std::fclose);
     os::FileStamp stamp;

@@ -798,6 +798,7 @@ Napi::Value IndexWrap::MergeOnDisk(const Napi::CallbackInfo& info) {
   std::string path = info[1].As<Napi::String>();
   const bool shiftIds = info[2].ToBoolean();
   return RunChange(info.Env(), Async, [shardPaths, path, shiftIds](faiss::Index& trained) {
+    RequireOnDisk();  // before reading shards with a flag this platform's FAISS does not know
     // Read as Python's merge_ondisk reads them (IO_FLAG_MMAP): their lists stay in the files,
     // watched while the merge copies them.
     std::vector<LoadedIndex> shards;

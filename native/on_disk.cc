@@ -36,6 +36,7 @@ namespace {
 
 constexpr const char* kNoOnDisk = "on-disk inverted lists are not available on Windows (FAISS builds them on POSIX systems only)";
 
+void RequireOnDisk() { Refuse(kNoOnDisk); }
 std::optional<OnDiskData> OnDiskDataOf(const faiss::Index&) { return std::nullopt; }
 bool CheckOnDiskLists(const faiss::InvertedLists&, faiss::idx_t) { return false; }
 void MapSkippedLists(faiss::Index&) {}
@@ -150,6 +151,8 @@ std::unique_ptr<OnDiskInvertedLists> MergedOnDisk(const faiss::IndexIVF& ivf, co
 }
 
 }  // namespace
+
+void RequireOnDisk() {}
 
 std::optional<OnDiskData> OnDiskDataOf(const faiss::Index& index) {
   const OnDiskInvertedLists* lists = OnDiskLists(index);

@@ -23,6 +23,9 @@ struct OnDiskData {
   bool writable = false;
 };
 
+// Throws the FaissError of a platform without on-disk lists (Windows); nothing elsewhere.
+void RequireOnDisk();
+
 // The on-disk lists of an index's IVF layer, or nullopt.
 std::optional<OnDiskData> OnDiskDataOf(const faiss::Index& index);
 
