@@ -2,7 +2,6 @@
 #include "index_handle.h"
 
 #include "filtered_search.h"
-#include "on_disk.h"
 
 #include <cxxabi.h>
 #include <faiss/IVFlib.h>
@@ -103,6 +102,7 @@ void IndexHandle::Refresh() {
   std::optional<OnDiskData> data = OnDiskDataOf(*index);
   dataFile.reset();
   if (data && data->begin != nullptr) dataFile = MappedFile::Watch(data->path, data->begin, data->bytes);
+  std::atomic_store(&onDisk, data ? std::make_shared<const OnDiskData>(*data) : nullptr);
 }
 
 int64_t NativeBytes(const faiss::Index& index) {

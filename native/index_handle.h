@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mapped_file.h"
+#include "on_disk.h"
 #include "os.h"
 #include "threads.h"
 
@@ -56,6 +57,9 @@ struct IndexHandle {
   // itself, else null. Watched like `file`, but changes are allowed: they write to it, remap
   // it, and Refresh watches it again.
   std::shared_ptr<MappedFile> dataFile;
+  // What the on-disk lists are (on_disk.h), or null: read with std::atomic_load by getters and
+  // checks on the main thread, which never wait for the lock (a change may be replacing them).
+  std::shared_ptr<const OnDiskData> onDisk;
   // Last values seen under the lock, for getters while a change holds it.
   std::atomic<int64_t> ntotal{0};
   std::atomic<bool> isTrained{false};

@@ -141,12 +141,6 @@ void BoundedRangeSearch(const faiss::Index& index, faiss::idx_t n, const float* 
   std::copy(labels.begin(), labels.end(), out.labels);
 }
 
-// Changes FAISS makes from an OpenMP region, refused on on-disk lists.
-void RefuseOnDisk(const faiss::Index& index, const char* what) {
-  std::string why = OnDiskRefusal(index, what);
-  if (!why.empty()) throw FailureException({"FAISS_ERROR", why});
-}
-
 // Vectors an index takes: finite, and small enough for a graph index that no distance overflows.
 void CheckVectors(const faiss::Index& index, const float* x, faiss::idx_t n, const char* name) {
   CheckFinite(x, size_t(n), index.d, name);
@@ -331,9 +325,7 @@ Napi::Value IndexWrap::GetCodeSize(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value IndexWrap::GetOnDisk(const Napi::CallbackInfo& info) {
-  auto handle = Live(info.Env());
-  ReadLock lock(*handle->mutex);  // a change may be replacing the lists
-  std::optional<OnDiskData> data = OnDiskDataOf(*handle->index);
+  std::shared_ptr<const OnDiskData> data = std::atomic_load(&Live(info.Env())->onDisk);
   if (!data) return info.Env().Undefined();
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("filename", data->path);
@@ -343,17 +335,18 @@ Napi::Value IndexWrap::GetOnDisk(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value IndexWrap::GetPrefetchThreads(const Napi::CallbackInfo& info) {
-  auto handle = Live(info.Env());
-  ReadLock lock(*handle->mutex);
-  const int threads = faiss_native::PrefetchThreads(*handle->index);
-  return threads < 0 ? info.Env().Undefined() : Napi::Number::New(info.Env(), threads);
+  std::shared_ptr<const OnDiskData> data = std::atomic_load(&Live(info.Env())->onDisk);
+  return data ? Napi::Number::New(info.Env(), data->prefetchThreads) : info.Env().Undefined();
 }
 
 void IndexWrap::SetPrefetchThreads(const Napi::CallbackInfo& info, const Napi::Value& value) {
   auto handle = Live(info.Env());
-  WriteLock lock(*handle->mutex);  // searches read it
-  if (faiss_native::PrefetchThreads(*handle->index) < 0) throw Napi::TypeError::New(info.Env(), "prefetchThreads: this index's lists are not on disk");
-  faiss_native::SetPrefetchThreads(*handle->index, value.As<Napi::Number>().Int32Value());
+  // A parameter change: waits for running searches, which read it.
+  WriteLock lock(*handle->mutex);
+  if (!faiss_native::SetPrefetchThreads(*handle->index, value.As<Napi::Number>().Int32Value())) {
+    throw Napi::TypeError::New(info.Env(), "prefetchThreads: this index's lists are not on disk");
+  }
+  std::atomic_store(&handle->onDisk, std::make_shared<const OnDiskData>(*OnDiskDataOf(*handle->index)));  // what the getter reads
 }
 
 Napi::Value IndexWrap::GetNprobe(const Napi::CallbackInfo& info) {
@@ -475,7 +468,7 @@ std::shared_ptr<IndexHandle> IndexWrap::Changeable(Napi::Env env) const {
   if (handle->file) {
     throw Napi::TypeError::New(env, "index is memory-mapped (read with { mmap: true }) and cannot change; read it without mmap to modify it");
   }
-  std::optional<OnDiskData> onDisk = OnDiskDataOf(*handle->index);
+  std::shared_ptr<const OnDiskData> onDisk = std::atomic_load(&handle->onDisk);
   if (onDisk && !onDisk->writable) {
     throw Napi::TypeError::New(env, "index's on-disk inverted lists are read-only (read with readOnly or IO_FLAG_MMAP) and cannot change; read it without to modify it");
   }
@@ -798,7 +791,6 @@ Napi::Value IndexWrap::MergeOnDisk(const Napi::CallbackInfo& info) {
   std::string path = info[1].As<Napi::String>();
   const bool shiftIds = info[2].ToBoolean();
   return RunChange(info.Env(), Async, [shardPaths, path, shiftIds](faiss::Index& trained) {
-    RequireOnDisk();  // before reading shards with a flag this platform's FAISS does not know
     // Read as Python's merge_ondisk reads them (IO_FLAG_MMAP): their lists stay in the files,
     // watched while the merge copies them.
     std::vector<LoadedIndex> shards;

@@ -47,9 +47,8 @@ void MergeOnDisk(faiss::Index&, const std::vector<const faiss::Index*>&, const s
   Refuse(kNoOnDisk);
 }
 void SyncOnDisk(const faiss::Index&) {}
-int PrefetchThreads(const faiss::Index&) { return -1; }
-void SetPrefetchThreads(faiss::Index&, int) {}
-std::string OnDiskRefusal(const faiss::Index&, const char*) { return ""; }
+bool SetPrefetchThreads(faiss::Index&, int) { return false; }
+void RefuseOnDisk(const faiss::Index&, const char*) {}
 
 #else
 
@@ -157,7 +156,7 @@ void RequireOnDisk() {}
 std::optional<OnDiskData> OnDiskDataOf(const faiss::Index& index) {
   const OnDiskInvertedLists* lists = OnDiskLists(index);
   if (lists == nullptr) return std::nullopt;
-  return OnDiskData{lists->filename, lists->ptr, lists->totsize, !lists->read_only};
+  return OnDiskData{lists->filename, lists->ptr, lists->totsize, !lists->read_only, lists->prefetch_nthread};
 }
 
 bool CheckOnDiskLists(const faiss::InvertedLists& il, faiss::idx_t ntotal) {
@@ -275,13 +274,11 @@ void MergeOnDisk(faiss::Index& trained, const std::vector<const faiss::Index*>& 
   for (auto* pre : transforms) pre->ntotal = ntotal;
 }
 
-int PrefetchThreads(const faiss::Index& index) {
-  const OnDiskInvertedLists* lists = OnDiskLists(index);
-  return lists ? lists->prefetch_nthread : -1;
-}
-
-void SetPrefetchThreads(faiss::Index& index, int threads) {
-  if (auto* lists = const_cast<OnDiskInvertedLists*>(OnDiskLists(index))) lists->prefetch_nthread = threads;
+bool SetPrefetchThreads(faiss::Index& index, int threads) {
+  auto* lists = const_cast<OnDiskInvertedLists*>(OnDiskLists(index));
+  if (lists == nullptr) return false;
+  lists->prefetch_nthread = threads;
+  return true;
 }
 
 void SyncOnDisk(const faiss::Index& index) {
@@ -290,9 +287,9 @@ void SyncOnDisk(const faiss::Index& index) {
   if (msync(lists->ptr, lists->totsize, MS_SYNC) != 0) ThrowFileError("write", lists->filename);
 }
 
-std::string OnDiskRefusal(const faiss::Index& index, const char* what) {
-  if (OnDiskLists(index) == nullptr) return "";
-  return std::string(what) + " is not supported on on-disk inverted lists (FAISS changes them from several threads, where an error of the data file would end the process): rebuild in memory and move or merge the lists to disk";
+void RefuseOnDisk(const faiss::Index& index, const char* what) {
+  if (OnDiskLists(index) == nullptr) return;
+  Refuse(std::string(what) + " is not supported on on-disk inverted lists (FAISS changes them from several threads, where an error of the data file would end the process): rebuild in memory and move or merge the lists to disk");
 }
 
 #endif

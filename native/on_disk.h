@@ -14,13 +14,14 @@
 namespace faiss_native {
 
 // What an index's on-disk lists map: their data file (the index file itself for lists read
-// with IO_FLAG_MMAP), the mapped range (null before the first vector), and whether they may
-// change (not read-only).
+// with IO_FLAG_MMAP), the mapped range (null before the first vector), whether they may change
+// (not read-only), and FAISS's read-ahead threads for them (prefetch_nthread, 32 by default).
 struct OnDiskData {
   std::string path;
   const void* begin = nullptr;
   size_t bytes = 0;
   bool writable = false;
+  int prefetchThreads = 0;
 };
 
 // Throws the FaissError of a platform without on-disk lists (Windows); nothing elsewhere.
@@ -59,17 +60,16 @@ void AddToDisk(faiss::Index& index, faiss::idx_t n, const float* x, const faiss:
 void MergeOnDisk(faiss::Index& trained, const std::vector<const faiss::Index*>& shards, const std::vector<std::string>& shardFiles,
                  const std::string& path, bool shiftIds, const std::function<void()>& beforeReplace);
 
-// The threads FAISS starts at each search to read the lists it will scan ahead of the scan
-// (OnDiskInvertedLists::prefetch_nthread, 32 by default), or -1 when the lists are not on disk.
-int PrefetchThreads(const faiss::Index& index);
-void SetPrefetchThreads(faiss::Index& index, int threads);
+// Sets the threads FAISS starts at each search of on-disk lists to read ahead of the scan;
+// false when the lists are not on disk.
+bool SetPrefetchThreads(faiss::Index& index, int threads);
 
 // Writes writable on-disk lists through to their data file (msync), before an index file that
 // names them is written.
 void SyncOnDisk(const faiss::Index& index);
 
-// Why a change FAISS would make from an OpenMP region (removal, merging) is refused on on-disk
-// lists, or empty.
-std::string OnDiskRefusal(const faiss::Index& index, const char* what);
+// Refuses (FaissError) a change FAISS would make to on-disk lists from an OpenMP region
+// (removal, merging), where an error of the data file would end the process.
+void RefuseOnDisk(const faiss::Index& index, const char* what);
 
 }  // namespace faiss_native

@@ -17,6 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { decodeResult } from '../examples/router.mjs';
+import { bodyOf } from '../examples/shard-server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.join(here, '..', '..');
@@ -43,15 +45,10 @@ function start(script, args) {
 /** One POST /search; resolves to the decoded result. */
 function search(url, queries, k) {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/search?k=${k}&nprobe=${NPROBE}`, { method: 'POST' }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const body = Uint8Array.from(Buffer.concat(chunks));
-        if (res.statusCode !== 200) return reject(new Error(`${res.statusCode} ${Buffer.from(body)}`));
-        const nq = Number(res.headers['x-nq']);
-        resolve({ distances: new Float32Array(body.buffer, 0, nq * k), labels: new BigInt64Array(body.buffer, nq * k * 4, nq * k) });
-      });
+    const req = http.request(`${url}/search?k=${k}&nprobe=${NPROBE}`, { method: 'POST' }, async (res) => {
+      const body = await bodyOf(res);
+      if (res.statusCode !== 200) return reject(new Error(`${res.statusCode} ${body}`));
+      resolve(decodeResult(body, Number(res.headers['x-nq']), k));
     });
     req.on('error', reject);
     req.end(Buffer.from(queries.buffer, queries.byteOffset, queries.byteLength));

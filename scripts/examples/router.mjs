@@ -16,7 +16,7 @@ const faiss = createRequire(import.meta.url)(path.join(root, 'dist'));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 /** A shard's reply as a search result (its bytes copied once, to align the int64 labels). */
-function decodeResult(body, nq, k) {
+export function decodeResult(body, nq, k) {
   const bytes = new Uint8Array(body.length);
   bytes.set(body);
   return { distances: new Float32Array(bytes.buffer, 0, nq * k), labels: new BigInt64Array(bytes.buffer, nq * k * 4, nq * k), nq, k };
